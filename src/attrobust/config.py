@@ -1,0 +1,135 @@
+"""Checks of a workflow config against the library's registries.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) checks keys and types; this
+module checks what the schema cannot know: that every dataset, architecture and method
+named in the config exists, that method parameters are ones the method takes, that a
+gradient method is not asked of a scikit-learn model, and that mirror-only datasets
+have their mirror. It runs when the Snakefile is parsed, so a bad config fails before
+any job starts. Only the registries are imported (no torch), which keeps start-up fast.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import data, explain, models
+
+
+class ConfigError(ValueError):
+    """A config value that names something unknown or unusable; the message names the key."""
+
+
+def figures(config: dict) -> dict[str, dict]:
+    """The enabled figure sections, each normalised to ``{dataset, models, methods}``."""
+    out = {}
+    for name, fig in config.get("figures", {}).items():
+        if not fig.get("enabled", True):
+            continue
+        out[name] = {
+            "dataset": fig["dataset"],
+            "models": list(fig.get("models", [fig.get("model")])),
+            "methods": list(fig["methods"]),
+        }
+    return out
+
+
+def model_spec(config: dict, name: str) -> dict[str, Any]:
+    """The spec of model ``name``: from ``models:``, or the architecture of that name."""
+    spec = config.get("models", {}).get(name)
+    if spec is None:
+        if name not in models.ARCHS:
+            raise ConfigError(
+                f"model {name!r} is neither defined under the config key 'models' nor an "
+                f"architecture; architectures: {', '.join(models.names())}"
+            )
+        spec = {"arch": name}
+    return {"arch": spec["arch"], "regime": spec.get("regime", "natural"), "hp": dict(spec.get("hp", {}))}
+
+
+def used_datasets(config: dict) -> list[str]:
+    return sorted({f["dataset"] for f in figures(config).values()})
+
+
+def complete(config: dict) -> None:
+    """Add an empty ``datasets:`` entry for every dataset a figure uses.
+
+    Validating the config again afterwards fills these entries with the schema's
+    defaults, so rules always find every key.
+    """
+    config.setdefault("datasets", {})
+    for name in used_datasets(config):
+        config["datasets"].setdefault(name, {})
+
+
+def check(config: dict) -> None:
+    """Raise :class:`ConfigError` naming the first key whose value cannot work."""
+    mirror_keys = sorted({d.mirror_key for d in data.REGISTRY.values() if d.mirror_key})
+    for key in config.get("mirrors", {}):
+        if key not in mirror_keys:
+            raise ConfigError(f"mirrors.{key}: unknown mirror; allowed: {', '.join(mirror_keys)}")
+    for fname, fig in figures(config).items():
+        key = f"figures.{fname}"
+        _known(fig["dataset"], data.REGISTRY, f"{key}.dataset")
+        _check_mirror(config, fig["dataset"], f"{key}.dataset")
+        for m in fig["models"]:
+            spec = model_spec(config, m)
+            _known(spec["arch"], models.ARCHS, f"models.{m}.arch")
+            _check_hp(m, spec)
+            if spec["regime"] not in models.REGIMES:
+                raise ConfigError(
+                    f"models.{m}.regime = {spec['regime']!r} is not implemented yet; "
+                    f"available: {', '.join(models.REGIMES)}"
+                )
+            for meth in fig["methods"]:
+                _known(meth, explain.METHODS, f"{key}.methods")
+                if explain.METHODS[meth].kind == "gradient" and models.ARCHS[spec["arch"]].kind == "sklearn":
+                    raise ConfigError(
+                        f"{key}: method {meth!r} needs gradients but model {m!r} is a "
+                        f"scikit-learn model; use a black-box method "
+                        f"({', '.join(explain.names('blackbox'))}) or a torch architecture"
+                    )
+    for name in config.get("datasets", {}):
+        _known(name, data.REGISTRY, f"datasets.{name}")
+    for meth, params in config.get("methods", {}).items():
+        _known(meth, explain.METHODS, f"methods.{meth}")
+        _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")
+
+
+def _check_hp(model: str, spec: dict) -> None:
+    try:
+        if models.ARCHS[spec["arch"]].kind == "sklearn" and spec["hp"]:
+            # scikit-learn checks its own constructor parameters (imports sklearn)
+            models.build(spec["arch"], (2,), 2, **spec["hp"])
+        else:
+            models.split_hp(spec["arch"], spec["hp"])
+    except models.ModelError as err:
+        raise ConfigError(f"models.{model}.hp: {err}") from None
+
+
+def _known(name: str, registry: dict, key: str) -> None:
+    if name not in registry:
+        raise ConfigError(f"{key}: unknown name {name!r}; allowed: {', '.join(sorted(registry))}")
+
+
+def _check_params(params: dict, defaults: dict, key: str) -> None:
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ConfigError(
+            f"{key}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(defaults))}"
+        )
+
+
+def _check_mirror(config: dict, name: str, key: str) -> None:
+    info = data.info(name)
+    if info.mirror_key is None:
+        return
+    mirror = config.get("mirrors", {}).get(info.mirror_key) or info.default_mirror
+    if mirror and Path(mirror).is_dir():
+        return
+    if info.origin == "download" and any(f.url for f in info.files):
+        return  # no mirror, but it can be downloaded
+    raise ConfigError(
+        f"{key}: dataset {name!r} needs local files but the config key "
+        f"'mirrors.{info.mirror_key}' is {mirror!r}, which is not a directory. "
+        f"{info.source}"
+    )

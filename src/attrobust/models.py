@@ -1,0 +1,715 @@
+"""Architectures, training, save/load and the softplus swap.
+
+One registry, :data:`ARCHS`, of named architectures of three kinds:
+
+- ``torch``: small networks trained here (Adam, cross-entropy or MSE);
+- ``sklearn``: scikit-learn estimators (classifier or regressor chosen by ``task``);
+- ``torchvision``: pretrained ImageNet networks (paper config only, needs ``.[paper]``).
+
+Torch networks are built so that captum's DeepLift, guided backprop and LRP accept them:
+every activation is its own ``nn.ReLU`` (or ``nn.ELU``) instance used exactly once, never
+in-place, and flattening happens in ``forward`` (``x.flatten(1)``) instead of in an
+``nn.Flatten`` module, because captum's LRP raises on any leaf module outside its
+``SUPPORTED_LAYERS_WITH_RULES`` / ``SUPPORTED_NON_LINEAR_LAYERS`` lists (Conv2d, Linear,
+MaxPool2d, ReLU, ... but not Flatten). ``model.features`` (convolutional part, when there is
+one) and ``model.head`` (fully connected part) are ``nn.Sequential``.
+
+Hyper-parameters: :func:`build` takes both architecture parameters (e.g. ``hidden``; for
+scikit-learn any constructor parameter) and training parameters (``epochs``, ``lr``,
+``batch_size``, ``weight_decay``), so one ``hp`` dict per model in the config describes it
+fully; the training ones are remembered on the model and used by :func:`train`, where they
+can be overridden. ``model.attrobust_spec`` carries the spec that :func:`save` expects.
+
+Only stdlib and numpy are imported at module level so that the registry is cheap to import.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .utils import atomic_path, get_device, seed_everything
+
+
+class ModelError(ValueError):
+    """Bad architecture name, hyper-parameter, regime, data or file."""
+
+
+@dataclass(frozen=True)
+class Arch:
+    name: str
+    kind: str  # 'torch' | 'sklearn' | 'torchvision'
+    builder: Callable[..., Any]
+    defaults: dict = field(default_factory=dict)  # torch: training hp; sklearn: constructor params
+    reference: str = ""
+
+
+KINDS = ("torch", "sklearn", "torchvision")
+TASKS = ("classification", "regression")
+REGIMES = ("natural",)
+_PLANNED_REGIMES = ("pgd", "ig-sum-norm", "ig_sum_norm")
+TRAIN_HP = ("epochs", "lr", "batch_size", "weight_decay")
+_SPEC_KEYS = ("arch", "input_shape", "n_classes", "task", "hp", "seed")
+
+
+# --------------------------------------------------------------------------- torch classes
+# Defined on first use so that importing this module does not import torch; the module
+# ``__getattr__`` below lets pickle find them by name.
+_TORCH_CLASSES: dict[str, type] = {}
+
+
+def _torch_classes() -> dict[str, type]:
+    if _TORCH_CLASSES:
+        return _TORCH_CLASSES
+    import torch
+    from torch import nn
+
+    class FlatNet(nn.Module):
+        """``head(features(x).flatten(1))``; ``features`` may be absent (MLPs)."""
+
+        def __init__(self, features: nn.Module | None, head: nn.Module):
+            super().__init__()
+            self.features = features
+            self.head = head
+
+        def forward(self, x):
+            if self.features is not None:
+                x = self.features(x)
+            return self.head(x.flatten(1))
+
+    class Normalize(nn.Module):
+        """Per-channel ``(x - mean) / std`` so that pretrained nets take images in [0, 1]."""
+
+        def __init__(self, mean, std):
+            super().__init__()
+            self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+            self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+        def forward(self, x):
+            return (x - self.mean) / self.std
+
+    for cls in (FlatNet, Normalize):
+        cls.__module__ = __name__
+        cls.__qualname__ = cls.__name__
+        _TORCH_CLASSES[cls.__name__] = cls
+    return _TORCH_CLASSES
+
+
+def __getattr__(name: str):
+    if name in ("FlatNet", "Normalize"):
+        return _torch_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _n_out(task: str, n_classes: int) -> int:
+    return 1 if task == "regression" else n_classes
+
+
+def _image_shape(name: str, input_shape: tuple, min_hw: int) -> tuple[int, int, int]:
+    if len(input_shape) != 3 or min(input_shape[1:]) < min_hw:
+        raise ModelError(
+            f"architecture {name!r} needs input_shape (C, H, W) with H, W >= {min_hw}; "
+            f"got {tuple(input_shape)}"
+        )
+    return input_shape
+
+
+def _mlp_layers(d_in: int, hidden, d_out: int, act) -> list:
+    from torch import nn
+
+    layers, d = [], d_in
+    for h in hidden:
+        layers += [nn.Linear(d, int(h)), act()]  # a fresh activation module per layer
+        d = int(h)
+    return layers + [nn.Linear(d, d_out)]
+
+
+def _head_after(features, input_shape, hidden, d_out):
+    """Fully connected head whose input size is read off a dummy forward pass."""
+    import torch
+    from torch import nn
+
+    with torch.no_grad():
+        d_in = features(torch.zeros(1, *input_shape)).flatten(1).shape[1]
+    return nn.Sequential(*_mlp_layers(d_in, hidden, d_out, nn.ReLU))
+
+
+def _cnn_small(input_shape, n_classes, task, *, hidden=64):
+    """Conv(16,3,p1)-ReLU-Conv(32,3,p1)-ReLU-MaxPool2-flatten-Linear(hidden)-ReLU-Linear."""
+    from torch import nn
+
+    c = _image_shape("cnn_small", input_shape, 4)[0]
+    features = nn.Sequential(
+        nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+    )
+    head = _head_after(features, input_shape, [hidden], _n_out(task, n_classes))
+    return _torch_classes()["FlatNet"](features, head)
+
+
+def _cifar_cnn(input_shape, n_classes, task, *, hidden=1024):
+    """Ghorbani et al. (2019), Appendix B: 3x(3x3 conv 96 ReLU), stride 2,
+    3x(3x3 conv 192 ReLU), stride 2, 1024-unit hidden layer, output.
+
+    "Stride 2" is read all-convolutional style (Springenberg et al., 2015): the third
+    convolution of each block has stride 2 and does the downsampling (no pooling layer).
+    All convolutions have padding 1; 32x32 inputs give 192x8x8 features.
+    """
+    from torch import nn
+
+    c = _image_shape("cifar_cnn", input_shape, 4)[0]
+    layers, c_in = [], c
+    for width in (96, 192):
+        for stride in (1, 1, 2):
+            layers += [nn.Conv2d(c_in, width, 3, stride=stride, padding=1), nn.ReLU()]
+            c_in = width
+    features = nn.Sequential(*layers)
+    head = _head_after(features, input_shape, [hidden], _n_out(task, n_classes))
+    return _torch_classes()["FlatNet"](features, head)
+
+
+def _mlp_with(act_name: str, default_hidden: tuple):
+    def builder(input_shape, n_classes, task, *, hidden=default_hidden):
+        from torch import nn
+
+        d_in = int(np.prod(input_shape))
+        act = getattr(nn, act_name)
+        head = nn.Sequential(*_mlp_layers(d_in, hidden, _n_out(task, n_classes), act))
+        return _torch_classes()["FlatNet"](None, head)
+
+    return builder
+
+
+_mlp_elu = _mlp_with("ELU", (10, 10))
+_mlp = _mlp_with("ReLU", (64, 64))
+
+_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def _torchvision(arch: str):
+    def builder(input_shape, n_classes, task, *, pretrained=True, normalize=True):
+        """Pretrained ImageNet network. With ``normalize`` it takes images in [0, 1]
+        (ImageNet mean/std normalisation is its first module), so attacks can clip to [0, 1]."""
+        from torch import nn
+
+        try:
+            import torchvision
+        except ImportError as e:
+            raise ModelError(
+                f"architecture {arch!r} needs torchvision: pip install -e '.[paper]' "
+                "(torchvision needs the regular PyPI torch build, not the CPU-only one)"
+            ) from e
+        if task != "classification" or n_classes != 1000:
+            raise ModelError(
+                f"architecture {arch!r} is a pretrained ImageNet classifier: it needs "
+                f"task='classification' and n_classes=1000, got {task!r}, {n_classes}"
+            )
+        _image_shape(arch, input_shape, 32)
+        weights = torchvision.models.get_model_weights(arch).DEFAULT if pretrained else None
+        try:
+            net = torchvision.models.get_model(arch, weights=weights)
+        except (OSError, RuntimeError) as e:  # URLError is an OSError
+            raise ModelError(
+                f"could not get the pretrained weights of {arch!r} ({e}). They are downloaded "
+                "once into $TORCH_HOME (default ~/.cache/torch); on an offline machine copy "
+                "them there beforehand."
+            ) from e
+        for m in net.modules():
+            if isinstance(m, nn.ReLU):
+                m.inplace = False  # captum's hooks cannot handle in-place activations
+        if normalize:
+            net = nn.Sequential(_torch_classes()["Normalize"](_IMAGENET_MEAN, _IMAGENET_STD), net)
+        return net
+
+    return builder
+
+
+# --------------------------------------------------------------------------- sklearn builders
+def _sk(path: str, **fixed):
+    """Factory for ``sklearn.<path>(**fixed)``, imported on call."""
+    def make():
+        import importlib
+
+        module, cls = path.rsplit(".", 1)
+        return getattr(importlib.import_module(f"sklearn.{module}"), cls)(**fixed)
+
+    return make
+
+
+def _calibrated_linear_svc():
+    """Linear SVC with Platt-scaled probabilities for LIME/SHAP: what ``SVC(probability=True)``
+    did (5-fold internal CV + sigmoid), spelled the way scikit-learn >= 1.9 asks for."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    return CalibratedClassifierCV(SVC(kernel="linear"), method="sigmoid", ensemble=False)
+
+
+# name: (classifier factory, regressor factory or None)
+_SKLEARN = {
+    "random_forest": (_sk("ensemble.RandomForestClassifier"), _sk("ensemble.RandomForestRegressor")),
+    "logistic_regression": (_sk("linear_model.LogisticRegression"), None),
+    "linear_svm": (_calibrated_linear_svc, _sk("svm.SVR", kernel="linear")),
+    "mlp_sklearn": (_sk("neural_network.MLPClassifier"), _sk("neural_network.MLPRegressor")),
+}
+
+
+def _sklearn(name: str):
+    def builder(input_shape, n_classes, task, seed, **params):
+        make = _SKLEARN[name][0 if task == "classification" else 1]
+        if make is None:
+            raise ModelError(
+                f"architecture {name!r} has no regressor; for task='regression' use one of "
+                f"{[n for n, (_, r) in _SKLEARN.items() if r]}"
+            )
+        est = make()
+        known = est.get_params()
+        # wrapped estimators (the calibrated SVC) take the inner model's parameters unprefixed
+        inner = {k.split("__", 1)[1]: k for k in known if k.startswith("estimator__")}
+        allowed = sorted({k for k in known if "__" not in k} | set(inner))
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise ModelError(
+                f"unknown hyper-parameter(s) {unknown} for architecture {name!r} "
+                f"({type(est).__name__}); allowed: {allowed}"
+            )
+        params = {(k if k in known else inner[k]): v for k, v in params.items()}
+        for key in ("random_state", "estimator__random_state"):
+            if key in known:
+                params.setdefault(key, seed)
+        return est.set_params(**params)
+
+    return builder
+
+
+# --------------------------------------------------------------------------- registry
+_GHORBANI = "Ghorbani, Abid & Zou (2019), Appendix B"
+ARCHS: dict[str, Arch] = {
+    a.name: a
+    for a in [
+        Arch("cnn_small", "torch", _cnn_small,
+             {"epochs": 15, "lr": 1e-3, "batch_size": 32, "weight_decay": 0.0},
+             "small CNN for 8x8 / 28x28 digits (stands in for the MNIST CNNs of "
+             "Alvarez-Melis & Jaakkola 2018, Sec. 3.3)"),
+        Arch("cifar_cnn", "torch", _cifar_cnn,
+             {"epochs": 30, "lr": 1e-3, "batch_size": 128, "weight_decay": 0.0},
+             f"{_GHORBANI}: CIFAR-10 network, Adam with default parameters"),
+        Arch("mlp_elu", "torch", _mlp_elu,
+             {"epochs": 50, "lr": 1e-2, "batch_size": 32, "weight_decay": 0.0},
+             "Agarwal et al. (2021), Sec. 5: two hidden layers of 10 ELU units, Adam, cross-entropy"),
+        Arch("mlp", "torch", _mlp,
+             {"epochs": 50, "lr": 1e-3, "batch_size": 64, "weight_decay": 0.0},
+             "ReLU multilayer perceptron (classification or regression)"),
+        Arch("random_forest", "sklearn", _sklearn("random_forest"), {"n_estimators": 100},
+             "Alvarez-Melis & Jaakkola (2018), Sec. 3.2: random forest on UCI data"),
+        Arch("logistic_regression", "sklearn", _sklearn("logistic_regression"), {"max_iter": 1000},
+             "linear baseline"),
+        Arch("linear_svm", "sklearn", _sklearn("linear_svm"), {"C": 1.0},
+             "Alvarez-Melis & Jaakkola (2018), Fig. 1 (top): linear SVM (Platt-scaled probabilities)"),
+        Arch("mlp_sklearn", "sklearn", _sklearn("mlp_sklearn"),
+             {"hidden_layer_sizes": (100, 100), "max_iter": 1000},
+             "Alvarez-Melis & Jaakkola (2018), Fig. 1 (bottom): two-layer neural network"),
+        Arch("squeezenet1_1", "torchvision", _torchvision("squeezenet1_1"), {},
+             f"{_GHORBANI}; Kamath et al. (2023), Fig. 2: pretrained SqueezeNet on ImageNet"),
+        Arch("resnet18", "torchvision", _torchvision("resnet18"), {},
+             "Kamath et al. (2023): ResNet"),
+        Arch("resnet50", "torchvision", _torchvision("resnet50"), {},
+             "Kamath et al. (2023), Table 2; Nielsen et al. (2022), Fig. 3: ResNet50"),
+    ]
+}
+
+
+def names(kind: str | None = None) -> list[str]:
+    """Architecture names, optionally only those of one ``kind``."""
+    if kind is not None and kind not in KINDS:
+        raise ModelError(f"unknown architecture kind {kind!r}; allowed: {list(KINDS)}")
+    return [n for n, a in ARCHS.items() if kind is None or a.kind == kind]
+
+
+def _arch(name: str) -> Arch:
+    try:
+        return ARCHS[name]
+    except KeyError:
+        raise ModelError(f"unknown architecture {name!r}; available: {names()}") from None
+
+
+def _build_params(arch: Arch) -> list[str]:
+    sig = inspect.signature(arch.builder)
+    return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def _train_params(arch: Arch) -> tuple[str, ...]:
+    return TRAIN_HP if arch.kind == "torch" else ()
+
+
+def split_hp(name: str, hp: dict) -> tuple[dict, dict]:
+    """Split one hyper-parameter dict into (architecture, training) parts.
+
+    scikit-learn constructor parameters are checked by :func:`build` itself.
+    """
+    arch = _arch(name)
+    train_keys = _train_params(arch)
+    build_hp = {k: v for k, v in hp.items() if k not in train_keys}
+    train_hp = {k: v for k, v in hp.items() if k in train_keys}
+    if arch.kind != "sklearn":
+        allowed = _build_params(arch) + list(train_keys)
+        unknown = sorted(set(build_hp) - set(allowed))
+        if unknown:
+            raise ModelError(
+                f"unknown hyper-parameter(s) {unknown} for architecture {name!r}; allowed: {allowed}"
+            )
+    return build_hp, train_hp
+
+
+def _plain(o: Any) -> Any:
+    """Builtin types only (numpy scalars -> Python, tuples -> lists), so specs load with
+    ``weights_only=True`` and serialise to JSON."""
+    if isinstance(o, dict):
+        return {str(k): _plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_plain(v) for v in o]
+    if isinstance(o, np.generic):
+        return o.item()
+    return o
+
+
+def build(name: str, input_shape, n_classes: int, *, task: str = "classification",
+          seed: int = 0, **hp):
+    """Build architecture ``name`` for inputs of shape ``input_shape`` (one example).
+
+    ``hp``: architecture parameters (torch builders' keyword arguments, e.g. ``hidden``;
+    any scikit-learn constructor parameter, defaults from ``ARCHS[name].defaults``) and,
+    for torch, training parameters that :func:`train` will use. Weights are initialised
+    from ``seed`` without touching the global torch RNG.
+    """
+    arch = _arch(name)
+    if task not in TASKS:
+        raise ModelError(f"unknown task {task!r}; allowed: {list(TASKS)}")
+    try:
+        input_shape = tuple(int(s) for s in input_shape)
+    except TypeError:
+        raise ModelError(f"input_shape must be a tuple of ints, got {input_shape!r}") from None
+    if not input_shape or min(input_shape) < 1:
+        raise ModelError(f"input_shape must be non-empty with positive sizes, got {input_shape}")
+    n_classes = int(n_classes)
+    if task == "classification" and n_classes < 2:
+        raise ModelError(f"classification needs n_classes >= 2, got {n_classes}")
+    build_hp, _ = split_hp(name, hp)
+    spec = _plain({"arch": name, "input_shape": input_shape, "n_classes": n_classes,
+                   "task": task, "hp": hp, "seed": int(seed)})
+
+    if arch.kind == "sklearn":
+        model = arch.builder(input_shape, n_classes, task, int(seed), **{**arch.defaults, **build_hp})
+    else:
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            model = arch.builder(input_shape, n_classes, task, **build_hp)
+        model.eval()
+    model.attrobust_spec = spec
+    return model
+
+
+# --------------------------------------------------------------------------- training
+def _spec_of(model) -> dict:
+    spec = getattr(model, "attrobust_spec", None)
+    if spec is None:
+        raise ModelError("model has no attrobust_spec: build it with attrobust.models.build()")
+    return spec
+
+
+def _check_data(data: dict, spec: dict, need_train: bool = True) -> None:
+    keys = ("X_train", "y_train", "X_test", "y_test") if need_train else ("X_test", "y_test")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ModelError(f"data is missing {missing}; it needs numpy arrays {list(keys)}")
+    for split in ("train", "test"):
+        if f"X_{split}" not in data:
+            continue
+        X, y = np.asarray(data[f"X_{split}"]), np.asarray(data[f"y_{split}"])
+        if len(X) != len(y) or len(X) == 0:
+            raise ModelError(f"X_{split} and y_{split} need the same, non-zero length; "
+                             f"got {len(X)} and {len(y)}")
+        if tuple(X.shape[1:]) != tuple(spec["input_shape"]) and \
+                int(np.prod(X.shape[1:])) != int(np.prod(spec["input_shape"])):
+            raise ModelError(f"X_{split} has example shape {X.shape[1:]}, model "
+                             f"{spec['arch']!r} was built for {tuple(spec['input_shape'])}")
+        if not np.isfinite(X).all():
+            raise ModelError(f"X_{split} contains NaN or inf")
+        if spec["task"] == "classification" and (y.min() < 0 or y.max() >= spec["n_classes"]):
+            raise ModelError(f"y_{split} has labels outside [0, {spec['n_classes']}) "
+                             f"for model {spec['arch']!r}")
+
+
+def _scores(model, data: dict, task: str, splits=("train", "test")) -> dict:
+    out = {}
+    for split in splits:
+        if f"X_{split}" not in data:
+            continue
+        y = np.asarray(data[f"y_{split}"])
+        p = predict_proba(model, data[f"X_{split}"])
+        if task == "classification":
+            out[f"{split}_accuracy"] = float((p.argmax(1) == y).mean())
+        else:
+            from sklearn.metrics import r2_score
+
+            out[f"{split}_r2"] = float(r2_score(y, p))
+    return out
+
+
+def train(model, data: dict, *, regime: str = "natural", seed: int = 0, device: str = "auto",
+          progress: bool = False, **hp) -> dict:
+    """Train ``model`` (built by :func:`build`) in place and return its metrics.
+
+    torch: Adam on cross-entropy (classification) or MSE (regression), minibatches
+    reshuffled every epoch by a ``torch.Generator`` seeded with ``seed``; bit-identical
+    on CPU for a given seed. scikit-learn: ``fit``. torchvision: pretrained, only evaluated.
+    ``hp`` overrides the training hyper-parameters given to :func:`build` and
+    ``ARCHS[name].defaults``. Metrics: train/test accuracy (or R^2), epochs, seconds,
+    device, n_params (torch), regime, seed, arch.
+    """
+    spec = _spec_of(model)
+    arch = _arch(spec["arch"])
+    if regime not in REGIMES:
+        planned = (" (PGD and IG-SUM-NORM adversarial training are not implemented yet)"
+                   if regime.lower() in _PLANNED_REGIMES else "")
+        raise ModelError(f"unknown training regime {regime!r}{planned}; available: {list(REGIMES)}")
+    allowed = _train_params(arch)
+    unknown = sorted(set(hp) - set(allowed))
+    if unknown:
+        hint = " (pass scikit-learn parameters to build())" if arch.kind == "sklearn" else ""
+        raise ModelError(f"unknown training hyper-parameter(s) {unknown} for architecture "
+                         f"{arch.name!r}; allowed: {list(allowed)}{hint}")
+    _check_data(data, spec, need_train=arch.kind != "torchvision")
+    seed_everything(int(seed))
+    t0 = time.perf_counter()
+    metrics = {"arch": arch.name, "regime": regime, "seed": int(seed)}
+
+    if arch.kind == "sklearn":
+        X = np.asarray(data["X_train"]).reshape(len(data["X_train"]), -1)
+        model.fit(X, np.asarray(data["y_train"]))
+        metrics.update(epochs=0, device="cpu")
+    else:
+        import torch
+
+        dev = get_device(device)
+        model.to(dev)
+        epochs = 0
+        if arch.kind == "torch":
+            _, build_train = split_hp(arch.name, spec["hp"])
+            thp = {**arch.defaults, **build_train, **hp}
+            epochs = _fit_torch(model, data, spec["task"], dev, int(seed), progress, **thp)
+        n_params = sum(p.numel() for p in model.parameters())
+        metrics.update(epochs=epochs, device=str(dev), n_params=int(n_params))
+    metrics.update(_scores(model, data, spec["task"]))
+    metrics["seconds"] = round(time.perf_counter() - t0, 3)
+    return metrics
+
+
+def _fit_torch(model, data, task, dev, seed, progress, *, epochs, lr, batch_size,
+               weight_decay) -> int:
+    import torch
+    from torch import nn
+    from tqdm.auto import tqdm
+
+    epochs, batch_size = int(epochs), int(batch_size)
+    if epochs < 1 or batch_size < 1 or not lr > 0 or weight_decay < 0:
+        raise ModelError(f"need epochs >= 1, batch_size >= 1, lr > 0, weight_decay >= 0; got "
+                         f"{epochs=}, {batch_size=}, {lr=}, {weight_decay=}")
+    X = torch.as_tensor(np.asarray(data["X_train"], dtype=np.float32), device=dev)
+    X = X.reshape(len(X), *model.attrobust_spec["input_shape"])
+    if task == "classification":
+        y = torch.as_tensor(np.asarray(data["y_train"], dtype=np.int64), device=dev)
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        y = torch.as_tensor(np.asarray(data["y_train"], dtype=np.float32), device=dev).view(-1, 1)
+        loss_fn = nn.MSELoss()
+        # Learn standardised targets (raw ones such as diabetes' 25..346 train badly with
+        # Adam at small lr) and fold the scale into the last Linear afterwards, so the
+        # model still predicts on the original scale with no extra module.
+        mu, sd = y.mean(), y.std().clamp_min(1e-12)
+        y = (y - mu) / sd
+        _rescale_output(model, 1 / sd, -mu / sd)
+    opt = torch.optim.Adam(model.parameters(), lr=float(lr), weight_decay=float(weight_decay))
+    gen = torch.Generator().manual_seed(seed)  # CPU generator: same order on every device
+    model.train()
+    for epoch in tqdm(range(epochs), disable=not progress, desc="epochs", leave=False):
+        perm = torch.randperm(len(X), generator=gen).to(dev)
+        total = torch.zeros((), device=dev)
+        for i in range(0, len(X), batch_size):
+            idx = perm[i:i + batch_size]
+            opt.zero_grad()
+            loss = loss_fn(model(X[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += loss.detach() * len(idx)
+        if not math.isfinite(total.item()):
+            raise ModelError(f"training diverged (loss {total.item()}) at epoch {epoch + 1}; "
+                             f"lower lr (now {lr}) or standardise the data")
+    if task == "regression":
+        _rescale_output(model, sd, mu)
+    model.eval()
+    return epochs
+
+
+def _rescale_output(model, scale, shift) -> None:
+    """Make the last Linear layer output ``scale * out + shift`` (exact: it is affine)."""
+    import torch
+    from torch import nn
+
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.mul_(scale)
+        last.bias.mul_(scale).add_(shift)
+
+
+# --------------------------------------------------------------------------- prediction
+def predict_proba(model, X, *, batch_size: int = 256, device=None) -> np.ndarray:
+    """Class probabilities (N, n_classes), or predictions (N,) for regression, as float64.
+
+    torch models run batched under ``no_grad`` in eval mode on ``device`` (default: where
+    the model's parameters are); scikit-learn models get X flattened to (N, D).
+    """
+    spec = getattr(model, "attrobust_spec", {})
+    regression = spec.get("task") == "regression"
+    X = np.asarray(X, dtype=np.float32)
+    if not _is_torch(model):
+        X = X.reshape(len(X), -1)
+        out = model.predict(X) if regression else model.predict_proba(X)
+        return np.asarray(out, dtype=np.float64)
+    import torch
+
+    if device is None:
+        p = next(model.parameters(), None)
+        dev = p.device if p is not None else torch.device("cpu")
+    else:
+        dev = get_device(device) if isinstance(device, str) else torch.device(device)
+    model.to(dev)
+    if "input_shape" in spec:
+        X = X.reshape(len(X), *spec["input_shape"])
+    was_training = model.training
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            z = model(torch.as_tensor(X[i:i + batch_size], device=dev))
+            outs.append((z.squeeze(1) if regression else torch.softmax(z, 1)).cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(outs).astype(np.float64) if outs else np.zeros((0,))
+
+
+def _is_torch(model) -> bool:
+    try:
+        from torch import nn
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, nn.Module)
+
+
+# --------------------------------------------------------------------------- save / load
+def save(model, path, spec: dict) -> None:
+    """Write ``model`` and its ``spec`` to ``path`` atomically (same file name for all kinds).
+
+    torch: ``torch.save({'format', 'spec', 'state_dict'})``, reloaded with
+    ``weights_only=True``; scikit-learn: a pickle of ``{'format', 'spec', 'model'}``.
+    """
+    missing = [k for k in _SPEC_KEYS if k not in spec]
+    if missing:
+        raise ModelError(f"spec is missing {missing}; it needs {list(_SPEC_KEYS)}")
+    _arch(spec["arch"])
+    spec = _plain(spec)
+    if "softplus_beta" in getattr(model, "attrobust_spec", {}):
+        spec["softplus_beta"] = model.attrobust_spec["softplus_beta"]
+    with atomic_path(path) as tmp:
+        if _is_torch(model):
+            import torch
+
+            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            torch.save({"format": "attrobust-torch", "spec": spec, "state_dict": state}, tmp)
+        else:
+            with open(tmp, "wb") as f:
+                pickle.dump({"format": "attrobust-sklearn", "spec": spec, "model": model}, f,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load(path, device: str = "cpu"):
+    """Load a model written by :func:`save`, in eval mode (torch: on ``device``).
+
+    torch files are zip archives (rebuilt with :func:`build`, weights loaded with
+    ``weights_only=True``); anything else is read as our scikit-learn pickle, so only load
+    files this workflow wrote.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file {str(path)!r} does not exist")
+    with open(path, "rb") as f:
+        is_zip = f.read(4) == b"PK\x03\x04"
+    if not is_zip:
+        with open(path, "rb") as f:
+            try:
+                obj = pickle.load(f)
+            except Exception as e:
+                raise ModelError(f"{str(path)!r} is not a model file written by save() ({e})") from e
+        if not isinstance(obj, dict) or obj.get("format") != "attrobust-sklearn":
+            raise ModelError(f"{str(path)!r} is not a model file written by save()")
+        model = obj["model"]
+        model.attrobust_spec = obj["spec"]
+        return model
+
+    import torch
+
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(obj, dict) or obj.get("format") != "attrobust-torch":
+        raise ModelError(f"{str(path)!r} is not a model file written by save()")
+    spec = obj["spec"]
+    arch = _arch(spec["arch"])
+    hp = dict(spec["hp"])
+    if arch.kind == "torchvision":
+        hp["pretrained"] = False  # the saved state_dict has the weights
+    model = build(spec["arch"], spec["input_shape"], spec["n_classes"], task=spec["task"],
+                  seed=spec["seed"], **hp)
+    if "softplus_beta" in spec:
+        model = softplus(model, spec["softplus_beta"])
+    model.load_state_dict(obj["state_dict"])
+    model.attrobust_spec = spec
+    dev = get_device(device) if isinstance(device, str) else device
+    return model.to(dev).eval()
+
+
+# --------------------------------------------------------------------------- softplus
+def softplus(model, beta: float = 10.0):
+    """Deep copy of ``model`` with every ``nn.ReLU`` replaced by ``nn.Softplus(beta)``.
+
+    Ghorbani et al. (2019), Algorithm 1 footnote c: ReLU nets have zero second derivatives,
+    so the gradient of the attribution dissimilarity is taken through the softplus copy,
+    and the perturbed input is then evaluated on the original ReLU network. Functional
+    ``F.relu`` calls in ``forward`` are not replaced (none in the networks here).
+    """
+    if not _is_torch(model):
+        raise ModelError("softplus() needs a torch model; scikit-learn models have no ReLU modules")
+    beta = float(beta)
+    if not (beta > 0 and math.isfinite(beta)):
+        raise ModelError(f"softplus beta must be a positive finite number, got {beta}")
+    from torch import nn
+
+    def swap(module):
+        for name, child in module.named_children():
+            if isinstance(child, nn.ReLU):
+                setattr(module, name, nn.Softplus(beta=beta))
+            else:
+                swap(child)
+
+    out = copy.deepcopy(model)
+    swap(out)
+    if hasattr(out, "attrobust_spec"):
+        out.attrobust_spec = {**out.attrobust_spec, "softplus_beta": beta}
+    return out

@@ -1,0 +1,119 @@
+"""The config schema and the registry checks reject bad configs with the key's name."""
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from attrobust import config as cfg
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
+
+
+def default_config():
+    conf = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    validate(conf, SCHEMA)
+    cfg.complete(conf)
+    validate(conf, SCHEMA)
+    return json.loads(json.dumps(conf))  # schema defaults are shared objects: unshare them
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "fashion.yaml", "paper.yaml"])
+def test_shipped_configs_validate(name):
+    validate(yaml.safe_load((ROOT / "config" / name).read_text()), SCHEMA)
+
+
+def test_default_config_passes_registry_checks():
+    cfg.check(default_config())
+
+
+def test_schema_fills_defaults():
+    conf = {}
+    validate(conf, SCHEMA)
+    assert conf["seed"] == 0 and conf["explain"]["n_points"] == 16
+    assert conf["figures"]["gallery"]["dataset"] == "digits"
+
+
+@pytest.mark.parametrize(
+    "patch, key",
+    [
+        ({"sed": 1}, "sed"),
+        ({"seed": "zero"}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"device": "gpu"}, "device"),
+        ({"explain": {"n_point": 3}}, "n_point"),
+        ({"explain": {"n_points": 0}}, "n_points"),
+        ({"datasets": {"digits": {"test_fraction": 1.5}}}, "test_fraction"),
+        ({"datasets": {"digits": {"scaling": "zscore"}}}, "scaling"),
+        ({"figures": {"gallery": {"methods": []}}}, "methods"),
+        ({"figures": {"galery": {}}}, "galery"),
+        ({"models": {"m": {"hp": {}}}}, "arch"),
+    ],
+)
+def test_schema_rejects_bad_values_naming_the_key(patch, key):
+    conf = copy.deepcopy(yaml.safe_load((ROOT / "config/config.yaml").read_text()))
+    _merge(conf, patch)
+    with pytest.raises(WorkflowError) as err:
+        validate(conf, SCHEMA)
+    assert key in _chain(err.value)
+
+
+@pytest.mark.parametrize(
+    "patch, words",
+    [
+        ({"figures": {"gallery": {"dataset": "mnistt"}}}, ["figures.gallery.dataset", "mnistt", "digits"]),
+        ({"figures": {"gallery": {"methods": ["saliency", "salency"]}}}, ["salency", "smoothgrad"]),
+        ({"figures": {"gallery": {"model": "resnet9"}}}, ["resnet9", "cnn_small"]),
+        ({"models": {"cnn_small": {"arch": "cnn_small", "hp": {"epocs": 3}}}}, ["models.cnn_small.hp", "epocs"]),
+        ({"methods": {"lime": {"num_sample": 3}}}, ["methods.lime", "num_sample"]),
+        ({"methods": {"lim": {}}}, ["methods.lim", "lime"]),
+        ({"figures": {"alvarez_melis_fig1": {"methods": ["saliency"]}}}, ["saliency", "scikit-learn"]),
+        ({"mirrors": {"fashion_mnist": "/nonexistent"}, "figures": {"gallery": {"dataset": "fashion_mnist"}}},
+         ["mirrors.fashion_mnist", "/nonexistent"]),
+    ],
+)
+def test_registry_check_names_key_and_allowed_values(patch, words):
+    conf = default_config()
+    _merge(conf, patch)
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.complete(conf)
+        cfg.check(conf)
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 0\nexplain: {n_pionts: 3}\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--configfile", str(bad), "--dry-run"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "n_pionts" in out
+    assert "Job stats" not in out
+
+
+def _merge(base, patch):
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v)
+        else:
+            base[k] = v
+
+
+def _chain(exc):
+    """Message of an exception and its causes (snakemake wraps the jsonschema error)."""
+    parts = []
+    while exc is not None:
+        parts.append(str(exc))
+        parts.extend(str(a) for a in getattr(exc, "args", ()))
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(parts)

@@ -1,0 +1,70 @@
+# Helpers shared by the rules: config checks, model specs, target lists.
+import sys
+from pathlib import Path
+
+# The repository's own library (also inside conda envs, where it is not installed).
+LIB = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1] / "src"
+sys.path.insert(0, str(LIB))
+from attrobust import config as cfg
+from attrobust import data as ardata
+
+# Names and types were validated by the schema; fill defaults for datasets the figures
+# use, then check names against the library's registries, all before any job runs.
+cfg.complete(config)
+validate(config, "../schemas/config.schema.yaml")
+cfg.check(config)
+
+SEED = config["seed"]
+FIGS = cfg.figures(config)
+
+
+wildcard_constraints:
+    dataset="|".join(ardata.names()),
+    seed=r"\d+",
+
+
+def lib(*modules):
+    """Library modules a rule runs: editing one reruns the rule (input mtime)."""
+    return [str(LIB / "attrobust" / f"{m}.py") for m in modules]
+
+
+def dataset_params(dataset):
+    spec = config["datasets"][dataset]
+    return {
+        "test_fraction": spec["test_fraction"],
+        "scaling": spec["scaling"],
+        "n_samples": spec["n_samples"],
+        "seed": SEED,
+        **spec["options"],
+    }
+
+
+def raw_marker(wildcards):
+    """The download rule's completion marker, for datasets with raw files."""
+    if ardata.raw_files(wildcards.dataset):
+        return f"resources/{wildcards.dataset}/SHA256SUMS"
+    return []
+
+
+def mirror_dir(wildcards):
+    key = ardata.info(wildcards.dataset).mirror_key
+    return config["mirrors"].get(key) if key else None
+
+
+def model_dir(dataset, model):
+    spec = cfg.model_spec(config, model)
+    return f"results/models/{dataset}/{model}/{spec['regime']}/seed{SEED}"
+
+
+def explanation(dataset, model, method):
+    spec = cfg.model_spec(config, model)
+    return f"results/explain/{dataset}/{model}/{spec['regime']}/seed{SEED}/{method}.npz"
+
+
+def n_explain(dataset):
+    return config["datasets"][dataset]["n_explain"] or config["explain"]["n_points"]
+
+
+def all_figures():
+    """Every output of the enabled figure rules (rule `fig_<section>` per figure section)."""
+    return [f for name in FIGS for f in getattr(rules, f"fig_{name}").output]

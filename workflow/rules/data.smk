@@ -1,0 +1,32 @@
+# Stage 1: raw files into resources/ (checksummed), then arrays + provenance.
+
+
+rule download:
+    output:
+        "resources/{dataset}/SHA256SUMS",
+    params:
+        mirror=mirror_dir,
+        base_url=config["download_base_url"],
+    log:
+        "logs/download/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/download.py"
+
+
+rule prepare:
+    input:
+        raw=raw_marker,
+        lib=lib("data"),
+    output:
+        npz="results/data/{dataset}.npz",
+        json="results/data/{dataset}.json",
+    params:
+        load=lambda wc: dataset_params(wc.dataset),
+    log:
+        "logs/prepare/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/prepare.py"

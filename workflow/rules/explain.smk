@@ -1,0 +1,25 @@
+# Stage 3: attributions of one method for the first test points of a dataset.
+
+
+rule explain:
+    input:
+        data="results/data/{dataset}.npz",
+        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
+        lib=lib("explain", "models"),
+    output:
+        "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.npz",
+    params:
+        method_params=lambda wc: config["methods"].get(wc.method, {}),
+        n_points=lambda wc: n_explain(wc.dataset),
+        target=lambda wc: config["datasets"][wc.dataset]["target"],
+        n_background=config["explain"]["n_background"],
+        batch_size=config["explain"]["batch_size"],
+        seed=lambda wc: int(wc.seed),
+        device=config["device"],
+    threads: 2
+    log:
+        "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/explain.py"

@@ -1,0 +1,22 @@
+"""Train one model and write its checkpoint and metrics."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import torch
+
+from attrobust import data, models, utils
+
+utils.log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+spec = snakemake.params.spec
+seed = int(snakemake.wildcards.seed)
+ds = data.load_prepared(snakemake.input.data)
+model = models.build(
+    spec["arch"], ds["input_shape"], ds["n_classes"], task=ds["task"], seed=seed, **spec["hp"]
+)
+metrics = models.train(
+    model, ds, regime=snakemake.wildcards.regime, seed=seed, device=snakemake.params.device
+)
+models.save(model, snakemake.output.model, model.attrobust_spec)
+utils.save_json(snakemake.output.metrics, metrics)
