@@ -538,8 +538,12 @@ def test_prepare_writes_npz_and_json(tmp_path, mnist_mirror):
     with np.load(out_npz, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
     assert set(arrays) == {"X_train", "y_train", "X_test", "y_test", "feature_names",
-                           "class_names"}
+                           "class_names", "task", "kind"}
     np.testing.assert_array_equal(arrays["X_train"], d["X_train"])
+    back = D.load_prepared(out_npz)
+    assert back["task"] == "classification" and back["kind"] == "tabular"
+    assert back["input_shape"] == (4,) and back["n_classes"] == 3
+    np.testing.assert_array_equal(back["X_test"], d["X_test"])
     assert arrays["class_names"].tolist() == ["setosa", "versicolor", "virginica"]
     assert arrays["feature_names"].dtype.kind == "U"
     meta = json.loads(out_json.read_text())

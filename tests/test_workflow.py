@@ -57,7 +57,7 @@ def test_workflow_outputs_exist_and_parse(run):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 10_000  # a real plot, not an empty canvas
     prov = json.loads((run / "results/data/synthetic2d.json").read_text())
-    assert prov["name"] == "synthetic2d" if "name" in prov else True
+    assert prov["dataset"]["name"] == "synthetic2d" and prov["shapes"]["X_test"] == [40, 2]
     metrics = json.loads((run / "results/models/digits/cnn_small/natural/seed0/metrics.json").read_text())
     assert 0.5 <= metrics["test_accuracy"] <= 1.0  # 3 epochs on 400 images: well above chance
     for method in ["lime", "kernel_shap"]:

@@ -18,13 +18,8 @@ SEED = config["seed"]
 FIGS = cfg.figures(config)
 
 
-wildcard_constraints:
-    dataset="|".join(ardata.names()),
-    seed=r"\d+",
-
-
 def lib(*modules):
-    """Library modules a rule runs: editing one reruns the rule (input mtime)."""
+    """Library modules a job runs; editing one reruns its jobs (input mtime)."""
     return [str(LIB / "attrobust" / f"{m}.py") for m in modules]
 
 
@@ -66,5 +61,5 @@ def n_explain(dataset):
 
 
 def all_figures():
-    """Every output of the enabled figure rules (rule `fig_<section>` per figure section)."""
+    """Every output of the enabled figures (one `fig_<section>` rule per figure section)."""
     return [f for name in FIGS for f in getattr(rules, f"fig_{name}").output]
