@@ -46,6 +46,11 @@ def model_spec(config: dict, name: str) -> dict[str, Any]:
     return {"arch": spec["arch"], "regime": spec.get("regime", "natural"), "hp": dict(spec.get("hp", {}))}
 
 
+def source(config: dict, name: str) -> str:
+    """The registry dataset behind config dataset ``name`` (``datasets.<name>.source``)."""
+    return (config.get("datasets", {}).get(name) or {}).get("source") or name
+
+
 def used_datasets(config: dict) -> list[str]:
     return sorted({f["dataset"] for f in figures(config).values()})
 
@@ -69,8 +74,9 @@ def check(config: dict) -> None:
             raise ConfigError(f"mirrors.{key}: unknown mirror; allowed: {', '.join(mirror_keys)}")
     for fname, fig in figures(config).items():
         key = f"figures.{fname}"
-        _known(fig["dataset"], data.REGISTRY, f"{key}.dataset")
-        _check_mirror(config, fig["dataset"], f"{key}.dataset")
+        src = source(config, fig["dataset"])
+        _known(src, data.REGISTRY, f"{key}.dataset")
+        _check_mirror(config, src, f"{key}.dataset")
         for m in fig["models"]:
             spec = model_spec(config, m)
             _known(spec["arch"], models.ARCHS, f"models.{m}.arch")
@@ -89,7 +95,8 @@ def check(config: dict) -> None:
                         f"({', '.join(explain.names('blackbox'))}) or a torch architecture"
                     )
     for name in config.get("datasets", {}):
-        _known(name, data.REGISTRY, f"datasets.{name}")
+        key = f"datasets.{name}.source" if config["datasets"][name].get("source") else f"datasets.{name}"
+        _known(source(config, name), data.REGISTRY, key)
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")
         _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")

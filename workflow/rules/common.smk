@@ -23,6 +23,11 @@ def lib(*modules):
     return [str(LIB / "attrobust" / f"{m}.py") for m in modules]
 
 
+def source(dataset):
+    """Registry name of a config dataset (`datasets.<name>.source`, default: the name)."""
+    return cfg.source(config, dataset)
+
+
 def dataset_params(dataset):
     spec = config["datasets"][dataset]
     return {
@@ -36,8 +41,9 @@ def dataset_params(dataset):
 
 def raw_marker(wildcards):
     """The download rule's completion marker, for datasets with raw files."""
-    if ardata.raw_files(wildcards.dataset):
-        return f"resources/{wildcards.dataset}/SHA256SUMS"
+    src = source(wildcards.dataset)
+    if ardata.raw_files(src):
+        return f"resources/{src}/SHA256SUMS"
     return []
 
 

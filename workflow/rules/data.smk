@@ -23,6 +23,7 @@ rule prepare:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",
     params:
+        source=lambda wc: source(wc.dataset),
         load=lambda wc: dataset_params(wc.dataset),
     log:
         "logs/prepare/{dataset}.log",

@@ -13,7 +13,7 @@ rule fig_alvarez_melis_fig1:
             for m in FIG1["models"]
             for meth in FIG1["methods"]
         ],
-        lib=lib("plots"),
+        lib=lib("plots/__init__", "plots/alvarez_melis", "models"),
     output:
         pdf="figures/alvarez-melis/fig1_lime_shap_2d.pdf",
         png=report(
@@ -41,7 +41,7 @@ rule fig_gallery:
             explanation(GALLERY["dataset"], GALLERY["model"], meth)
             for meth in GALLERY["methods"]
         ],
-        lib=lib("plots"),
+        lib=lib("plots/__init__", "plots/nielsen"),
     output:
         pdf="figures/nielsen/fig1_gallery.pdf",
         png=report(

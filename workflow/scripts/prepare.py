@@ -10,7 +10,7 @@ from attrobust import data, utils
 utils.log_to(snakemake.log[0])
 raw = snakemake.input.raw
 data.prepare(
-    snakemake.wildcards.dataset,
+    snakemake.params.source,
     Path(raw[0] if isinstance(raw, list) else raw).parent if raw else None,
     snakemake.output.npz,
     snakemake.output.json,
