@@ -50,7 +50,10 @@ def test_lint_reports_nothing(repo):
 
 @pytest.mark.e2e
 def test_workflow_outputs_exist_and_parse(run):
-    for paper, name in [("alvarez-melis", "fig1_lime_shap_2d"), ("nielsen", "fig1_gallery")]:
+    figures = [("alvarez-melis", "fig1_lime_shap_2d"), ("nielsen", "fig1_gallery")]
+    figures += [("agarwal", n) for n in ["fig1_simulated", "fig2_equivalence", "fig3_robustness",
+                                         "fig4_sigma", "fig5_undertrained"]]
+    for paper, name in figures:
         pdf = run / "figures" / paper / f"{name}.pdf"
         png = run / "figures" / paper / f"{name}.png"
         assert pdf.read_bytes()[:5] == b"%PDF-"
@@ -67,6 +70,27 @@ def test_workflow_outputs_exist_and_parse(run):
             assert (f["target"] == 1).all()
     with np.load(run / "results/explain/digits/cnn_small/natural/seed0/gradcam.npz") as f:
         assert f["A"].shape == f["X"].shape == (2, 1, 8, 8)
+
+
+@pytest.mark.e2e
+def test_claims_ledger_has_numbers_for_every_claim(run):
+    import pandas as pd
+
+    ledger = pd.read_csv(run / "figures/claims.csv")
+    assert set(ledger["claim"]) >= {"agarwal-equivalence", "agarwal-smoothgrad-more-robust",
+                                    "agarwal-smaller-sigma-faster", "agarwal-undertrained-slower"}
+    assert ledger["reproduced"].isin(["yes", "no"]).all()
+    assert ledger["measured"].str.contains(r"\d").all()
+    assert "Claims ledger" in (run / "figures/claims.md").read_text()
+    curves = pd.read_csv(run / "results/metrics/agarwal/wine_minmax/mlp_elu/natural/seed0/sigma0.1.csv")
+    assert len(curves) == 3 * 2 and set(curves["n"]) == {20, 200}
+
+
+@pytest.mark.e2e
+def test_report_is_written(run):
+    snakemake(run, "--report", "report.html")
+    html = (run / "report.html").read_text(errors="ignore")
+    assert len(html) > 100_000 and "fig2_equivalence" in html
 
 
 @pytest.mark.e2e

@@ -19,18 +19,26 @@ class ConfigError(ValueError):
     """A config value that names something unknown or unusable; the message names the key."""
 
 
+#: Methods a figure section computes without listing them.
+IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"]}
+
+
 def figures(config: dict) -> dict[str, dict]:
-    """The enabled figure sections, each normalised to ``{dataset, models, methods}``."""
+    """The enabled figure sections, each normalised to ``{datasets, models, methods}``."""
     out = {}
     for name, fig in config.get("figures", {}).items():
         if not fig.get("enabled", True):
             continue
         out[name] = {
-            "dataset": fig["dataset"],
-            "models": list(fig.get("models", [fig.get("model")])),
-            "methods": list(fig["methods"]),
+            "datasets": _as_list(fig.get("datasets", fig.get("dataset"))),
+            "models": _as_list(fig.get("models", fig.get("model"))) + _as_list(fig.get("undertrained")),
+            "methods": _as_list(fig.get("methods", IMPLIED_METHODS.get(name))),
         }
     return out
+
+
+def _as_list(v) -> list:
+    return [] if v is None else list(v) if isinstance(v, (list, tuple)) else [v]
 
 
 def model_spec(config: dict, name: str) -> dict[str, Any]:
@@ -52,7 +60,7 @@ def source(config: dict, name: str) -> str:
 
 
 def used_datasets(config: dict) -> list[str]:
-    return sorted({f["dataset"] for f in figures(config).values()})
+    return sorted({d for f in figures(config).values() for d in f["datasets"]})
 
 
 def complete(config: dict) -> None:
@@ -74,9 +82,10 @@ def check(config: dict) -> None:
             raise ConfigError(f"mirrors.{key}: unknown mirror; allowed: {', '.join(mirror_keys)}")
     for fname, fig in figures(config).items():
         key = f"figures.{fname}"
-        src = source(config, fig["dataset"])
-        _known(src, data.REGISTRY, f"{key}.dataset")
-        _check_mirror(config, src, f"{key}.dataset")
+        for ds in fig["datasets"]:
+            src = source(config, ds)
+            _known(src, data.REGISTRY, f"{key}.dataset")
+            _check_mirror(config, src, f"{key}.dataset")
         for m in fig["models"]:
             spec = model_spec(config, m)
             _known(spec["arch"], models.ARCHS, f"models.{m}.arch")

@@ -80,9 +80,12 @@ def curves(model, X, targets, *, ns: Sequence[int], sigma: float, n_neighbours: 
       shrinks as n grows; within one point the two methods share every draw.
     - ``norm_smoothgrad``, ``norm_clime``: ||E(x)||_2, to read distances relative to size.
 
-    Returns tidy rows (one per point x n). Deterministic given ``seed``.
+    Values of n with n <= D + 1 are skipped unless ``ridge`` > 0 (C-LIME's least squares
+    is underdetermined there). Returns tidy rows (one per point x n); deterministic given
+    ``seed``.
     """
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    ns = [n for n in ns if ridge > 0 or n > X.shape[1] + 1]
     rng = np.random.default_rng(seed)
     neighbours = X[:, None, :] + rng.standard_normal((len(X), n_neighbours, X.shape[1])) * neighbour_sigma
     rows = []

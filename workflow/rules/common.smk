@@ -16,6 +16,7 @@ cfg.check(config)
 
 SEED = config["seed"]
 FIGS = cfg.figures(config)
+AGARWAL = config["figures"]["agarwal"]
 
 
 def lib(*modules):
@@ -67,5 +68,27 @@ def n_explain(dataset):
 
 
 def all_figures():
-    """Every output of the enabled figures (one `fig_<section>` rule per figure section)."""
-    return [f for name in FIGS for f in getattr(rules, f"fig_{name}").output]
+    """Every output of the enabled figures (one `fig_<section>` rule per figure section)
+    and the claims ledger."""
+    figs = [f for name in FIGS for f in getattr(rules, f"fig_{name}").output]
+    return figs + list(rules.claims.output)
+
+
+def agarwal_curves():
+    """Curves of Figs. 2-5: every dataset at every sigma (well-trained model), and the
+    under-trained model at the default sigma."""
+    a = AGARWAL
+    runs = {(d, a["model"], s) for d in a["datasets"] for s in [a["sigma"], *a["sigmas"]]}
+    runs |= {(d, a["undertrained"], a["sigma"]) for d in a["datasets"]}
+    return sorted(
+        f"results/metrics/agarwal/{d}/{m}/{cfg.model_spec(config, m)['regime']}/seed{SEED}/sigma{s:g}.csv"
+        for d, m, s in runs
+    )
+
+
+def claim_tables(wildcards):
+    """Results tables the claims ledger reads, by table name (see attrobust.claims)."""
+    tables = {}
+    if "agarwal" in FIGS:
+        tables["agarwal"] = agarwal_curves()
+    return tables

@@ -23,3 +23,28 @@ rule explain:
         "../../envs/torch.yaml"
     script:
         "../scripts/explain.py"
+
+
+# Agarwal et al. (2021): SmoothGrad vs C-LIME gap and robustness for each n, one sigma.
+rule unification_curves:
+    input:
+        data="results/data/{dataset}.npz",
+        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
+        lib=lib("unification", "models"),
+    output:
+        "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.csv",
+    params:
+        sigma=lambda wc: float(wc.sigma),
+        ns=AGARWAL["ns"],
+        n_points=AGARWAL["n_points"],
+        n_neighbours=AGARWAL["n_neighbours"],
+        neighbour_sigma=AGARWAL["neighbour_sigma"],
+        ridge=AGARWAL["ridge"],
+        seed=lambda wc: int(wc.seed),
+    threads: 1
+    log:
+        "logs/unification/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/unification_curves.py"

@@ -58,3 +58,68 @@ rule fig_gallery:
         "../../envs/plot.yaml"
     script:
         "../scripts/fig_gallery.py"
+
+
+AGARWAL_FIGS = {  # file name: what it shows (the report's label)
+    "fig1_simulated": "Fig. 1: the simulated data",
+    "fig2_equivalence": "Fig. 2: ||SmoothGrad - C-LIME|| against n",
+    "fig3_robustness": "Fig. 3: average maximum distance to neighbours' explanations against n",
+    "fig4_sigma": "Fig. 4: Figs. 2 and 3 for several sigma",
+    "fig5_undertrained": "Fig. 5: Figs. 2 and 3, well-trained vs under-trained model",
+}
+
+
+rule fig_agarwal:
+    input:
+        simulated=f"results/data/{AGARWAL['simulated']}.npz",
+        curves=agarwal_curves(),
+        lib=lib("plots/__init__", "plots/agarwal"),
+    output:
+        [
+            report(
+                f"figures/agarwal/{fig}{ext}",
+                caption="../report/agarwal.rst",
+                category="Agarwal et al. (2021)",
+                labels={"figure": name},
+            )
+            for fig, name in AGARWAL_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        datasets=AGARWAL["datasets"],
+        focus=AGARWAL["focus"],
+        model=AGARWAL["model"],
+        undertrained=AGARWAL["undertrained"],
+        sigma=AGARWAL["sigma"],
+        sigmas=AGARWAL["sigmas"],
+    log:
+        "logs/figures/agarwal.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_agarwal.py"
+
+
+rule claims:
+    input:
+        unpack(claim_tables),
+        lib=lib("claims"),
+    output:
+        md=report(
+            "figures/claims.md",
+            caption="../report/claims.rst",
+            category="0 Claims ledger",
+        ),
+        csv="figures/claims.csv",
+    params:
+        context={
+            "agarwal": {
+                k: AGARWAL[k] for k in ("model", "undertrained", "sigma", "focus")
+            },
+        },
+    log:
+        "logs/claims.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/claims.py"

@@ -1,0 +1,511 @@
+"""Attacks on feature-importance maps (Ghorbani, Abid & Zou 2019), batched over images.
+
+Entry point :func:`attack` over the registry :data:`ATTACKS`:
+
+- ``random_sign``: x + eps * (random sign per input value), clipped to [0, 1] (Sec. 3);
+- ``topk`` and ``mass_center``: Algorithm 1 (Appendix A), iterative signed-gradient ascent
+  on a dissimilarity D of the normalised saliency map R, projected onto
+  B_inf(x, eps) ∩ [0, 1]; the iterate with the largest D whose predicted label equals the
+  original one is returned.
+
+Attacks need saliency maps that are differentiable in the input (captum's attributions
+are computed without a graph, captum issue #361), so :func:`saliency` re-implements the
+three methods of Ghorbani et al. Sec. 2.1 with ``create_graph=True``:
+
+- ``simple_gradient``: gradient of the target logit (Simonyan et al. 2014);
+- ``integrated_gradients``: right Riemann sum (x - x0)/M * sum_{k=1..M} grad S(x0 + k/M (x - x0))
+  (Ghorbani et al. Sec. 2.1 and their code), ``n_steps`` = M = 100, ``baseline`` x0;
+- ``deeplift``: DeepLIFT with the Rescale rule (Shrikumar et al. 2017, Sec. 3.3) as a
+  *modified gradient*: attribution = (x - x0) * m, where m is backpropagated with each
+  nonlinearity's local derivative replaced by the multiplier (f(z) - f(z0)) / (z - z0)
+  (its ordinary derivative where |z - z0| < 1e-10, as captum). The multipliers are written
+  with differentiable torch ops inside a custom autograd Function, so the map can be
+  differentiated again (double backprop; no softplus needed, the multipliers of a ReLU
+  net vary with x). Max-pooling passes the gradient to the window's maximum ("gradient"
+  mode, the default of Shrikumar et al.'s reference code and what Ghorbani et al.'s
+  ``back_maxpool`` does). captum's DeepLift nominally applies its own max-pool rule, but
+  its hook on the preceding ReLU records the unmodified gradient, so for ReLU -> MaxPool
+  (every net here) it also routes the plain gradient; the maps agree with captum's to
+  float precision (tested). Nonlinear modules other than ReLU, LeakyReLU, ELU, Sigmoid,
+  Tanh, Softplus (and functional calls) keep their ordinary gradient, as in captum.
+
+Conventions. Images are (N, C, H, W) in [0, 1]; eps and step are in the same units
+(the paper's eps in {1, 2, 4, 8}/255, step alpha = 0.5/255). Ghorbani's R is |attribution|
+summed over channels and normalised to sum 1 (``metrics.saliency_map``). Softplus trick
+(footnote c): with ``softplus_beta`` the gradient of D is taken through
+``models.softplus(model, beta)``; the label check and the returned dissimilarity always
+use the original model. The returned dissimilarity is shifted so that the clean input
+scores 0: top-k: sum_B R(x) - sum_B R(x') (B: the k most salient pixels of x);
+mass-center: ||C(x') - C(x)||_2 in pixels.
+
+Only stdlib and numpy at module level; torch is imported inside functions.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+import zlib
+from typing import Any, Callable
+
+import numpy as np
+
+
+class AttackError(ValueError):
+    """Bad attack name, saliency method, parameter or input."""
+
+
+# saliency method -> its parameters and defaults
+SALIENCY_METHODS: dict[str, dict[str, Any]] = {
+    "simple_gradient": {},
+    "integrated_gradients": {"n_steps": 100, "baseline": "zero"},
+    "deeplift": {"baseline": "zero"},
+}
+
+_DEEPLIFT_EPS = 1e-10  # captum's DeepLift eps: below it the ordinary derivative is used
+
+
+# ------------------------------------------------------------------ helpers (torch)
+
+def _as_tensor(x: Any, device=None):
+    import torch
+
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+    return t.to(device=device, dtype=torch.float32)
+
+
+def _device(model):
+    import torch
+
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def _targets(model, x, target):
+    import torch
+
+    n = len(x)
+    if target is None:
+        with torch.no_grad():
+            return _logits(model, x).argmax(1)
+    t = torch.as_tensor(np.asarray(target.detach().cpu() if hasattr(target, "detach") else target))
+    if t.ndim == 0:
+        t = t.expand(n)
+    if t.shape != (n,) or t.dtype.is_floating_point:
+        raise AttackError(f"target must be None, an int or {n} ints (class indices); got {tuple(t.shape)} "
+                          f"{t.dtype}")
+    return t.to(device=x.device, dtype=torch.long)
+
+
+def _logits(model, x):
+    out = model(x)
+    return out[:, None] if out.ndim == 1 else out
+
+
+def _baseline(spec: Any, x):
+    """Reference input x0 (detached): 'zero', a number, an array shaped like one input or
+    like the batch. The paper's mean image must be passed as an array."""
+    import torch
+
+    if isinstance(spec, str):
+        if spec != "zero":
+            raise AttackError(f"baseline={spec!r}: use 'zero', a number, or an array shaped like one "
+                              f"input {tuple(x.shape[1:])} (e.g. the per-pixel mean training image, "
+                              "Ghorbani et al. App. B) or like the batch")
+        return torch.zeros_like(x).detach()
+    b = _as_tensor(spec.detach() if hasattr(spec, "detach") else spec, x.device)
+    if b.ndim == 0:
+        b = torch.full_like(x, float(b))
+    elif tuple(b.shape) == tuple(x.shape[1:]):
+        b = b[None].expand_as(x)
+    elif tuple(b.shape) != tuple(x.shape):
+        raise AttackError(f"baseline of shape {tuple(b.shape)} fits neither one input "
+                          f"{tuple(x.shape[1:])} nor the batch {tuple(x.shape)}")
+    if not torch.isfinite(b).all():
+        raise AttackError("baseline contains NaN or Inf")
+    return b.detach()
+
+
+def normalised_map(A):
+    """Ghorbani et al. (2019), Sec. 2.1, differentiable: |A| summed over channels (N, H, W),
+    divided by its sum per image (an all-zero map stays zero). Torch twin of
+    ``metrics.saliency_map``."""
+    R = A.abs().sum(1) if A.ndim == 4 else A.abs()
+    total = R.flatten(1).sum(1).view((-1,) + (1,) * (R.ndim - 1))
+    return R / total.clamp_min(1e-30)
+
+
+def center(R):
+    """Centre of mass (N, 2) of maps (N, H, W) as (row, col) (footnote b); zero maps -> image
+    centre, as ``metrics.center_of_mass``."""
+    import torch
+
+    n, h, w = R.shape
+    total = R.sum((1, 2))
+    rows = (R.sum(2) * torch.arange(h, dtype=R.dtype, device=R.device)).sum(1)
+    cols = (R.sum(1) * torch.arange(w, dtype=R.dtype, device=R.device)).sum(1)
+    c = torch.stack([rows, cols], 1) / total.clamp_min(1e-30)[:, None]
+    mid = torch.tensor([(h - 1) / 2, (w - 1) / 2], dtype=R.dtype, device=R.device)
+    return torch.where((total > 0)[:, None], c, mid)
+
+
+# ------------------------------------------------------------ differentiable saliency
+
+def _simple_gradient(model, x, target, create_graph):
+    import torch
+
+    sel = _logits(model, x).gather(1, target[:, None]).sum()
+    return torch.autograd.grad(sel, x, create_graph=create_graph)[0]
+
+
+def _integrated_gradients(model, x, target, create_graph, n_steps, baseline):
+    """Right Riemann sum with M = n_steps points k/M, k = 1..M (captum's 'riemann_right'),
+    all points of all images in one forward pass."""
+    import torch
+
+    m = int(n_steps)
+    if m < 1:
+        raise AttackError(f"integrated_gradients: n_steps must be >= 1; got {n_steps}")
+    x0 = _baseline(baseline, x)
+    alphas = torch.linspace(1 / m, 1, m).tolist()  # the same floats as captum
+    path = torch.cat([x0 + a * (x - x0) for a in alphas])
+    sel = _logits(model, path).gather(1, target.repeat(m)[:, None]).sum()
+    g = torch.autograd.grad(sel, path, create_graph=create_graph)[0]
+    return (x - x0) * g.view(m, *x.shape).sum(0) / m
+
+
+@functools.lru_cache(maxsize=None)
+def _functions() -> dict:
+    """Custom autograd Functions for DeepLIFT-Rescale, defined on first use (torch import)."""
+    import torch
+    from torch import nn
+
+    def derivative(module, z, y):
+        """Ordinary derivative f'(z) of an elementwise nonlinearity, from z and y = f(z)."""
+        if isinstance(module, nn.ReLU):
+            return (z > 0).to(z.dtype)
+        if isinstance(module, nn.LeakyReLU):
+            return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, module.negative_slope))
+        if isinstance(module, nn.ELU):
+            return torch.where(z > 0, torch.ones_like(z), y + module.alpha)
+        if isinstance(module, nn.Sigmoid):
+            return y * (1 - y)
+        if isinstance(module, nn.Tanh):
+            return 1 - y * y
+        if isinstance(module, nn.Softplus):
+            bz = module.beta * z
+            return torch.where(bz > module.threshold, torch.ones_like(z), torch.sigmoid(bz))
+        raise AssertionError(type(module))  # pragma: no cover - filtered by the caller
+
+    def safe(d, small):
+        return torch.where(small, torch.ones_like(d), d)  # no 0/0 even in the unused branch
+
+    class Rescale(torch.autograd.Function):
+        """y = f(z) forward; backward: grad * (f(z) - f(z0)) / (z - z0) (Rescale rule)."""
+
+        @staticmethod
+        def forward(ctx, z, y, z0, y0, module):
+            ctx.save_for_backward(z, y, z0, y0)
+            ctx.module = module
+            return y.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            z, y, z0, y0 = ctx.saved_tensors
+            dz = z - z0
+            small = dz.abs() < _DEEPLIFT_EPS
+            m = torch.where(small, derivative(ctx.module, z, y), (y - y0) / safe(dz, small))
+            return g * m, None, None, None, None
+
+    elementwise = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Sigmoid, nn.Tanh, nn.Softplus)
+    return {"Rescale": Rescale, "elementwise": elementwise}
+
+
+def _deeplift(model, x, target, create_graph, baseline):
+    """(x - x0) * modified gradient; see the module docstring. A reference pass records the
+    input and output of every elementwise nonlinearity at x0 (per call, in call order, so a
+    module used twice is handled); the pass at x replaces each one's output by a Function
+    with the same value and the Rescale backward."""
+    import torch
+
+    fn = _functions()
+    hooked = [m for m in model.modules() if type(m) in fn["elementwise"]]
+    bad = [type(m).__name__ for m in hooked if getattr(m, "inplace", False)]
+    if bad:
+        raise AttackError(f"deeplift: in-place activations {sorted(set(bad))} are not supported; "
+                          "set inplace=False")
+    x0 = _baseline(baseline, x)
+    refs: dict[int, list] = {}
+    calls: dict[int, int] = {}
+
+    def record(m, inputs, out):
+        refs.setdefault(id(m), []).append((inputs[0].detach(), out.detach()))
+
+    def rescale(m, inputs, out):
+        i = calls.get(id(m), 0)
+        calls[id(m)] = i + 1
+        z0, y0 = refs[id(m)][i]
+        return fn["Rescale"].apply(inputs[0], out, z0, y0, m)
+
+    handles = [m.register_forward_hook(record) for m in hooked]
+    try:
+        with torch.no_grad():
+            model(x0)
+    finally:
+        for h in handles:
+            h.remove()
+    handles = [m.register_forward_hook(rescale) for m in hooked]
+    try:
+        sel = _logits(model, x).gather(1, target[:, None]).sum()
+    finally:
+        for h in handles:
+            h.remove()
+    g = torch.autograd.grad(sel, x, create_graph=create_graph)[0]
+    return (x - x0) * g
+
+
+_SALIENCY_FNS: dict[str, Callable] = {
+    "simple_gradient": _simple_gradient,
+    "integrated_gradients": _integrated_gradients,
+    "deeplift": _deeplift,
+}
+
+
+def _method_params(method: str, params: dict) -> dict:
+    if method not in SALIENCY_METHODS:
+        raise AttackError(f"unknown saliency method {method!r}; known: {list(SALIENCY_METHODS)}")
+    unknown = sorted(set(params) - set(SALIENCY_METHODS[method]))
+    if unknown:
+        raise AttackError(f"{method}: unknown parameter(s) {unknown}; allowed: "
+                          f"{sorted(SALIENCY_METHODS[method]) or 'none'}")
+    return {**SALIENCY_METHODS[method], **params}
+
+
+def saliency(model, x, target, method: str, create_graph: bool = True, **params):
+    """Attributions (N, C, H, W) of ``model``'s ``target`` logit (None: the predicted class)
+    by ``method`` in :data:`SALIENCY_METHODS`, as a torch tensor.
+
+    If ``x`` requires grad and ``create_graph`` is true, the result is differentiable with
+    respect to ``x`` (what the attacks need); otherwise it is computed on a detached copy.
+    The model's train/eval mode is left to the caller (use eval mode)."""
+    import torch
+
+    p = _method_params(method, params)
+    x = _as_tensor(x, _device(model))
+    if not (x.requires_grad and create_graph):
+        x = x.detach().requires_grad_(True)
+        create_graph = False
+    with torch.enable_grad():
+        t = _targets(model, x.detach(), target)
+        a = _SALIENCY_FNS[method](model, x, t, create_graph, **p)
+    return a if create_graph else a.detach()
+
+
+# ------------------------------------------------------------------------- attacks
+
+class _Objective:
+    """Dissimilarity D of Algorithm 1 for one batch, relative to the clean input x."""
+
+    def __init__(self, kind: str, R0, k: int | None):
+        import torch
+
+        self.kind = kind
+        if kind == "topk":
+            from .metrics import topk_mask
+
+            mask = topk_mask(R0.detach().cpu().numpy().reshape(len(R0), -1), k)
+            self.B = torch.as_tensor(mask, device=R0.device).view_as(R0).to(R0.dtype)
+            self.ref = (R0 * self.B).sum((1, 2))
+        else:
+            self.c0 = center(R0)
+
+    def value(self, R):
+        """Returned dissimilarity, 0 at x: sum_B R(x) - sum_B R(x') or ||C(x') - C(x)||."""
+        if self.kind == "topk":
+            return self.ref - (R * self.B).sum((1, 2))
+        return (center(R) - self.c0).norm(dim=1)
+
+    def ascent(self, R, anchor):
+        """What the gradient step maximises (per image). Top-k: -sum_B R (Algorithm 1).
+        Mass-center: ||C(x') - anchor||^2, the same sign of gradient as the norm. At x' = x
+        that gradient vanishes; like the authors' code (which measures from the
+        integer-truncated centre) we then measure from floor(C(x)) (C(x) - 0.5 if C(x) is
+        integral) so the first step has a direction."""
+        import torch
+
+        if self.kind == "topk":
+            return -(R * self.B).sum((1, 2))
+        c = center(R)
+        fl = torch.floor(anchor)
+        fl = torch.where(fl == anchor, anchor - 0.5, fl)
+        stuck = (c.detach() - anchor).norm(dim=1, keepdim=True) < 1e-4  # not moved yet
+        return ((c - torch.where(stuck, fl, anchor)) ** 2).sum(1)
+
+
+def _check_inputs(x, eps, step, n_iter):
+    import torch
+
+    if x.ndim != 4:
+        raise AttackError(f"attacks take image batches (N, C, H, W); got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all() or x.min() < -1e-6 or x.max() > 1 + 1e-6:
+        raise AttackError(f"attack inputs must be finite images in [0, 1]; got values in "
+                          f"[{float(x.min()):.4g}, {float(x.max()):.4g}]")
+    for name, v, lo in (("eps", eps, 0.0), ("step", step, 0.0)):
+        if not (isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v) and v >= lo):
+            raise AttackError(f"{name} must be a finite number >= {lo} in [0, 1] pixel units; got {v!r}")
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
+        raise AttackError(f"n_iter must be an int >= 1; got {n_iter!r}")
+
+
+class _Run:
+    """Shared state of one attack call: models, labels, clean maps and the objective."""
+
+    def __init__(self, model, x, method, target, k, softplus_beta, objective, sparams):
+        import torch
+
+        from .models import softplus
+
+        self.model, self.x, self.method, self.sparams = model, x, method, sparams
+        with torch.no_grad():
+            self.label = _logits(model, x).argmax(1)
+        self.target = self.label if target is None else _targets(model, x, target)
+        self.grad_model = model if softplus_beta is None else softplus(model, softplus_beta).eval()
+        if objective == "topk" and k is None:
+            raise AttackError("the top-k dissimilarity needs k (the number of most salient pixels)")
+        R0 = self.maps(x, model)
+        if objective == "topk":
+            k = int(k)
+            if not 1 <= k <= R0[0].numel():
+                raise AttackError(f"k must be in 1..{R0[0].numel()} (pixels per map); got {k}")
+        self.D = _Objective(objective, R0, k)
+        # the surrogate's own clean centre anchors its mass-center gradient
+        self.anchor = (center(R0) if self.grad_model is model
+                       else center(self.maps(x, self.grad_model))) if objective == "mass_center" else None
+
+    def maps(self, x, model, create_graph=False):
+        return normalised_map(saliency(model, x, self.target, self.method, create_graph, **self.sparams))
+
+    def evaluate(self, x):
+        """(dissimilarity, label kept) on the original model, no graph."""
+        import torch
+
+        with torch.no_grad():
+            kept = _logits(self.model, x).argmax(1) == self.label
+        return self.D.value(self.maps(x, self.model)).detach(), kept
+
+
+def _random_sign(run: _Run, eps, seed, n_trials=1, **_):
+    """x + eps * s, s in {-1, +1} per input value, clipped to [0, 1] (Ghorbani et al. Sec. 3).
+    Each image draws its own signs from a generator seeded with (seed, crc32 of its bytes),
+    so its result does not depend on the batch it came in. With n_trials > 1 the trial with
+    the largest dissimilarity among those keeping the label is kept (the authors' code)."""
+    import torch
+
+    x = run.x
+    n_trials = int(n_trials)
+    if n_trials < 1:
+        raise AttackError(f"random_sign: n_trials must be >= 1; got {n_trials}")
+    xs = x.detach().cpu().numpy()
+    signs = np.stack([np.random.default_rng([int(seed), zlib.crc32(xi.tobytes())])
+                      .integers(0, 2, size=(n_trials,) + xi.shape) * 2 - 1 for xi in xs], 1)
+    best = torch.full((len(x),), -math.inf, device=x.device)
+    x_best, found = x.clone(), torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    for s in torch.as_tensor(signs, dtype=x.dtype, device=x.device):
+        cand = (x + float(eps) * s).clamp(0, 1)
+        d, kept = run.evaluate(cand)
+        better = kept & (d > best)
+        best, found = torch.where(better, d, best), found | kept
+        x_best[better] = cand[better]
+    return x_best, best, found, n_trials
+
+
+def _iterative(run: _Run, eps, n_iter, step, **_):
+    """Algorithm 1 of Ghorbani et al. (2019), all images advancing together."""
+    import torch
+
+    x = run.x
+    lo, hi = (x - eps).clamp_min(0), (x + eps).clamp_max(1)
+    x_t = x.clone()
+    best = torch.full((len(x),), -math.inf, device=x.device)
+    x_best, found = x.clone(), torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    for p in range(n_iter):
+        xg = x_t.detach().requires_grad_(True)
+        with torch.enable_grad():
+            R = run.maps(xg, run.grad_model, create_graph=True)
+            g = torch.autograd.grad(run.D.ascent(R, run.anchor).sum(), xg)[0]
+        if p == 0:
+            dead = int((g.flatten(1).abs().sum(1) == 0).sum())
+            if dead:
+                warnings.warn(
+                    f"the gradient of the dissimilarity is 0 for {dead} of {len(x)} images; "
+                    f"with {run.method!r} on a ReLU network pass softplus_beta (Ghorbani et al. "
+                    "2019, Algorithm 1 footnote c)", RuntimeWarning, stacklevel=3)
+        x_t = torch.min(torch.max(x_t + step * g.sign(), lo), hi).detach()
+        d, kept = run.evaluate(x_t)
+        better = kept & (d > best)
+        best, found = torch.where(better, d, best), found | kept
+        x_best[better] = x_t[better]
+    return x_best, best, found, int(n_iter)
+
+
+# attack name -> (function, its own parameters with defaults, dissimilarity)
+ATTACKS: dict[str, tuple[Callable, dict, str | None]] = {
+    "random_sign": (_random_sign, {"n_trials": 1, "objective": None}, None),
+    "topk": (_iterative, {}, "topk"),
+    "mass_center": (_iterative, {}, "mass_center"),
+}
+
+
+def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int | None = None,
+           n_iter: int = 300, step: float | None = None, seed: int = 0,
+           softplus_beta: float | None = None, **params) -> dict:
+    """Attack the ``method`` saliency maps of ``model`` on images ``x`` (N, C, H, W) in [0, 1].
+
+    name: 'random_sign' | 'topk' | 'mass_center' (:data:`ATTACKS`).
+    method: a :data:`SALIENCY_METHODS` name; its parameters (n_steps, baseline) go in ``params``.
+    eps: L_inf budget in [0, 1] units; step: Algorithm 1's alpha (default 0.5/255);
+    n_iter: Algorithm 1's P. k: size of the top-k set B (top-k attack; random_sign's
+    top-k dissimilarity). target: explained class (default: the predicted one).
+    softplus_beta: take the gradient through a softplus copy (footnote c).
+    random_sign params: ``n_trials`` (default 1), ``objective`` ('topk' | 'mass_center';
+    default 'topk' when k is given, else 'mass_center') to score and pick the trials.
+
+    Returns {'x_adv' (N, C, H, W) float32, 'dissimilarity' (N,) float64 (0 for the clean
+    input, see module docstring), 'label_kept' (N,) bool, 'n_iter' int, 'label' (N,) the
+    original predictions}. Every returned x_adv has the original predicted label: when no
+    candidate keeps it, x itself is returned with dissimilarity 0 and label_kept False
+    (label_kept is False only then). Deterministic given the inputs and ``seed``.
+    """
+    import torch
+
+    if name not in ATTACKS:
+        raise AttackError(f"unknown attack {name!r}; known: {list(ATTACKS)}")
+    fn, own, objective = ATTACKS[name]
+    sparams = _method_params(method, {p: v for p, v in params.items() if p not in own})
+    aparams = {**own, **{p: v for p, v in params.items() if p in own}}
+    if name == "random_sign":
+        objective = aparams.pop("objective") or ("topk" if k is not None else "mass_center")
+        if objective not in ("topk", "mass_center"):
+            raise AttackError(f"random_sign: objective={objective!r}; use 'topk' or 'mass_center'")
+    step = 0.5 / 255 if step is None else step
+    dev = _device(model)
+    xt = _as_tensor(x, dev).detach()
+    _check_inputs(xt, eps, step, n_iter)
+    if softplus_beta is not None and not (float(softplus_beta) > 0 and math.isfinite(float(softplus_beta))):
+        raise AttackError(f"softplus_beta must be a positive number or None; got {softplus_beta!r}")
+    was_training = model.training
+    model.eval()
+    try:
+        run = _Run(model, xt, method, target, k, softplus_beta, objective, sparams)
+        x_adv, best, found, n = fn(run, eps=float(eps), n_iter=n_iter, step=float(step),
+                                   seed=seed, **aparams)
+    finally:
+        model.train(was_training)
+    best = torch.where(found, best, torch.zeros_like(best))
+    return {
+        "x_adv": x_adv.detach().cpu().numpy().astype(np.float32),
+        "dissimilarity": best.detach().cpu().numpy().astype(np.float64),
+        "label_kept": found.cpu().numpy(),
+        "n_iter": n,
+        "label": run.label.cpu().numpy(),
+    }

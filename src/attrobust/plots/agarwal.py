@@ -1,0 +1,129 @@
+"""Agarwal et al. (2021), "Towards the Unification and Robustness of Perturbation and
+Gradient Based Explanations": Figs. 1-5 from the tidy curves of
+:func:`attrobust.unification.curves` (columns dataset, model, sigma, n, point, gap,
+maxdist_smoothgrad, maxdist_clime, ...)."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from . import check_finite, style
+
+METHOD_COLORS = {"SmoothGrad": "#1f77b4", "C-LIME": "#d62728"}
+
+
+def fig1(ds: Mapping):
+    """The simulated 2-D data, coloured by class (train and test splits)."""
+    style()
+    import matplotlib.pyplot as plt
+
+    X = np.concatenate([ds["X_train"], ds["X_test"]])
+    y = np.concatenate([ds["y_train"], ds["y_test"]])
+    fig, ax = plt.subplots(figsize=(3.6, 3.4), constrained_layout=True)
+    for c, color in zip(np.unique(y), ["#1f77b4", "#ff7f0e"]):
+        ax.scatter(*X[y == c].T, s=5, alpha=0.6, color=color, label=f"class {c}")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(frameon=False, markerscale=3)
+    ax.set_title(f"Simulated data (n = {len(X)})")
+    return fig
+
+
+def _long(curves, columns: Mapping[str, str]):
+    """Stack the given value columns into one (method, value) pair of columns."""
+    import pandas as pd
+
+    parts = [curves.assign(method=label, value=curves[col]) for col, label in columns.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _loglog(ax, xlabel="number of perturbations n"):
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+
+
+def _select(curves, **eq):
+    mask = np.ones(len(curves), bool)
+    for k, v in eq.items():
+        mask &= np.isclose(curves[k], v) if isinstance(v, float) else (curves[k] == v).to_numpy()
+    out = curves[mask]
+    if out.empty:
+        raise ValueError(f"no curves with {eq}; the workflow did not compute them")
+    check_finite(out[["gap", "maxdist_smoothgrad", "maxdist_clime"]].to_numpy(), f"curves {eq}")
+    return out
+
+
+def fig2(curves, *, model: str, sigma: float, datasets: Sequence[str]):
+    """Equivalence: mean ||SmoothGrad - C-LIME||_2 over test points against n, per dataset."""
+    style()
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    d = _select(curves, model=model, sigma=float(sigma))
+    fig, ax = plt.subplots(figsize=(4.2, 3.3), constrained_layout=True)
+    sns.lineplot(d, x="n", y="gap", hue="dataset", hue_order=list(datasets), marker="o",
+                 errorbar="se", ax=ax)
+    _loglog(ax)
+    ax.set_ylabel("mean ||SmoothGrad − C-LIME||₂")
+    ax.set_title(f"Equivalence (σ = {sigma:g})")
+    return fig
+
+
+def _robustness_panels(axes, d, title):
+    import seaborn as sns
+
+    long = _long(d, {"maxdist_smoothgrad": "SmoothGrad", "maxdist_clime": "C-LIME"})
+    for ax, (name, g) in zip(axes, long.groupby("dataset", sort=False)):
+        sns.lineplot(g, x="n", y="value", hue="method", palette=METHOD_COLORS, marker="o",
+                     errorbar="se", ax=ax)
+        _loglog(ax)
+        ax.set_title(title(name))
+        ax.set_ylabel("mean max distance to neighbours")
+
+
+def fig3(curves, *, model: str, sigma: float, datasets: Sequence[str]):
+    """Robustness: average over points of the max distance between the explanation at x
+    and at its neighbours, against n, for both methods; one panel per dataset."""
+    style()
+    import matplotlib.pyplot as plt
+
+    d = _select(curves, model=model, sigma=float(sigma))
+    d = d.set_index("dataset").loc[list(datasets)].reset_index()
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3.2),
+                             squeeze=False, constrained_layout=True)
+    _robustness_panels(axes[0], d, lambda name: f"{name} (σ = {sigma:g})")
+    return fig
+
+
+def _two_rows(curves, key: str, values: Sequence, label):
+    """Row 1: equivalence, row 2: robustness; one column per value of ``key``."""
+    style()
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(2, len(values), figsize=(3.6 * len(values), 6.2),
+                             squeeze=False, constrained_layout=True)
+    for c, v in enumerate(values):
+        d = curves[np.isclose(curves[key], v)] if isinstance(v, float) else curves[curves[key] == v]
+        sns.lineplot(d, x="n", y="gap", marker="o", errorbar="se", color="k", ax=axes[0, c])
+        _loglog(axes[0, c])
+        axes[0, c].set_ylabel("mean ||SmoothGrad − C-LIME||₂")
+        axes[0, c].set_title(label(v))
+        _robustness_panels([axes[1, c]], d, lambda name: label(v))
+    return fig
+
+
+def fig4(curves, *, model: str, sigmas: Sequence[float], dataset: str):
+    """Figs. 2 and 3 on one dataset for several perturbation scales sigma."""
+    d = _select(curves, model=model, dataset=dataset)
+    sigmas = [float(s) for s in sigmas]
+    return _two_rows(d, "sigma", sigmas, lambda s: f"{dataset}, σ = {s:g}")
+
+
+def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str):
+    """Figs. 2 and 3 on one dataset for a well-trained and an under-trained model."""
+    d = _select(curves, sigma=float(sigma), dataset=dataset)
+    names = {models[0]: "well-trained", models[1]: "under-trained"}
+    return _two_rows(d, "model", list(models), lambda m: f"{dataset}, {names[m]} ({m})")

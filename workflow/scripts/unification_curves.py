@@ -1,0 +1,24 @@
+"""SmoothGrad vs C-LIME gap and robustness against n for one (dataset, model, sigma)."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import pandas as pd
+import torch
+
+from attrobust import data, models, unification, utils
+
+utils.log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p, wc = snakemake.params, snakemake.wildcards
+ds = data.load_prepared(snakemake.input.data)
+model = models.load(snakemake.input.model)
+X = ds["X_test"][: p.n_points]
+target = models.predict_proba(model, X).argmax(1)  # explain the predicted class
+rows = unification.curves(
+    model, X, target, ns=p.ns, sigma=p.sigma, n_neighbours=p.n_neighbours,
+    neighbour_sigma=p.neighbour_sigma, seed=p.seed, ridge=p.ridge,
+)
+table = pd.DataFrame(rows).assign(dataset=wc.dataset, model=wc.model, regime=wc.regime)
+with utils.atomic_path(snakemake.output[0]) as tmp:
+    table.to_csv(tmp, index=False)
