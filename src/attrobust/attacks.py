@@ -18,16 +18,18 @@ three methods of Ghorbani et al. Sec. 2.1 with ``create_graph=True``:
 - ``deeplift``: DeepLIFT with the Rescale rule (Shrikumar et al. 2017, Sec. 3.3) as a
   *modified gradient*: attribution = (x - x0) * m, where m is backpropagated with each
   nonlinearity's local derivative replaced by the multiplier (f(z) - f(z0)) / (z - z0)
-  (its ordinary derivative where |z - z0| < 1e-10, as captum). The multipliers are written
-  with differentiable torch ops inside a custom autograd Function, so the map can be
-  differentiated again (double backprop; no softplus needed, the multipliers of a ReLU
-  net vary with x). Max-pooling passes the gradient to the window's maximum ("gradient"
-  mode, the default of Shrikumar et al.'s reference code and what Ghorbani et al.'s
-  ``back_maxpool`` does). captum's DeepLift nominally applies its own max-pool rule, but
-  its hook on the preceding ReLU records the unmodified gradient, so for ReLU -> MaxPool
-  (every net here) it also routes the plain gradient; the maps agree with captum's to
-  float precision (tested). Nonlinear modules other than ReLU, LeakyReLU, ELU, Sigmoid,
-  Tanh, Softplus (and functional calls) keep their ordinary gradient, as in captum.
+  (its ordinary derivative where |z - z0| < 1e-10, as captum). The multipliers are
+  differentiable functions of x and enter a linearised copy of the forward pass, so the
+  map can be differentiated again exactly (double backprop, see :func:`_deeplift`); no
+  softplus is needed, since the multipliers of a ReLU net vary with x.
+  Max-pooling routes the gradient to each window's maximum (the "gradient" mode of
+  Shrikumar et al.'s reference code, and Ghorbani et al.'s ``back_maxpool``). captum's
+  DeepLift nominally has its own max-pool rule, but its hook on the preceding ReLU
+  records the unmodified gradient, so for ReLU -> MaxPool (every net here) captum also
+  routes the plain gradient; our maps equal captum's to float precision (tested).
+  Nonlinear modules other than ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, and
+  functional calls, keep their ordinary gradient, as in captum (their second-order
+  dependence on x is then not propagated).
 
 Conventions. Images are (N, C, H, W) in [0, 1]; eps and step are in the same units
 (the paper's eps in {1, 2, 4, 8}/255, step alpha = 0.5/255). Ghorbani's R is |attribution|
@@ -42,7 +44,6 @@ Only stdlib and numpy at module level; torch is imported inside functions.
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 import zlib
@@ -67,11 +68,11 @@ _DEEPLIFT_EPS = 1e-10  # captum's DeepLift eps: below it the ordinary derivative
 
 # ------------------------------------------------------------------ helpers (torch)
 
-def _as_tensor(x: Any, device=None):
+def _as_tensor(x: Any, device=None, dtype=None):
     import torch
 
     t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-    return t.to(device=device, dtype=torch.float32)
+    return t.to(device=device, dtype=dtype or torch.float32)
 
 
 def _device(model):
@@ -91,9 +92,13 @@ def _targets(model, x, target):
     t = torch.as_tensor(np.asarray(target.detach().cpu() if hasattr(target, "detach") else target))
     if t.ndim == 0:
         t = t.expand(n)
-    if t.shape != (n,) or t.dtype.is_floating_point:
+    if t.shape != (n,) or t.dtype.is_floating_point or t.dtype == torch.bool:
         raise AttackError(f"target must be None, an int or {n} ints (class indices); got {tuple(t.shape)} "
                           f"{t.dtype}")
+    with torch.no_grad():
+        n_out = _logits(model, x[:1]).shape[1]
+    if n and (t.min() < 0 or t.max() >= n_out):
+        raise AttackError(f"target {t.tolist()} is out of range: the model has {n_out} outputs")
     return t.to(device=x.device, dtype=torch.long)
 
 
@@ -113,7 +118,7 @@ def _baseline(spec: Any, x):
                               f"input {tuple(x.shape[1:])} (e.g. the per-pixel mean training image, "
                               "Ghorbani et al. App. B) or like the batch")
         return torch.zeros_like(x).detach()
-    b = _as_tensor(spec.detach() if hasattr(spec, "detach") else spec, x.device)
+    b = _as_tensor(spec.detach() if hasattr(spec, "detach") else spec, x.device, x.dtype)
     if b.ndim == 0:
         b = torch.full_like(x, float(b))
     elif tuple(b.shape) == tuple(x.shape[1:]):
@@ -174,93 +179,85 @@ def _integrated_gradients(model, x, target, create_graph, n_steps, baseline):
     return (x - x0) * g.view(m, *x.shape).sum(0) / m
 
 
-@functools.lru_cache(maxsize=None)
-def _functions() -> dict:
-    """Custom autograd Functions for DeepLIFT-Rescale, defined on first use (torch import)."""
+_ELEMENTWISE = ("ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softplus")  # captum's set
+
+
+def _derivative(module, z, y):
+    """Ordinary derivative f'(z) of an elementwise nonlinearity, from z and y = f(z)."""
     import torch
-    from torch import nn
 
-    def derivative(module, z, y):
-        """Ordinary derivative f'(z) of an elementwise nonlinearity, from z and y = f(z)."""
-        if isinstance(module, nn.ReLU):
-            return (z > 0).to(z.dtype)
-        if isinstance(module, nn.LeakyReLU):
-            return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, module.negative_slope))
-        if isinstance(module, nn.ELU):
-            return torch.where(z > 0, torch.ones_like(z), y + module.alpha)
-        if isinstance(module, nn.Sigmoid):
-            return y * (1 - y)
-        if isinstance(module, nn.Tanh):
-            return 1 - y * y
-        if isinstance(module, nn.Softplus):
-            bz = module.beta * z
-            return torch.where(bz > module.threshold, torch.ones_like(z), torch.sigmoid(bz))
-        raise AssertionError(type(module))  # pragma: no cover - filtered by the caller
-
-    def safe(d, small):
-        return torch.where(small, torch.ones_like(d), d)  # no 0/0 even in the unused branch
-
-    class Rescale(torch.autograd.Function):
-        """y = f(z) forward; backward: grad * (f(z) - f(z0)) / (z - z0) (Rescale rule)."""
-
-        @staticmethod
-        def forward(ctx, z, y, z0, y0, module):
-            ctx.save_for_backward(z, y, z0, y0)
-            ctx.module = module
-            return y.clone()
-
-        @staticmethod
-        def backward(ctx, g):
-            z, y, z0, y0 = ctx.saved_tensors
-            dz = z - z0
-            small = dz.abs() < _DEEPLIFT_EPS
-            m = torch.where(small, derivative(ctx.module, z, y), (y - y0) / safe(dz, small))
-            return g * m, None, None, None, None
-
-    elementwise = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Sigmoid, nn.Tanh, nn.Softplus)
-    return {"Rescale": Rescale, "elementwise": elementwise}
+    name = type(module).__name__
+    if name == "ReLU":
+        return (z > 0).to(z.dtype)
+    if name == "LeakyReLU":
+        return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, module.negative_slope))
+    if name == "ELU":
+        return torch.where(z > 0, torch.ones_like(z), y + module.alpha)
+    if name == "Sigmoid":
+        return y * (1 - y)
+    if name == "Tanh":
+        return 1 - y * y
+    bz = module.beta * z  # Softplus
+    return torch.where(bz > module.threshold, torch.ones_like(z), torch.sigmoid(bz))
 
 
 def _deeplift(model, x, target, create_graph, baseline):
-    """(x - x0) * modified gradient; see the module docstring. A reference pass records the
-    input and output of every elementwise nonlinearity at x0 (per call, in call order, so a
-    module used twice is handled); the pass at x replaces each one's output by a Function
-    with the same value and the Rescale backward."""
+    """DeepLIFT-Rescale as (x - x0) * modified gradient, differentiable in x.
+
+    Three forward passes. (1) At x0: record each nonlinearity's input z0 and output y0.
+    (2) At x (with graph): the multipliers m = (f(z) - f(z0)) / (z - z0), f'(z) where
+    |z - z0| < 1e-10, as differentiable functions of x. (3) At a detached copy u of x, each
+    nonlinearity's output is replaced by y + m * (z_u - z_u.detach()): the same value, but
+    local derivative m with respect to u. The gradient with respect to u is then the
+    modified gradient, and it depends on x only through the m's, so differentiating the
+    map again with respect to x is exact (checked with gradcheck). Records are kept per
+    call, in call order, so a module used twice is handled.
+    """
     import torch
 
-    fn = _functions()
-    hooked = [m for m in model.modules() if type(m) in fn["elementwise"]]
-    bad = [type(m).__name__ for m in hooked if getattr(m, "inplace", False)]
+    hooked = [m for m in model.modules()
+              if type(m).__name__ in _ELEMENTWISE and type(m).__module__.startswith("torch.nn")]
+    bad = sorted({type(m).__name__ for m in hooked if getattr(m, "inplace", False)})
     if bad:
-        raise AttackError(f"deeplift: in-place activations {sorted(set(bad))} are not supported; "
-                          "set inplace=False")
+        raise AttackError(f"deeplift: in-place activations {bad} are not supported; set inplace=False")
     x0 = _baseline(baseline, x)
-    refs: dict[int, list] = {}
+    records: dict[str, dict[int, list]] = {"ref": {}, "x": {}}
+
+    def recorder(key):
+        def hook(m, inputs, out):
+            records[key].setdefault(id(m), []).append((inputs[0], out))
+        return hook
+
+    def run(hook, inp):
+        handles = [m.register_forward_hook(hook) for m in hooked]
+        try:
+            return _logits(model, inp)
+        finally:
+            for h in handles:
+                h.remove()
+
+    with torch.no_grad():
+        run(recorder("ref"), x0)
+    with torch.set_grad_enabled(create_graph):
+        run(recorder("x"), x)
+        mult: dict[int, list] = {}
+        for m in hooked:
+            for (z0, y0), (z, y) in zip(records["ref"].get(id(m), []), records["x"].get(id(m), [])):
+                dz = z - z0
+                small = dz.abs() < _DEEPLIFT_EPS
+                rescale = (y - y0) / torch.where(small, torch.ones_like(dz), dz)  # no 0/0
+                mult.setdefault(id(m), []).append(torch.where(small, _derivative(m, z, y), rescale))
     calls: dict[int, int] = {}
 
-    def record(m, inputs, out):
-        refs.setdefault(id(m), []).append((inputs[0].detach(), out.detach()))
-
-    def rescale(m, inputs, out):
+    def linearise(m, inputs, out):
         i = calls.get(id(m), 0)
         calls[id(m)] = i + 1
-        z0, y0 = refs[id(m)][i]
-        return fn["Rescale"].apply(inputs[0], out, z0, y0, m)
+        z = inputs[0]
+        return out.detach() + mult[id(m)][i] * (z - z.detach())
 
-    handles = [m.register_forward_hook(record) for m in hooked]
-    try:
-        with torch.no_grad():
-            model(x0)
-    finally:
-        for h in handles:
-            h.remove()
-    handles = [m.register_forward_hook(rescale) for m in hooked]
-    try:
-        sel = _logits(model, x).gather(1, target[:, None]).sum()
-    finally:
-        for h in handles:
-            h.remove()
-    g = torch.autograd.grad(sel, x, create_graph=create_graph)[0]
+    u = x.detach().requires_grad_(True)
+    sel = run(linearise, u).gather(1, target[:, None]).sum()
+    g = torch.autograd.grad(sel, u, create_graph=create_graph)[0]
     return (x - x0) * g
 
 
@@ -383,7 +380,13 @@ class _Run:
                        else center(self.maps(x, self.grad_model))) if objective == "mass_center" else None
 
     def maps(self, x, model, create_graph=False):
-        return normalised_map(saliency(model, x, self.target, self.method, create_graph, **self.sparams))
+        """Normalised maps R (N, H, W); with create_graph, differentiable in x (a leaf)."""
+        import torch
+
+        with torch.enable_grad():
+            xx = x if create_graph else x.detach().requires_grad_(True)
+            a = _SALIENCY_FNS[self.method](model, xx, self.target, create_graph, **self.sparams)
+        return normalised_map(a if create_graph else a.detach())
 
     def evaluate(self, x):
         """(dissimilarity, label kept) on the original model, no graph."""
@@ -407,7 +410,7 @@ def _random_sign(run: _Run, eps, seed, n_trials=1, **_):
         raise AttackError(f"random_sign: n_trials must be >= 1; got {n_trials}")
     xs = x.detach().cpu().numpy()
     signs = np.stack([np.random.default_rng([int(seed), zlib.crc32(xi.tobytes())])
-                      .integers(0, 2, size=(n_trials,) + xi.shape) * 2 - 1 for xi in xs], 1)
+                      .integers(0, 2, size=(n_trials,) + xi.shape, dtype=np.int8) * 2 - 1 for xi in xs], 1)
     best = torch.full((len(x),), -math.inf, device=x.device)
     x_best, found = x.clone(), torch.zeros(len(x), dtype=torch.bool, device=x.device)
     for s in torch.as_tensor(signs, dtype=x.dtype, device=x.device):
@@ -487,6 +490,8 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
         objective = aparams.pop("objective") or ("topk" if k is not None else "mass_center")
         if objective not in ("topk", "mass_center"):
             raise AttackError(f"random_sign: objective={objective!r}; use 'topk' or 'mass_center'")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise AttackError(f"seed must be an int >= 0; got {seed!r}")
     step = 0.5 / 255 if step is None else step
     dev = _device(model)
     xt = _as_tensor(x, dev).detach()
