@@ -103,7 +103,7 @@ rule fig_agarwal:
 rule claims:
     input:
         unpack(claim_tables),
-        lib=lib("claims"),
+        lib=lib("claims/__init__", "claims/agarwal"),
     output:
         md=report(
             "figures/claims.md",

@@ -1,88 +1,11 @@
-"""The claims ledger: each paper's findings, checked on this run's results.
+"""Claims of Agarwal et al. (2021), Figs. 2-5.
 
-A claim is a function of one tidy results table (a pandas DataFrame the workflow
-wrote) and a context dict (the config values that say which rows mean what). It
-returns whether the finding held on this run and the numbers it was decided on.
-:func:`evaluate` runs every registered claim whose table is present and
-:func:`to_markdown` renders the ledger. Thresholds are part of each claim's text, so a
-reader sees exactly what "reproduced" meant.
+Table "agarwal": rows of :func:`attrobust.unification.curves` plus dataset, model, sigma.
 """
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable, Mapping
-
 import numpy as np
 
+from . import claim, nearest
 
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    paper: str
-    figure: str
-    table: str  # which results table the claim reads
-    text: str
-    check: Callable  # (DataFrame, context) -> (bool, dict of numbers)
-
-
-CLAIMS: dict[str, Claim] = {}
-
-
-def claim(id: str, *, paper: str, figure: str, table: str, text: str):
-    """Register the decorated check function as claim ``id``."""
-
-    def register(fn):
-        if id in CLAIMS:
-            raise ValueError(f"claim {id!r} registered twice")
-        CLAIMS[id] = Claim(id, paper, figure, table, text, fn)
-        return fn
-
-    return register
-
-
-def evaluate(tables: Mapping, context: Mapping[str, Mapping]):
-    """One row per registered claim whose table is in ``tables``: the ledger."""
-    import pandas as pd
-
-    rows = []
-    for c in CLAIMS.values():
-        if c.table not in tables:
-            continue
-        held, numbers = c.check(tables[c.table], context.get(c.table, {}))
-        rows.append({
-            "claim": c.id, "paper": c.paper, "figure": c.figure, "statement": c.text,
-            "measured": "; ".join(f"{k} = {_fmt(v)}" for k, v in numbers.items()),
-            "reproduced": "yes" if held else "no",
-        })
-    return pd.DataFrame(rows, columns=["claim", "paper", "figure", "statement", "measured", "reproduced"])
-
-
-def to_markdown(ledger) -> str:
-    n_yes = int((ledger["reproduced"] == "yes").sum())
-    lines = [
-        "# Claims ledger",
-        "",
-        f"{n_yes} of {len(ledger)} claims reproduced on this run. Each row is computed from",
-        "the results of this run; the statement says what had to hold.",
-        "",
-        "| claim | paper | figure | statement | measured | reproduced |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in ledger.itertuples(index=False):
-        lines.append(f"| {r.claim} | {r.paper} | {r.figure} | {r.statement} | {r.measured} | {r.reproduced} |")
-    return "\n".join(lines) + "\n"
-
-
-def _fmt(v) -> str:
-    if isinstance(v, (float, np.floating)):
-        return f"{v:.3g}"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return str(v)
-
-
-# --------------------------------------------------------------- Agarwal et al. (2021)
-# Table "agarwal": rows of attrobust.unification.curves plus dataset, model, sigma.
 AGARWAL = "Agarwal et al. 2021"
 
 
@@ -99,7 +22,7 @@ def _equivalence(df, ctx):
     numbers, held = {}, True
     for name, g in d.groupby("dataset"):
         gap = g.groupby("n")["gap"].mean()
-        rel100 = _rel_gap(g).loc[_nearest(gap.index, 100)]
+        rel100 = _rel_gap(g).loc[nearest(gap.index, 100)]
         numbers[f"{name}: gap n={gap.index[0]}"] = gap.iloc[0]
         numbers[f"{name}: gap n={gap.index[-1]}"] = gap.iloc[-1]
         numbers[f"{name}: relative gap n=100"] = rel100
@@ -143,11 +66,6 @@ def _undertrained(df, ctx):
     well = float(_rel_gap(d[d["model"] == ctx["model"]]).mean())
     under = float(_rel_gap(d[d["model"] == ctx["undertrained"]]).mean())
     return under > well, {"well-trained": well, "under-trained": under}
-
-
-def _nearest(values, target):
-    values = np.asarray(values)
-    return values[np.argmin(np.abs(np.log(values) - np.log(target)))]
 
 
 def _saturation(curve, frac=0.9):
