@@ -53,6 +53,7 @@ def test_workflow_outputs_exist_and_parse(run):
     figures = [("alvarez-melis", "fig1_lime_shap_2d"), ("nielsen", "fig1_gallery")]
     figures += [("agarwal", n) for n in ["fig1_simulated", "fig2_equivalence", "fig3_robustness",
                                          "fig4_sigma", "fig5_undertrained"]]
+    figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift"]]
     for paper, name in figures:
         pdf = run / "figures" / paper / f"{name}.pdf"
         png = run / "figures" / paper / f"{name}.png"
@@ -78,12 +79,17 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
 
     ledger = pd.read_csv(run / "figures/claims.csv")
     assert set(ledger["claim"]) >= {"agarwal-equivalence", "agarwal-smoothgrad-more-robust",
-                                    "agarwal-smaller-sigma-faster", "agarwal-undertrained-slower"}
+                                    "agarwal-smaller-sigma-faster", "agarwal-undertrained-slower",
+                                    "ghorbani-random-and-targeted", "ghorbani-label-unchanged"}
     assert ledger["reproduced"].isin(["yes", "no"]).all()
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
     curves = pd.read_csv(run / "results/metrics/agarwal/wine_minmax/mlp_elu/natural/seed0/sigma0.1.csv")
     assert len(curves) == 3 * 2 and set(curves["n"]) == {20, 200}
+    with np.load(run / "results/attacks/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps16.npz") as f:
+        assert f["x_adv"].shape == f["x"].shape == (3, 1, 8, 8)
+        assert np.abs(f["x_adv"] - f["x"]).max() <= 16 / 255 + 1e-6
+        assert (f["probs_adv"].argmax(1) == f["label"]).all()
 
 
 @pytest.mark.e2e

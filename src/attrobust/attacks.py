@@ -68,6 +68,24 @@ _DEEPLIFT_EPS = 1e-10  # captum's DeepLift eps: below it the ordinary derivative
 
 # ------------------------------------------------------------------ helpers (torch)
 
+#: The captum method of :mod:`attrobust.explain` computing the same map without a graph:
+#: attacks differentiate these maps, evaluation uses captum's (same parameter names).
+EVALUATE_WITH = {"simple_gradient": "saliency", "integrated_gradients": "integrated_gradients",
+                 "deeplift": "deeplift"}
+
+
+def method_params(method: str, *, mean_image=None, ig_steps: int = 100) -> dict:
+    """Ghorbani et al.'s settings for ``method``: IG with ``ig_steps`` steps, IG and DeepLIFT
+    from the per-pixel mean image when given (Appendix B), else their defaults."""
+    defaults = SALIENCY_METHODS[method]
+    params = {}
+    if "baseline" in defaults and mean_image is not None:
+        params["baseline"] = np.asarray(mean_image, dtype=np.float32)
+    if "n_steps" in defaults:
+        params["n_steps"] = int(ig_steps)
+    return params
+
+
 def _as_tensor(x: Any, device=None, dtype=None):
     import torch
 
@@ -496,6 +514,10 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
     dev = _device(model)
     xt = _as_tensor(x, dev).detach()
     _check_inputs(xt, eps, step, n_iter)
+    shape = getattr(model, "attrobust_spec", {}).get("input_shape")  # models.build's models
+    if shape is not None and tuple(xt.shape[1:]) != tuple(shape):
+        raise AttackError(f"x has images of shape {tuple(xt.shape[1:])}; model "
+                          f"{model.attrobust_spec['arch']!r} takes {tuple(shape)}")
     if softplus_beta is not None and not (float(softplus_beta) > 0 and math.isfinite(float(softplus_beta))):
         raise AttackError(f"softplus_beta must be a positive number or None; got {softplus_beta!r}")
     was_training = model.training

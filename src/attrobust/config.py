@@ -20,7 +20,7 @@ class ConfigError(ValueError):
 
 
 #: Methods a figure section computes without listing them.
-IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"]}
+IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"], "ghorbani": ["saliency"]}
 
 
 def figures(config: dict) -> dict[str, dict]:
@@ -32,7 +32,8 @@ def figures(config: dict) -> dict[str, dict]:
         out[name] = {
             "datasets": _as_list(fig.get("datasets", fig.get("dataset"))),
             "models": _as_list(fig.get("models", fig.get("model"))) + _as_list(fig.get("undertrained")),
-            "methods": _as_list(fig.get("methods", IMPLIED_METHODS.get(name))),
+            # sections whose `methods` are not explain methods (attacks' saliency) imply theirs
+            "methods": _as_list(IMPLIED_METHODS.get(name) or fig.get("methods")),
         }
     return out
 
@@ -87,7 +88,10 @@ def check(config: dict) -> None:
             _known(src, data.REGISTRY, f"{key}.dataset")
             _check_mirror(config, src, f"{key}.dataset")
         for m in fig["models"]:
-            spec = model_spec(config, m)
+            try:
+                spec = model_spec(config, m)
+            except ConfigError as err:
+                raise ConfigError(f"{key}: {err}") from None
             _known(spec["arch"], models.ARCHS, f"models.{m}.arch")
             _check_hp(m, spec)
             if spec["regime"] not in models.REGIMES:
@@ -106,19 +110,51 @@ def check(config: dict) -> None:
     for name in config.get("datasets", {}):
         key = f"datasets.{name}.source" if config["datasets"][name].get("source") else f"datasets.{name}"
         _known(source(config, name), data.REGISTRY, key)
+        try:  # the loader's keyword options, checked here rather than in the prepare job
+            data._options(source(config, name), config["datasets"][name].get("options") or {})
+        except data.DataError as err:
+            raise ConfigError(f"datasets.{name}.options: {err}") from None
+    ag = config.get("figures", {}).get("agarwal", {})
+    for k in ("simulated", "focus"):  # drawn from the curves/data of `datasets` only
+        if "agarwal" in figures(config) and k in ag and ag[k] not in ag.get("datasets", []):
+            raise ConfigError(f"figures.agarwal.{k} = {ag[k]!r} must be one of "
+                              f"figures.agarwal.datasets: {', '.join(ag.get('datasets', []))}")
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")
         _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")
 
 
+#: What the torch training hyper-parameters must be (attrobust.models.train's checks).
+_TRAIN_HP_RULES = {"epochs": "an int >= 1", "batch_size": "an int >= 1", "lr": "a number > 0",
+                   "weight_decay": "a number >= 0"}
+
+
+def _train_hp_ok(k: str, v) -> bool:
+    if isinstance(v, bool):
+        return False
+    if k in ("epochs", "batch_size"):
+        return isinstance(v, int) and v >= 1
+    try:
+        x = float(v)  # YAML reads 1e-3 (no dot) as a string; float() takes it, as train does
+    except (TypeError, ValueError):
+        return False
+    return x > 0 if k == "lr" else x >= 0
+
+
 def _check_hp(model: str, spec: dict) -> None:
     try:
         if models.ARCHS[spec["arch"]].kind == "sklearn" and spec["hp"]:
-            # scikit-learn checks its own constructor parameters (imports sklearn)
-            models.build(spec["arch"], (2,), 2, **spec["hp"])
+            # scikit-learn checks its own constructor parameters and values (imports sklearn)
+            est = models.build(spec["arch"], (2,), 2, **spec["hp"])
+            for e in (est, getattr(est, "estimator", None)):  # the calibrated SVC's inner SVC
+                if hasattr(e, "_validate_params"):
+                    e._validate_params()
         else:
-            models.split_hp(spec["arch"], spec["hp"])
-    except models.ModelError as err:
+            _, train = models.split_hp(spec["arch"], spec["hp"])
+            for k, v in train.items():
+                if k in _TRAIN_HP_RULES and not _train_hp_ok(k, v):
+                    raise models.ModelError(f"{k} = {v!r} must be {_TRAIN_HP_RULES[k]}")
+    except (models.ModelError, ValueError, TypeError) as err:
         raise ConfigError(f"models.{model}.hp: {err}") from None
 
 

@@ -755,6 +755,13 @@ def _raw_dir(ds: DatasetInfo, raw_dir) -> Path | None:
     if missing or not raw.is_dir():
         raise DataError(f"dataset {ds.name!r}: {', '.join(missing) or 'directory'} missing "
                         f"in {raw}; run fetch({ds.name!r}, {str(raw)!r}) first")
+    # files changed since fetch() checked them (truncated, edited) are not data
+    for fname, digest in _read_sums(raw / SUMS_FILE).items():
+        if fname in raw_files(ds.name) and _digests(raw / fname)["sha256"] != digest:
+            raise ChecksumError(
+                f"dataset {ds.name!r}: {raw / fname} has changed since it was fetched (its "
+                f"sha256 differs from {raw / SUMS_FILE}); delete {raw / SUMS_FILE} and rerun "
+                f"the workflow (or fetch({ds.name!r}, {str(raw)!r})) to refetch it")
     return raw
 
 

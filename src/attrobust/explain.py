@@ -753,6 +753,10 @@ def explain(method: str, model: Any, inputs: Any, target: Any = None, *, seed: i
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ExplainError(f"batch_size must be a positive int; got {batch_size!r}")
     x = _as_inputs(inputs)
+    shape = getattr(model, "attrobust_spec", {}).get("input_shape")  # models.build's models
+    if shape is not None and int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+        raise ExplainError(f"inputs have shape {x.shape}; model {model.attrobust_spec['arch']!r} "
+                           f"takes a batch (N, {', '.join(map(str, shape))})")
     with _prepared(model, device, int(batch_size)) as mdl:
         if m.kind == "gradient" and not mdl.is_torch:
             raise ExplainError(

@@ -582,6 +582,12 @@ def predict_proba(model, X, *, batch_size: int = 256, device=None) -> np.ndarray
     spec = getattr(model, "attrobust_spec", {})
     regression = spec.get("task") == "regression"
     X = np.asarray(X, dtype=np.float32)
+    if X.ndim < 2 or ("input_shape" in spec and int(np.prod(X.shape[1:])) != int(np.prod(spec["input_shape"]))):
+        raise ModelError(f"X has shape {X.shape}; model {spec.get('arch', type(model).__name__)!r} "
+                         f"takes a batch (N, {', '.join(map(str, spec.get('input_shape', ['...'])))})")
+    if not np.isfinite(X).all():  # a model would return NaN probabilities without a word
+        raise ModelError(f"X contains NaN or inf in {int((~np.isfinite(X)).reshape(len(X), -1).any(1).sum())} "
+                         f"of {len(X)} rows")
     if not _is_torch(model):
         X = X.reshape(len(X), -1)
         out = model.predict(X) if regression else model.predict_proba(X)
@@ -634,7 +640,10 @@ def save(model, path, spec: dict) -> None:
             import torch
 
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-            torch.save({"format": "attrobust-torch", "spec": spec, "state_dict": state}, tmp)
+            # through a file object: given a path, torch names the zip's records after the
+            # (random) temporary file, and the same model would not give the same bytes
+            with open(tmp, "wb") as f:
+                torch.save({"format": "attrobust-torch", "spec": spec, "state_dict": state}, f)
         else:
             with open(tmp, "wb") as f:
                 pickle.dump({"format": "attrobust-sklearn", "spec": spec, "model": model}, f,
@@ -667,7 +676,11 @@ def load(path, device: str = "cpu"):
 
     import torch
 
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError) as e:  # truncated/corrupt zip: torch names no file
+        raise ModelError(f"{str(path)!r} is not a readable model file ({e}); it is truncated or "
+                         "corrupt: delete it and rerun the job that wrote it") from e
     if not isinstance(obj, dict) or obj.get("format") != "attrobust-torch":
         raise ModelError(f"{str(path)!r} is not a model file written by save()")
     spec = obj["spec"]

@@ -33,10 +33,15 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
     """
     import torch
 
-    if sigma <= 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
+    if not (sigma > 0 and np.isfinite(sigma)):
+        raise ValueError(f"sigma must be a finite number > 0, got {sigma}")
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     d, n = x.size, int(n_samples)
+    if not np.isfinite(x).all():  # the model would return NaN explanations without a word
+        raise ValueError(f"x contains NaN or inf at features {np.flatnonzero(~np.isfinite(x)).tolist()}")
+    shape = getattr(model, "attrobust_spec", {}).get("input_shape")  # models.build's models
+    if shape is not None and d != int(np.prod(shape)):
+        raise ValueError(f"x has {d} features; model {model.attrobust_spec['arch']!r} takes {tuple(shape)}")
     if ridge == 0 and n <= d + 1:
         raise ValueError(f"C-LIME needs n_samples > D + 1 = {d + 1} without ridge; got {n}")
     eps = np.random.default_rng(seed).standard_normal((n, d)) * sigma
@@ -44,6 +49,9 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
     xp = torch.tensor(x + eps, dtype=param.dtype, device=param.device, requires_grad=True)
     out = model(xp)
     out = torch.softmax(out, dim=1) if output == "prob" else out
+    if not 0 <= int(target) < out.shape[1]:  # a negative index would explain another class
+        raise ValueError(f"target {int(target)} is out of range: the model has {out.shape[1]} "
+                         f"outputs (classes 0..{out.shape[1] - 1})")
     f = out[:, int(target)]
     (grad,) = torch.autograd.grad(f.sum(), xp)
     sg = grad.double().mean(0).cpu().numpy()
@@ -56,6 +64,9 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
         beta = np.linalg.solve(design.T @ design / n + penalty, design.T @ fx / n)
     else:
         beta = np.linalg.lstsq(design, fx, rcond=None)[0]
+    if not (np.isfinite(sg).all() and np.isfinite(beta).all()):
+        raise ValueError("SmoothGrad/C-LIME are not finite: the model's outputs or gradients "
+                         "at x + noise are NaN or inf (check the model and sigma)")
     return sg, beta[1:]
 
 

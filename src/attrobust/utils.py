@@ -5,6 +5,7 @@ so an interrupted job never leaves a file that looks complete.
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import random
@@ -54,6 +55,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # temporary files of a writer that was killed (SIGKILL skips the cleanup below); one
+    # job writes one output, so no live writer owns them
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix
     )
@@ -75,8 +80,20 @@ def save_npz(path: str | os.PathLike, **arrays: Any) -> None:
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+    """The arrays of an ``.npz`` file; a truncated or corrupt file raises ValueError naming it."""
+    import zipfile
+    import zlib
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as e:
+        raise ValueError(
+            f"{str(path)!r} is not a readable .npz file ({type(e).__name__}: {e}); it is "
+            "truncated or corrupt: delete it and rerun the job that wrote it"
+        ) from e
 
 
 def save_json(path: str | os.PathLike, obj: Any) -> None:

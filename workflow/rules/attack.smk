@@ -1,3 +1,44 @@
-# Stage 4a: attacks on explanations (Ghorbani et al. 2019; Kamath et al. 2023).
-# results/attacks/{dataset}/{model}/{method}/{attack}/eps{eps}.npz
-# The rules arrive with the attack library (issue "Reproduce Ghorbani, Abid & Zou").
+# Stage 4a: attacks on explanations (Ghorbani et al. 2019), then robustness metrics.
+
+
+rule attack:
+    input:
+        data="results/data/{dataset}.npz",
+        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
+        lib=lib("attacks", "explain", "models"),
+    output:
+        "results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
+    params:
+        eps=lambda wc: float(wc.eps),
+        step=GHORBANI["step"],
+        n_iter=GHORBANI["n_iter"],
+        k=GHORBANI["k"],
+        n_images=GHORBANI["n_images"],
+        ig_steps=GHORBANI["ig_steps"],
+        softplus_beta=GHORBANI["softplus_beta"],
+        random_trials=GHORBANI["random_trials"],
+        seed=lambda wc: int(wc.seed),
+        device=config["device"],
+    threads: 1
+    log:
+        "logs/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/attack.py"
+
+
+rule attack_metrics:
+    input:
+        attack="results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
+        lib=lib("metrics"),
+    output:
+        "results/metrics/ghorbani/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
+    params:
+        k=GHORBANI["k"],
+    log:
+        "logs/attack_metrics/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/attack_metrics.py"

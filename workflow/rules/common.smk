@@ -17,6 +17,7 @@ cfg.check(config)
 SEED = config["seed"]
 FIGS = cfg.figures(config)
 AGARWAL = config["figures"]["agarwal"]
+GHORBANI = config["figures"]["ghorbani"]
 
 
 def lib(*modules):
@@ -53,14 +54,17 @@ def mirror_dir(wildcards):
     return config["mirrors"].get(key) if key else None
 
 
+def run_id(dataset, model):
+    """`{dataset}/{model}/{regime}/seed{seed}`: the part every result path shares."""
+    return f"{dataset}/{model}/{cfg.model_spec(config, model)['regime']}/seed{SEED}"
+
+
 def model_dir(dataset, model):
-    spec = cfg.model_spec(config, model)
-    return f"results/models/{dataset}/{model}/{spec['regime']}/seed{SEED}"
+    return f"results/models/{run_id(dataset, model)}"
 
 
 def explanation(dataset, model, method):
-    spec = cfg.model_spec(config, model)
-    return f"results/explain/{dataset}/{model}/{spec['regime']}/seed{SEED}/{method}.npz"
+    return f"results/explain/{run_id(dataset, model)}/{method}.npz"
 
 
 def n_explain(dataset):
@@ -80,10 +84,19 @@ def agarwal_curves():
     a = AGARWAL
     runs = {(d, a["model"], s) for d in a["datasets"] for s in [a["sigma"], *a["sigmas"]]}
     runs |= {(d, a["undertrained"], a["sigma"]) for d in a["datasets"]}
-    return sorted(
-        f"results/metrics/agarwal/{d}/{m}/{cfg.model_spec(config, m)['regime']}/seed{SEED}/sigma{s:g}.csv"
-        for d, m, s in runs
-    )
+    return sorted(f"results/metrics/agarwal/{run_id(d, m)}/sigma{s:g}.csv" for d, m, s in runs)
+
+
+def ghorbani_results(kind):
+    """Every attack file (kind 'attacks', .npz) or its metrics (kind 'metrics', .csv)."""
+    g = GHORBANI
+    ext, root = (".npz", "results/attacks") if kind == "attacks" else (".csv", "results/metrics/ghorbani")
+    return [
+        f"{root}/{run_id(g['dataset'], g['model'])}/{meth}/{att}/eps{eps:g}{ext}"
+        for meth in g["methods"]
+        for att in g["attacks"]
+        for eps in g["eps"]
+    ]
 
 
 def claim_tables(wildcards):
@@ -91,4 +104,6 @@ def claim_tables(wildcards):
     tables = {}
     if "agarwal" in FIGS:
         tables["agarwal"] = agarwal_curves()
+    if "ghorbani" in FIGS:
+        tables["ghorbani"] = ghorbani_results("metrics")
     return tables

@@ -103,7 +103,7 @@ rule fig_agarwal:
 rule claims:
     input:
         unpack(claim_tables),
-        lib=lib("claims/__init__", "claims/agarwal"),
+        lib=lib("claims/__init__", "claims/agarwal", "claims/ghorbani"),
     output:
         md=report(
             "figures/claims.md",
@@ -123,3 +123,42 @@ rule claims:
         "../../envs/plot.yaml"
     script:
         "../scripts/claims.py"
+
+
+GHORBANI_FIGS = {
+    "fig1_example": "Fig. 1: an image, its saliency maps and the center-attacked version",
+    "fig2_topk_spearman": "Fig. 2: top-k intersection and Spearman correlation against eps",
+    "fig8_center_shift": "Fig. 8: center-of-mass shift against eps",
+}
+
+
+rule fig_ghorbani:
+    input:
+        data=f"results/data/{GHORBANI['dataset']}.npz",
+        metrics=ghorbani_results("metrics"),
+        examples=[
+            f"results/attacks/{run_id(GHORBANI['dataset'], GHORBANI['model'])}/{m}/mass_center/eps{max(GHORBANI['eps']):g}.npz"
+            for m in GHORBANI["methods"]
+        ],
+        lib=lib("plots/__init__", "plots/ghorbani", "metrics"),
+    output:
+        [
+            report(
+                f"figures/ghorbani/{fig}{ext}",
+                caption="../report/ghorbani.rst",
+                category="Ghorbani et al. (2019)",
+                labels={"figure": name},
+            )
+            for fig, name in GHORBANI_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        methods=GHORBANI["methods"],
+        k=GHORBANI["k"],
+        example=GHORBANI["example"],
+    log:
+        "logs/figures/ghorbani.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_ghorbani.py"

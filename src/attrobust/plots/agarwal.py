@@ -51,7 +51,10 @@ def _select(curves, **eq):
     out = curves[mask]
     if out.empty:
         raise ValueError(f"no curves with {eq}; the workflow did not compute them")
-    check_finite(out[["gap", "maxdist_smoothgrad", "maxdist_clime"]].to_numpy(), f"curves {eq}")
+    values = out[["gap", "maxdist_smoothgrad", "maxdist_clime"]].to_numpy()
+    bad = out[~np.isfinite(values).all(1)]  # name the curves files (jobs) that hold them
+    where = sorted({f"{r.dataset}/{r.model}/sigma{r.sigma:g}" for r in bad.itertuples()})
+    check_finite(values, f"curves {eq} (results/metrics/agarwal: {', '.join(where)})")
     return out
 
 

@@ -1,0 +1,34 @@
+"""Attack the saliency maps of the first test images (Ghorbani et al. 2019, Algorithm 1)."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import numpy as np
+import torch
+
+from attrobust import attacks, data, explain, models, utils
+
+utils.log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p, wc = snakemake.params, snakemake.wildcards
+device = utils.get_device(p.device)
+ds = data.load_prepared(snakemake.input.data)
+model = models.load(snakemake.input.model, device=device)
+X = ds["X_test"][: p.n_images]
+
+# Reference input of IG and DeepLIFT: the per-pixel mean training image (Appendix B).
+method_params = attacks.method_params(wc.method, mean_image=ds["X_train"].mean(0), ig_steps=p.ig_steps)
+extra = {"n_trials": p.random_trials} if wc.attack == "random_sign" else {}
+res = attacks.attack(
+    wc.attack, model, X, method=wc.method, eps=p.eps / 255, k=p.k, n_iter=p.n_iter,
+    step=p.step / 255, seed=p.seed, softplus_beta=p.softplus_beta, **method_params, **extra,
+)
+# Evaluate with captum's (non-differentiable) maps of the original ReLU model.
+name = attacks.EVALUATE_WITH[wc.method]
+A = explain.explain(name, model, X, res["label"], device=device, **method_params)
+A_adv = explain.explain(name, model, res["x_adv"], res["label"], device=device, **method_params)
+utils.save_npz(
+    snakemake.output[0], x=X, x_adv=res["x_adv"], A=A, A_adv=A_adv, label=res["label"],
+    label_kept=res["label_kept"], dissimilarity=res["dissimilarity"], y=ds["y_test"][: p.n_images],
+    probs=models.predict_proba(model, X), probs_adv=models.predict_proba(model, res["x_adv"]),
+)

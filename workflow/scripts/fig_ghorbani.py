@@ -1,0 +1,23 @@
+"""Ghorbani et al. (2019), Figs. 1, 2 and 8."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import pandas as pd
+
+from attrobust import data, utils
+from attrobust.plots import ghorbani, save
+
+utils.log_to(snakemake.log[0])
+p = snakemake.params
+table = pd.concat([pd.read_csv(f) for f in snakemake.input.metrics], ignore_index=True)
+examples = {m: utils.load_npz(f) for m, f in zip(p.methods, snakemake.input.examples)}
+class_names = data.load_prepared(snakemake.input.data)["class_names"]
+figs = [
+    ghorbani.fig1(examples, index=p.example, class_names=class_names),
+    ghorbani.fig2(table, methods=p.methods, k=p.k),
+    ghorbani.fig8(table, methods=p.methods),
+]
+out = list(snakemake.output)
+for i, fig in enumerate(figs):
+    save(fig, out[2 * i], out[2 * i + 1])
