@@ -79,3 +79,16 @@ def test_bad_arguments():
         U.smoothgrad_clime(model, [0.0, 0.0], 0, n_samples=10, sigma=0.0)
     with pytest.raises(ValueError, match="n_samples"):
         U.smoothgrad_clime(model, [0.0, 0.0], 0, n_samples=3, sigma=0.1)
+
+
+def test_lipschitz_falls_with_sigma_on_a_curved_function():
+    import pandas as pd
+
+    model = SinSum().double()
+    # f = sum sin: the expected explanation exp(-s^2/2) cos(x) is smoother for larger sigma
+    rows = U.lipschitz_vs_sigma(model, np.array([[0.3, -0.2]]), [0], sigmas=[0.5, 2.0], n_samples=400,
+                                eps=0.5, n_calls=8, estimator="random", seed=0, output="logit")
+    table = pd.DataFrame(rows)
+    assert set(table["method"]) == {"smoothgrad", "clime"} and len(table) == 4
+    slopes = U.sigma_slopes(table)
+    assert slopes["smoothgrad"] < 0 and slopes["clime"] < 0

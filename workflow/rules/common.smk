@@ -99,11 +99,17 @@ def ghorbani_results(kind):
     ]
 
 
+def agarwal_lipschitz():
+    d = AGARWAL["lipschitz"]["dataset"]
+    return f"results/lipschitz/agarwal/{run_id(d, AGARWAL['model'])}/sigma_sweep.csv"
+
+
 def claim_tables(wildcards):
     """Results tables the claims ledger reads, by table name (see attrobust.claims)."""
     tables = {}
     if "agarwal" in FIGS:
         tables["agarwal"] = agarwal_curves()
+        tables["agarwal_lipschitz"] = [agarwal_lipschitz()]
     if "ghorbani" in FIGS:
         tables["ghorbani"] = ghorbani_results("metrics")
     return tables

@@ -66,6 +66,7 @@ AGARWAL_FIGS = {  # file name: what it shows (the report's label)
     "fig3_robustness": "Fig. 3: average maximum distance to neighbours' explanations against n",
     "fig4_sigma": "Fig. 4: Figs. 2 and 3 for several sigma",
     "fig5_undertrained": "Fig. 5: Figs. 2 and 3, well-trained vs under-trained model",
+    "beyond_lipschitz_sigma": "Beyond: local Lipschitz estimate against sigma (theory: slope -1)",
 }
 
 
@@ -73,7 +74,8 @@ rule fig_agarwal:
     input:
         simulated=f"results/data/{AGARWAL['simulated']}.npz",
         curves=agarwal_curves(),
-        lib=lib("plots/__init__", "plots/agarwal"),
+        lipschitz=agarwal_lipschitz(),
+        lib=lib("plots/__init__", "plots/agarwal", "unification"),
     output:
         [
             report(
@@ -103,7 +105,7 @@ rule fig_agarwal:
 rule claims:
     input:
         unpack(claim_tables),
-        lib=lib("claims/__init__", "claims/agarwal", "claims/ghorbani"),
+        lib=lib("claims/__init__", "claims/agarwal", "claims/ghorbani", "unification"),
     output:
         md=report(
             "figures/claims.md",

@@ -17,6 +17,7 @@ figs = [
     agarwal.fig3(curves, model=p.model, sigma=p.sigma, datasets=p.datasets),
     agarwal.fig4(curves, model=p.model, sigmas=p.sigmas, dataset=p.focus),
     agarwal.fig5(curves, models=[p.model, p.undertrained], sigma=p.sigma, dataset=p.focus),
+    agarwal.lipschitz_sigma(pd.read_csv(snakemake.input.lipschitz)),
 ]
 out = list(snakemake.output)
 for i, fig in enumerate(figs):

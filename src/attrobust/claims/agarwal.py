@@ -73,3 +73,14 @@ def _saturation(curve, frac=0.9):
     first, last = curve.iloc[0], curve.iloc[-1]
     done = curve <= first - frac * (first - last)
     return int(curve.index[int(np.argmax(done.to_numpy()))])
+
+
+@claim("agarwal-lipschitz-falls-with-sigma", paper=AGARWAL, figure="Beyond (Theorem 2)",
+       table="agarwal_lipschitz",
+       text="The local Lipschitz estimate (Alvarez-Melis eq. 1) of SmoothGrad and of C-LIME falls "
+            "as sigma grows: fitted log-log slope < 0 for both (Theorem 2's bound: slope -1).")
+def _lipschitz_sigma(df, ctx):
+    from ..unification import sigma_slopes
+
+    fitted = sigma_slopes(df)
+    return all(v < 0 for v in fitted.values()), {f"slope {m}": v for m, v in fitted.items()}

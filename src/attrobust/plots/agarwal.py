@@ -8,6 +8,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..unification import sigma_slopes
 from . import check_finite, style
 
 METHOD_COLORS = {"SmoothGrad": "#1f77b4", "C-LIME": "#d62728"}
@@ -130,3 +131,24 @@ def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str):
     d = _select(curves, sigma=float(sigma), dataset=dataset)
     names = {models[0]: "well-trained", models[1]: "under-trained"}
     return _two_rows(d, "model", list(models), lambda m: f"{dataset}, {names[m]} ({m})")
+
+
+def lipschitz_sigma(table):
+    """Beyond the paper: local Lipschitz estimate (Alvarez-Melis & Jaakkola eq. 1) of
+    SmoothGrad and C-LIME against sigma on log-log axes, with the fitted slopes (Theorem 2's
+    bound has slope -1)."""
+    style()
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/lipschitz/agarwal)")
+    fitted = sigma_slopes(table)
+    names = {"smoothgrad": "SmoothGrad", "clime": "C-LIME"}
+    t = table.assign(method=table["method"].map(lambda m: f"{names[m]} (slope {fitted[m]:.2f})"))
+    palette = {f"{names[m]} (slope {fitted[m]:.2f})": METHOD_COLORS[names[m]] for m in fitted}
+    fig, ax = plt.subplots(figsize=(4.2, 3.3), constrained_layout=True)
+    sns.lineplot(t, x="sigma", y="L", hue="method", palette=palette, marker="o", errorbar="se", ax=ax)
+    _loglog(ax, "perturbation scale σ")
+    ax.set_ylabel("local Lipschitz estimate L(x)")
+    ax.set_title(f"{table['dataset'].iloc[0]}: robustness against σ")
+    return fig

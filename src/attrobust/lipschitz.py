@@ -1,0 +1,399 @@
+"""Local Lipschitz estimates of explanation functions (Alvarez-Melis & Jaakkola 2018).
+
+An explanation method is treated as a vector-valued function ``f: x -> attribution``.
+
+- :func:`estimate` -- the continuous estimate, eq. (1):
+  ``L(x) = max_{x' in B_eps(x)} ||f(x) - f(x')||_2 / ||x - x'||_2`` with ``B_eps`` the
+  L-infinity ball of radius ``eps`` (the paper's footnote 2), intersected with a box
+  ``[lower, upper]`` (e.g. the data range). The max is searched by one of
+  :data:`ESTIMATORS`: ``'bo'`` (Bayesian optimisation with skopt, as in the paper, Sec. 3),
+  ``'random'`` (uniform search in the box), ``'bo_refine'`` (BO, then a local search).
+- :func:`discrete` -- the sample-based estimate, eq. (2): the max over the other points of a
+  finite set that lie within ``eps``.
+- :func:`noise_floor` -- how far a stochastic explainer moves between seeds at x itself.
+- :func:`explainer` -- ``f`` for :func:`estimate` from an :func:`attrobust.explain.explain`
+  method, with the class and the seed held fixed.
+
+Stochastic explainers (LIME, SHAP, SmoothGrad, C-LIME) are evaluated with the *same* seed at
+x and at every x', so the ratio measures sensitivity to the input, not sampling noise; the
+noise floor says how large the latter would be.
+
+All estimates are lower bounds of the true local constant: they report the largest ratio
+actually evaluated.
+"""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+
+class LipschitzError(ValueError):
+    """Bad estimator name, parameter or input for the Lipschitz estimates."""
+
+
+# ----------------------------------------------------------------------- the objective
+
+class _Ratio:
+    """``z -> ||f(x') - f(x)||_2 / ||x' - x||_2`` over the free coordinates ``z`` of x'.
+
+    Coordinates where the box has zero width are held at their only value. Records every
+    ratio (the trace) and the best point. x' == x gives ratio 0 without calling f (the
+    ratio is undefined there, and x can never be the maximiser).
+    """
+
+    def __init__(self, f, x, f_x, lo, hi, n_calls, progress):
+        self.f, self.shape, self.dtype = f, x.shape, x.dtype
+        self.x = x.astype(np.float64).ravel()
+        self.f_x = f_x
+        self.free = np.flatnonzero(hi > lo)
+        self.base = np.clip(self.x, lo, hi)  # the value of the fixed coordinates
+        self.lo, self.hi = lo[self.free], hi[self.free]
+        self.trace: list[float] = []
+        self.best, self.x_best, self.n_f = -1.0, None, 0
+        self.pbar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.pbar = tqdm(total=n_calls, desc="lipschitz", leave=False)
+
+    def point(self, z) -> np.ndarray:
+        xp = self.base.copy()
+        xp[self.free] = np.clip(np.asarray(z, dtype=np.float64), self.lo, self.hi)
+        # f sees x' in x's dtype; distances use exactly what f saw
+        return xp.reshape(self.shape).astype(self.dtype)
+
+    def __call__(self, z) -> float:
+        xp = self.point(z)
+        dist = float(np.linalg.norm(xp.astype(np.float64).ravel() - self.x))
+        if dist == 0.0:
+            r = 0.0
+        else:
+            a = np.asarray(self.f(xp), dtype=np.float64).ravel()
+            self.n_f += 1
+            if a.shape != self.f_x.shape:
+                raise LipschitzError(f"f returned {a.size} values at x' but {self.f_x.size} at x; "
+                                     "an explainer must return arrays of one shape")
+            if not np.all(np.isfinite(a)):
+                raise LipschitzError("f returned NaN/Inf at a perturbed input x'")
+            r = float(np.linalg.norm(a - self.f_x) / dist)
+        self.trace.append(r)
+        if r > self.best:
+            self.best, self.x_best = r, xp
+        if self.pbar is not None:
+            self.pbar.update(1)
+        return r
+
+
+# ------------------------------------------------------------------------- estimators
+
+_BO_KW = ("acq_func", "acq_optimizer", "n_points", "n_restarts_optimizer", "xi", "kappa",
+          "initial_point_generator", "ard", "gp_restarts")
+
+
+def _gp(n_dims: int, seed: int, ard: bool, restarts: int):
+    """skopt's own GP surrogate (``cook_estimator('GP')``: constant x Matern-5/2 plus fitted
+    Gaussian noise, normalised y), optionally with one shared length scale instead of one
+    per dimension (ARD)."""
+    from skopt.learning import GaussianProcessRegressor
+    from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern
+
+    ls = (np.ones(n_dims), [(0.01, 100.0)] * n_dims) if ard else (1.0, (0.01, 100.0))
+    kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(length_scale=ls[0],
+                                                          length_scale_bounds=ls[1], nu=2.5)
+    return GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
+                                    n_restarts_optimizer=restarts, random_state=seed)
+
+
+def _bo(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int, *,
+        acq_func: str = "gp_hedge", acq_optimizer: str = "sampling", n_points: int = 1000,
+        n_restarts_optimizer: int = 5, xi: float = 0.01, kappa: float = 1.96,
+        initial_point_generator: str = "random", ard: bool | None = None,
+        gp_restarts: int = 0) -> None:
+    """Bayesian optimisation with ``skopt.gp_minimize`` of ``-ratio`` over the box of the
+    free (flattened) coordinates: ``n_calls`` evaluations, the first
+    ``min(n_initial_points, n_calls)`` uniform at random, ``random_state=seed``.
+
+    Time: with a cheap ``f`` nearly all of it is skopt refitting the GP's hyperparameters
+    after every call (L-BFGS on the marginal likelihood, one length scale per dimension with
+    ARD), growing with the number of calls and dimensions; choosing the next point from
+    ``n_points`` random candidates is cheap. Hence the defaults differ from skopt's
+    (``acq_optimizer='auto'`` -> L-BFGS from 10000 candidates, 2 GP restarts, ARD always):
+    ``acq_optimizer='sampling'``, ``n_points=1000``, ``gp_restarts=0`` and ARD only up to
+    16 free dimensions (``ard=None``; beyond, one shared length scale).
+    """
+    from skopt import gp_minimize
+
+    n_dims = len(obj.free)
+    gp = _gp(n_dims, seed, n_dims <= 16 if ard is None else bool(ard), int(gp_restarts))
+    with warnings.catch_warnings():  # skopt: "objective has been evaluated at point ..."
+        warnings.simplefilter("ignore")
+        gp_minimize(lambda z: -obj(z), [(float(a), float(b)) for a, b in zip(obj.lo, obj.hi)],
+                    base_estimator=gp, n_calls=n_calls,
+                    n_initial_points=min(n_initial_points, n_calls), random_state=seed,
+                    acq_func=acq_func, acq_optimizer=acq_optimizer, n_points=int(n_points),
+                    n_restarts_optimizer=n_restarts_optimizer, xi=xi, kappa=kappa,
+                    initial_point_generator=initial_point_generator)
+
+
+def _random(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int) -> None:
+    """``n_calls`` points uniform in the box (``np.random.default_rng(seed)``). This is what
+    the authors' released code amounts to: ``gp_minimize(n_calls=10)`` with skopt's default
+    10 initial random points never reaches the GP."""
+    rng = np.random.default_rng(seed)
+    for z in rng.uniform(obj.lo, obj.hi, size=(n_calls, len(obj.free))):
+        obj(z)
+
+
+def _bo_refine(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int, *,
+               refine_frac: float = 0.25, step: float = 0.1, **bo_kw) -> None:
+    """Beyond the paper: ``'bo'`` with ``n_bo = n_calls - floor(refine_frac * n_calls)``
+    calls (same seed, so the same points as ``estimate(method='bo', n_calls=n_bo)``), then
+    the remaining ``floor(refine_frac * n_calls)`` calls (default a quarter) on a (1+1)
+    evolution strategy started at the BO maximiser x*:
+
+    ``x' = clip(x + exp(0.3 g) (x* - x) + sigma * w * N(0, I))``, g ~ N(0, 1),
+
+    a random rescaling of the perturbation (ratios of non-smooth explainers grow as x' -> x)
+    plus a random direction scaled by the box widths ``w``; a better x' becomes x*. sigma
+    starts at ``step`` and follows the 1/5 success rule (x1.5 on success, x1.5^(-1/4) on
+    failure). The result is never below plain BO's with ``n_bo`` calls: it starts there
+    and only keeps improvements.
+    """
+    if not 0.0 <= refine_frac < 1.0:
+        raise LipschitzError(f"bo_refine: refine_frac must be in [0, 1); got {refine_frac!r}")
+    n_local = int(math.floor(refine_frac * n_calls))
+    _bo(obj, n_calls - n_local, seed, n_initial_points, **bo_kw)
+    rng = np.random.default_rng([seed, 1])  # a stream of its own, apart from BO's
+    free, width = obj.free, obj.hi - obj.lo
+    best_z, sigma = obj.x_best.astype(np.float64).ravel()[free], float(step)
+    for _ in range(n_local):
+        d = best_z - obj.x[free]
+        z = obj.x[free] + math.exp(0.3 * rng.standard_normal()) * d \
+            + sigma * width * rng.standard_normal(len(free))
+        z = np.clip(z, obj.lo, obj.hi)
+        before = obj.best
+        if obj(z) > before:
+            best_z, sigma = z, sigma * 1.5
+        else:
+            sigma *= 1.5 ** -0.25
+
+
+ESTIMATORS: dict[str, Callable] = {"bo": _bo, "random": _random, "bo_refine": _bo_refine}
+
+_KW = {"bo": set(_BO_KW), "random": set(), "bo_refine": set(_BO_KW) | {"refine_frac", "step"}}
+
+
+# ------------------------------------------------------------------------- validation
+
+def _finite_array(a: Any, name: str) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    a = np.asarray(a)
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or a.size == 0:
+        raise LipschitzError(f"{name} must be a non-empty numeric array; got dtype {a.dtype}, "
+                             f"shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise LipschitzError(f"{name} contains NaN or Inf")
+    return a
+
+
+def _check_eps(eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(eps) or eps <= 0:
+        raise LipschitzError(f"eps must be a finite number > 0; got {eps!r}")
+    return float(eps)
+
+
+def _check_int(v: Any, name: str, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+        raise LipschitzError(f"{name} must be an int >= {low}; got {v!r}")
+    return int(v)
+
+
+def _bound(b: Any, x: np.ndarray, default: float, name: str) -> np.ndarray:
+    if b is None:
+        return np.full(x.size, default)
+    b = np.asarray(b, dtype=np.float64)
+    if np.isnan(b).any():
+        raise LipschitzError(f"{name} contains NaN")
+    try:
+        return np.broadcast_to(b, x.shape).ravel().copy()
+    except ValueError:
+        raise LipschitzError(f"{name} of shape {b.shape} does not broadcast to x's shape "
+                             f"{x.shape}; pass a scalar or an array shaped like x") from None
+
+
+# ------------------------------------------------------------------------ entry points
+
+def estimate(f: Callable[[np.ndarray], Any], x: Any, *, eps: float = 0.1, n_calls: int = 200,
+             method: str = "bo", lower: Any = None, upper: Any = None, seed: int = 0,
+             n_initial_points: int = 10, f_x: Any = None, progress: bool = False,
+             **kw: Any) -> dict:
+    """Local Lipschitz estimate of ``f`` at ``x``, Alvarez-Melis & Jaakkola (2018), eq. (1):
+
+    ``L(x) = max ||f(x) - f(x')||_2 / ||x - x'||_2`` over x' in ``[x - eps, x + eps]``
+    (L-infinity ball, their footnote 2) intersected with ``[lower, upper]``.
+
+    f: one input shaped like ``x`` -> an attribution array (any shape, flattened here).
+    x: one input of any shape; the optimiser works on its flattened coordinates.
+    eps: radius of the L-infinity ball (the paper: 0.1).
+    n_calls: evaluations of f at perturbed points (the paper: 200; 40 for LIME/SHAP).
+    method: a name in :data:`ESTIMATORS` ('bo' as in the paper, 'random', 'bo_refine').
+    lower, upper: scalars or arrays broadcastable to ``x`` (None: unbounded), e.g. the range
+        of the data; coordinates where the box has zero width stay fixed.
+    seed: ``random_state`` of the optimiser (same seed -> the same points and numbers).
+    n_initial_points: random points before BO fits its GP (skopt's default 10).
+    f_x: ``f(x)`` if already known (then f is not called at x).
+    progress: show a tqdm bar over the calls.
+    kw: estimator options, see ``_bo`` (skopt settings, ``ard``, ``gp_restarts``) and
+        ``_bo_refine`` (``refine_frac``, ``step``).
+
+    Returns a dict: ``L`` (float, the largest ratio evaluated: a lower bound of the true
+    constant), ``x_max`` (its x', shaped like x), ``trace`` (float64 array of the n_calls
+    ratios in evaluation order), ``best_so_far`` (running max of the trace), ``n_evals``
+    (calls of f, including the one at x; x' == x is not evaluated), ``seconds``.
+    """
+    if method not in ESTIMATORS:
+        raise LipschitzError(f"unknown Lipschitz estimator {method!r}; known: {list(ESTIMATORS)}")
+    unknown = sorted(set(kw) - _KW[method])
+    if unknown:
+        raise LipschitzError(f"estimator {method!r}: unknown option(s) {unknown}; "
+                             f"allowed: {sorted(_KW[method])}")
+    if not callable(f):
+        raise LipschitzError(f"f must be callable (input -> attribution); got {type(f).__name__}")
+    eps = _check_eps(eps)
+    n_calls = _check_int(n_calls, "n_calls", 1)
+    n_initial_points = _check_int(n_initial_points, "n_initial_points", 1)
+    seed = _check_int(seed, "seed", 0)
+    x = _finite_array(x, "x")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    lower = _bound(lower, x, -np.inf, "lower")
+    upper = _bound(upper, x, np.inf, "upper")
+    if np.any(lower > upper):
+        raise LipschitzError("lower > upper in some coordinate")
+    xf = x.astype(np.float64).ravel()
+    lo, hi = np.maximum(xf - eps, lower), np.minimum(xf + eps, upper)
+    if np.any(lo > hi):
+        raise LipschitzError(f"x lies more than eps={eps} outside [lower, upper] in "
+                             f"{int(np.sum(lo > hi))} coordinate(s): the box is empty")
+    if not np.any(hi > lo):
+        raise LipschitzError("the box [x - eps, x + eps] & [lower, upper] has zero width in every "
+                             "coordinate: there is nothing to perturb")
+
+    t0 = time.perf_counter()
+    n_fx = 0
+    if f_x is None:
+        f_x, n_fx = f(x.copy()), 1
+    f_x = _finite_array(f_x, "f(x)").astype(np.float64).ravel()
+    obj = _Ratio(f, x, f_x, lo, hi, n_calls, progress)
+    try:
+        ESTIMATORS[method](obj, n_calls, seed, n_initial_points, **kw)
+    finally:
+        if obj.pbar is not None:
+            obj.pbar.close()
+    trace = np.asarray(obj.trace, dtype=np.float64)
+    assert len(trace) == n_calls, (len(trace), n_calls)  # every estimator spends the budget
+    return {"L": float(obj.best), "x_max": obj.x_best, "trace": trace,
+            "best_so_far": np.maximum.accumulate(trace), "n_evals": obj.n_f + n_fx,
+            "seconds": time.perf_counter() - t0}
+
+
+def discrete(X: Any, A: Any, *, eps: float = 0.1, p: float = 2) -> dict:
+    """Sample-based local Lipschitz estimate, Alvarez-Melis & Jaakkola (2018), eq. (2):
+
+    ``L(x_i) = max_{j: 0 < ||x_i - x_j||_p <= eps} ||A_i - A_j||_2 / ||x_i - x_j||_2``
+
+    over the set itself (inputs ``X`` (N, ...) and their attributions ``A`` (N, ...), both
+    flattened per row). ``p`` is the norm of the neighbourhood (2 as in eq. 2; ``np.inf`` for
+    the L-infinity box of eq. 1); the ratio always uses L2 norms. Duplicates of x_i
+    (distance 0) are not neighbours: the ratio is undefined there. Vectorised with
+    ``scipy.spatial.distance.cdist`` in blocks of rows (~64 MB each).
+
+    Returns a dict: ``L`` (N,) float64, NaN where x_i has no neighbour (skip those);
+    ``argmax`` (N,) index j of the maximiser (the smallest j on ties), -1 where none;
+    ``n_neighbours`` (N,) int.
+    """
+    from scipy.spatial.distance import cdist
+
+    eps = _check_eps(eps)
+    X = _finite_array(X, "X").astype(np.float64)
+    A = _finite_array(A, "A").astype(np.float64)
+    if X.ndim < 1 or A.ndim < 1 or len(X) != len(A):
+        raise LipschitzError(f"X and A need one row per input; got shapes {X.shape} and {A.shape}")
+    if p == np.inf:
+        metric, extra = "chebyshev", {}
+    elif isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool) and p >= 1:
+        metric, extra = "minkowski", {"p": float(p)}
+    else:
+        raise LipschitzError(f"p must be a number >= 1 or np.inf; got {p!r}")
+    n = len(X)
+    X, A = X.reshape(n, -1), A.reshape(n, -1)
+    L = np.full(n, np.nan)
+    arg = np.full(n, -1, dtype=np.int64)
+    nn = np.zeros(n, dtype=np.int64)
+    rows = max(1, 2**23 // max(1, n))  # (rows, n) float64 blocks of ~64 MB
+    for s in range(0, n, rows):
+        d2 = cdist(X[s:s + rows], X)
+        dp = d2 if p == 2 else cdist(X[s:s + rows], X, metric=metric, **extra)
+        mask = (dp <= eps) & (d2 > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(mask, cdist(A[s:s + rows], A) / d2, -np.inf)
+        has = mask.any(1)
+        j = ratio.argmax(1)
+        idx = np.arange(s, s + len(d2))
+        nn[idx] = mask.sum(1)
+        arg[idx[has]] = j[has]
+        L[idx[has]] = ratio[has, j[has]]
+    return {"L": L, "argmax": arg, "n_neighbours": nn}
+
+
+def noise_floor(f_seeded: Callable[[np.ndarray, int], Any], x: Any, seeds: Any) -> float:
+    """Seed-to-seed spread of a stochastic explainer at x itself:
+    the mean over all pairs i < j of ``||f(x; s_i) - f(x; s_j)||_2`` (attributions
+    flattened), for ``f_seeded(x, seed) -> attribution``. 0 for a deterministic explainer.
+    Compare with ``L * ||x - x'||``: a change of the explanation no larger than this is
+    within sampling noise (Alvarez-Melis & Jaakkola 2018 do not separate the two).
+    """
+    from scipy.spatial.distance import pdist
+
+    x = _finite_array(x, "x")
+    seeds = [int(s) for s in np.asarray(seeds).ravel()]
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
+        raise LipschitzError(f"noise_floor needs at least 2 distinct seeds (no repeats); got {seeds!r}")
+    A = np.stack([_finite_array(f_seeded(x.copy(), s), f"f(x; seed={s})").astype(np.float64).ravel()
+                  for s in seeds])
+    return float(pdist(A).mean())
+
+
+def explainer(method: str, model: Any, *, target: Any, seed: int, shape: Any,
+              **params: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """``f(x) = explain(method, model, x[None], target=[target], seed=seed, **params)[0]``.
+
+    The class (``target``, the class explained at the original x; None only for
+    single-output models) and the seed are fixed, so f(x') explains the same class under
+    the same sampling noise as f(x). ``x`` may be flat or shaped; it is reshaped to
+    ``shape`` (one input, e.g. ``(4,)`` or ``(1, 28, 28)``). Parameters are checked by
+    :func:`attrobust.explain.explain` on the first call.
+    """
+    from .explain import METHODS, explain
+
+    if method not in METHODS:
+        raise LipschitzError(f"unknown attribution method {method!r}; known: {list(METHODS)}")
+    seed = _check_int(seed, "seed", 0)
+    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    if target is not None:
+        target = _check_int(target, "target", 0)
+    tgt = None if target is None else [target]
+
+    def f(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.size != math.prod(shape):
+            raise LipschitzError(f"explainer for inputs of shape {shape} got {x.size} values")
+        return explain(method, model, x.reshape(shape)[None], target=tgt, seed=seed, **params)[0]
+
+    return f
