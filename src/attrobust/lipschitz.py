@@ -23,6 +23,7 @@ actually evaluated.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -55,6 +56,7 @@ class _Ratio:
         self.trace: list[float] = []
         self.best, self.x_best, self.n_f = -1.0, None, 0
         self.pbar = None
+        self.f_blas = None  # BLAS thread limits to restore around f (set by _bo)
         if progress:
             from tqdm.auto import tqdm
 
@@ -66,13 +68,21 @@ class _Ratio:
         # f sees x' in x's dtype; distances use exactly what f saw
         return xp.reshape(self.shape).astype(self.dtype)
 
+    def _f_threads(self):
+        if not self.f_blas:
+            return contextlib.nullcontext()
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(self.f_blas)
+
     def __call__(self, z) -> float:
         xp = self.point(z)
         dist = float(np.linalg.norm(xp.astype(np.float64).ravel() - self.x))
         if dist == 0.0:
             r = 0.0
         else:
-            a = np.asarray(self.f(xp), dtype=np.float64).ravel()
+            with self._f_threads():
+                a = np.asarray(self.f(xp), dtype=np.float64).ravel()
             self.n_f += 1
             if a.shape != self.f_x.shape:
                 raise LipschitzError(f"f returned {a.size} values at x' but {self.f_x.size} at x; "
@@ -119,18 +129,23 @@ def _bo(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int, *,
 
     Time: with a cheap ``f`` nearly all of it is skopt refitting the GP's hyperparameters
     after every call (L-BFGS on the marginal likelihood, one length scale per dimension with
-    ARD), growing with the number of calls and dimensions; choosing the next point from
-    ``n_points`` random candidates is cheap. Hence the defaults differ from skopt's
+    ARD), growing with the number of calls and dimensions, then skopt's per-dimension
+    Python overhead in transforming the ``n_points`` candidates. BLAS is held to one thread
+    inside the optimiser (not inside f). Hence the defaults differ from skopt's
     (``acq_optimizer='auto'`` -> L-BFGS from 10000 candidates, 2 GP restarts, ARD always):
     ``acq_optimizer='sampling'``, ``n_points=1000``, ``gp_restarts=0`` and ARD only up to
     16 free dimensions (``ard=None``; beyond, one shared length scale).
     """
     from skopt import gp_minimize
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     n_dims = len(obj.free)
     gp = _gp(n_dims, seed, n_dims <= 16 if ard is None else bool(ard), int(gp_restarts))
-    with warnings.catch_warnings():  # skopt: "objective has been evaluated at point ..."
-        warnings.simplefilter("ignore")
+    # The GP's linear algebra is tiny (n_calls x n_calls); multi-threaded BLAS only adds
+    # overhead (3x slower on 2 cores). f gets its usual threads back for each call.
+    obj.f_blas = {i["prefix"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        warnings.simplefilter("ignore")  # skopt: "objective has been evaluated at point ..."
         gp_minimize(lambda z: -obj(z), [(float(a), float(b)) for a, b in zip(obj.lo, obj.hi)],
                     base_estimator=gp, n_calls=n_calls,
                     n_initial_points=min(n_initial_points, n_calls), random_state=seed,
@@ -238,7 +253,8 @@ def estimate(f: Callable[[np.ndarray], Any], x: Any, *, eps: float = 0.1, n_call
     ``L(x) = max ||f(x) - f(x')||_2 / ||x - x'||_2`` over x' in ``[x - eps, x + eps]``
     (L-infinity ball, their footnote 2) intersected with ``[lower, upper]``.
 
-    f: one input shaped like ``x`` -> an attribution array (any shape, flattened here).
+    f: one input shaped like ``x`` (and of its float dtype) -> an attribution array (any
+        shape, flattened here). Ratios use the x' that f actually received.
     x: one input of any shape; the optimiser works on its flattened coordinates.
     eps: radius of the L-infinity ball (the paper: 0.1).
     n_calls: evaluations of f at perturbed points (the paper: 200; 40 for LIME/SHAP).
@@ -303,6 +319,9 @@ def estimate(f: Callable[[np.ndarray], Any], x: Any, *, eps: float = 0.1, n_call
             "seconds": time.perf_counter() - t0}
 
 
+_BLOCK = 2**23  # distance-matrix entries per block in discrete()
+
+
 def discrete(X: Any, A: Any, *, eps: float = 0.1, p: float = 2) -> dict:
     """Sample-based local Lipschitz estimate, Alvarez-Melis & Jaakkola (2018), eq. (2):
 
@@ -336,7 +355,7 @@ def discrete(X: Any, A: Any, *, eps: float = 0.1, p: float = 2) -> dict:
     L = np.full(n, np.nan)
     arg = np.full(n, -1, dtype=np.int64)
     nn = np.zeros(n, dtype=np.int64)
-    rows = max(1, 2**23 // max(1, n))  # (rows, n) float64 blocks of ~64 MB
+    rows = max(1, _BLOCK // max(1, n))  # (rows, n) float64 blocks of ~64 MB
     for s in range(0, n, rows):
         d2 = cdist(X[s:s + rows], X)
         dp = d2 if p == 2 else cdist(X[s:s + rows], X, metric=metric, **extra)

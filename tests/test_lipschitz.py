@@ -1,0 +1,252 @@
+"""attrobust.lipschitz: known answers on linear explainers, box handling, eq. (2) against a
+brute-force loop, determinism, noise floor, end-to-end with real explainers, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from attrobust.lipschitz import ESTIMATORS, LipschitzError, discrete, estimate, explainer, noise_floor
+
+A2 = np.array([[3.0, 1.0], [0.0, 1.0]])
+NORM2 = float(np.linalg.norm(A2, 2))  # spectral norm, ~3.26
+
+
+def linear(A):
+    return lambda z: A @ np.asarray(z, dtype=np.float64).ravel()
+
+
+# ------------------------------------------------------------------------ known answers
+
+@pytest.mark.parametrize("method", ["bo", "bo_refine"])
+def test_linear_2d_reaches_the_spectral_norm(method):
+    # ||A d|| / ||d|| depends only on the direction of d = x' - x and peaks at the top right
+    # singular vector; the cube around an x inside [lower, upper] holds short steps in every
+    # direction, so sup over the box is exactly ||A||_2 (never exceeded, approached).
+    x = np.array([0.3, -0.2])
+    r = estimate(linear(A2), x, eps=0.1, n_calls=60, method=method, lower=-1, upper=1, seed=0)
+    assert r["L"] <= NORM2 * (1 + 1e-9)
+    assert r["L"] >= 0.95 * NORM2
+    assert len(r["trace"]) == 60 and r["n_evals"] == 61
+    assert np.isclose(r["L"], r["trace"].max()) and r["best_so_far"][-1] == r["L"]
+    assert np.all(np.diff(r["best_so_far"]) >= 0)
+    d = r["x_max"] - x
+    assert np.isclose(np.linalg.norm(A2 @ d) / np.linalg.norm(d), r["L"])
+
+
+def test_random_and_high_dim_never_exceed_the_spectral_norm():
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(6, 8))
+    x = rng.normal(size=8)
+    for method in ESTIMATORS:
+        r = estimate(linear(A), x, eps=0.1, n_calls=15, method=method, seed=3)
+        assert 0 < r["L"] <= np.linalg.norm(A, 2) * (1 + 1e-9), method
+
+
+@pytest.mark.parametrize("method", list(ESTIMATORS))
+def test_constant_explainer_gives_zero(method):
+    r = estimate(lambda z: np.ones(3), np.zeros(4), n_calls=12, method=method)
+    assert r["L"] == 0.0 and np.all(r["trace"] == 0) and r["x_max"].shape == (4,)
+
+
+@pytest.mark.parametrize("method", list(ESTIMATORS))
+def test_every_evaluated_point_stays_in_the_box(method):
+    x = np.array([0.0, 0.5, 1.0, 0.95, 0.2])
+    lower = np.array([-0.05, 0.0, 1.0, 0.0, 0.0])  # coordinate 2: zero width, stays fixed
+    upper = np.array([1.0, 1.0, 1.0, 1.0, 0.25])
+    seen = []
+
+    def f(z):
+        seen.append(np.array(z, copy=True))
+        return np.tanh(3 * z) * z
+
+    r = estimate(f, x, eps=0.1, n_calls=16, method=method, lower=lower, upper=upper, seed=1)
+    pts = np.array(seen[1:])
+    assert np.array_equal(seen[0], x) and len(pts) == r["n_evals"] - 1 > 10
+    lo, hi = np.maximum(x - 0.1, lower), np.minimum(x + 0.1, upper)
+    assert np.all(pts >= lo) and np.all(pts <= hi)
+    assert np.all(pts[:, 2] == 1.0)
+    assert np.all(r["x_max"] >= lo) and np.all(r["x_max"] <= hi)
+
+
+def test_shaped_inputs_reach_f_in_their_shape_and_f_x_is_not_recomputed():
+    x = np.arange(6.0).reshape(2, 3) / 6
+    shapes = []
+
+    def f(z):
+        shapes.append(z.shape)
+        return (z**2)[::-1]
+
+    r = estimate(f, x, n_calls=8, method="random", f_x=f(x))
+    assert set(shapes) == {(2, 3)} and len(shapes) == 9
+    assert r["n_evals"] == 8 and r["x_max"].shape == (2, 3) and r["L"] > 0
+
+
+def test_bo_refine_starts_from_bo_and_never_loses():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(3, 5))
+    f = lambda z: np.sin(W @ z) * 2  # noqa: E731 - a smooth nonlinear explainer
+    x = rng.normal(size=5)
+    ref = estimate(f, x, n_calls=24, method="bo_refine", seed=2)  # 18 BO calls + 6 local
+    bo = estimate(f, x, n_calls=18, method="bo", seed=2)
+    assert np.array_equal(ref["trace"][:18], bo["trace"])
+    assert ref["L"] >= bo["L"] and len(ref["trace"]) == 24
+
+
+def test_same_seed_same_numbers_different_seed_different_trace():
+    f = lambda z: np.tanh(z) * z[::-1]  # noqa: E731
+    x = np.array([0.1, -0.4, 0.7])
+    for method in ("bo", "random"):
+        a = estimate(f, x, n_calls=13, method=method, seed=5)
+        b = estimate(f, x, n_calls=13, method=method, seed=5)
+        c = estimate(f, x, n_calls=13, method=method, seed=6)
+        assert a["L"] == b["L"] and np.array_equal(a["trace"], b["trace"])
+        assert np.array_equal(a["x_max"], b["x_max"])
+        assert not np.array_equal(a["trace"], c["trace"])
+
+
+# ------------------------------------------------------------------------------ eq. (2)
+
+def brute(X, A, eps, p):
+    n = len(X)
+    L, arg, nn = np.full(n, np.nan), np.full(n, -1), np.zeros(n, int)
+    for i in range(n):
+        for j in range(n):
+            dx = X[i] - X[j]
+            d2 = np.linalg.norm(dx)
+            dp = np.abs(dx).max() if p == np.inf else np.linalg.norm(dx, p)
+            if d2 == 0 or dp > eps:
+                continue
+            nn[i] += 1
+            r = np.linalg.norm(A[i] - A[j]) / d2
+            if arg[i] < 0 or r > L[i]:
+                L[i], arg[i] = r, j
+    return L, arg, nn
+
+
+@pytest.mark.parametrize("p", [2, 1, np.inf])
+def test_discrete_matches_a_double_loop(p):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(30, 2, 2))
+    X[7] = X[3]  # a duplicate: not a neighbour of its twin
+    A = rng.normal(size=(30, 3))
+    for eps in (0.05, 0.2, 0.5, 10.0):
+        got = discrete(X, A, eps=eps, p=p)
+        L, arg, nn = brute(X.reshape(30, -1), A, eps, p)
+        np.testing.assert_allclose(got["L"], L, rtol=1e-12, equal_nan=True)
+        assert np.array_equal(got["argmax"], arg) and np.array_equal(got["n_neighbours"], nn)
+        if eps == 0.05:
+            assert (nn == 0).any() and np.isnan(got["L"][nn == 0]).all()
+        if eps == 10.0:
+            assert np.all(nn >= 28)
+
+
+def test_discrete_blocks_of_rows_give_the_same_answer(monkeypatch):
+    import attrobust.lipschitz as lip
+
+    rng = np.random.default_rng(1)
+    X, A = rng.normal(size=(50, 3)), rng.normal(size=(50, 4))
+    full = discrete(X, A, eps=1.0)
+    monkeypatch.setattr(lip, "_BLOCK", 150)  # 3 rows per block, the last one short
+    out = discrete(X, A, eps=1.0)
+    assert (full["n_neighbours"] > 0).sum() > 10
+    for k in full:
+        np.testing.assert_array_equal(out[k], full[k])
+
+
+# -------------------------------------------------------------------------- noise floor
+
+def test_noise_floor_zero_for_deterministic_positive_for_noisy():
+    x = np.array([1.0, 2.0, 3.0])
+    assert noise_floor(lambda z, s: 2 * z, x, [0, 1, 2]) == 0.0
+    noisy = lambda z, s: z + np.random.default_rng(s).normal(size=z.shape)  # noqa: E731
+    nf = noise_floor(noisy, x, range(5))
+    assert 0.5 < nf < 5  # E||e_i - e_j|| ~ sqrt(2 * 3) ~ 2.4
+    assert nf == noise_floor(noisy, x, [0, 1, 2, 3, 4])
+    with pytest.raises(LipschitzError, match="2 distinct seeds"):
+        noise_floor(noisy, x, [3])
+
+
+# --------------------------------------------------------------------------- end to end
+
+@pytest.fixture(scope="module")
+def iris():
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return X, LogisticRegression(max_iter=500).fit(X, y)
+
+
+@pytest.mark.parametrize("method,params", [("lime", {"num_samples": 60}),
+                                           ("kernel_shap", {"nsamples": 40, "n_background": 10})])
+def test_blackbox_explainer_end_to_end(iris, method, params):
+    X, clf = iris
+    x = X[60]
+    target = int(clf.predict(x[None])[0])
+    f = explainer(method, clf, target=target, seed=0, shape=(4,), background=X, **params)
+    a1, a2 = f(x), f(x)
+    assert a1.shape == (4,) and np.array_equal(a1, a2)  # same seed, same explanation
+    r = estimate(f, x, n_calls=12, lower=X.min(0), upper=X.max(0), seed=0)
+    assert np.isfinite(r["L"]) and r["L"] >= 0 and len(r["trace"]) == 12
+    seeded = lambda z, s: explainer(method, clf, target=target, seed=s, shape=(4,),  # noqa: E731
+                                    background=X, **params)(z)
+    nf = noise_floor(seeded, x, [0, 1, 2])
+    # LIME samples; Kernel SHAP enumerates all 2^4 - 2 coalitions of 4 features: exact
+    assert nf > 0 if method == "lime" else nf < 1e-6
+
+
+def test_saliency_explainer_on_a_torch_mlp():
+    import torch
+
+    from _nets import MLP
+
+    net = MLP(5, 3, hidden=8, act="tanh")
+    x = np.random.default_rng(0).normal(size=5).astype(np.float32)
+    f = explainer("saliency", net, target=1, seed=0, shape=(5,))
+    g = torch.autograd.functional.jacobian(lambda t: net(t[None])[0, 1], torch.as_tensor(x))
+    np.testing.assert_allclose(f(x), g.numpy(), rtol=1e-5, atol=1e-6)
+    r = estimate(f, x, n_calls=12, method="bo", seed=0)
+    assert np.isfinite(r["L"]) and r["L"] > 0 and r["x_max"].dtype == np.float32
+    assert np.all(np.abs(r["x_max"] - x) <= 0.1 + 1e-6)
+
+
+# ------------------------------------------------------------------------------ errors
+
+def test_errors_name_the_problem():
+    f, x = (lambda z: z), np.zeros(3)
+    with pytest.raises(LipschitzError, match="unknown Lipschitz estimator 'gd'.*bo_refine"):
+        estimate(f, x, method="gd")
+    for eps in (0, -0.1, float("nan")):
+        with pytest.raises(LipschitzError, match="eps must be"):
+            estimate(f, x, eps=eps)
+    with pytest.raises(LipschitzError, match="n_calls must be an int >= 1"):
+        estimate(f, x, n_calls=0)
+    with pytest.raises(LipschitzError, match="x contains NaN"):
+        estimate(f, np.array([0.0, np.nan]))
+    with pytest.raises(LipschitzError, match="unknown option.*'kappa'"):
+        estimate(f, x, method="random", kappa=1.0)
+    with pytest.raises(LipschitzError, match="box is empty"):
+        estimate(f, x, lower=1.0, upper=2.0)
+    with pytest.raises(LipschitzError, match="zero width in every coordinate"):
+        estimate(f, x, lower=0.0, upper=0.0)
+    with pytest.raises(LipschitzError, match="does not broadcast"):
+        estimate(f, x, lower=np.zeros(2))
+    with pytest.raises(LipschitzError, match="eps must be"):
+        discrete(np.zeros((3, 2)), np.zeros((3, 2)), eps=0)
+    with pytest.raises(LipschitzError, match="one row per input"):
+        discrete(np.zeros((3, 2)), np.zeros((4, 2)))
+    with pytest.raises(LipschitzError, match="unknown attribution method 'nope'"):
+        explainer("nope", None, target=0, seed=0, shape=(3,))
+    assert issubclass(LipschitzError, ValueError)
+
+
+def test_import_is_cheap():
+    import subprocess
+    import sys
+
+    code = ("import sys, attrobust.lipschitz as L; assert set(L.ESTIMATORS) == {'bo', 'random', "
+            "'bo_refine'}; bad = [m for m in ('torch', 'skopt', 'sklearn', 'scipy') "
+            "if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
