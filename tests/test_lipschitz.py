@@ -250,3 +250,22 @@ def test_import_is_cheap():
             "'bo_refine'}; bad = [m for m in ('torch', 'skopt', 'sklearn', 'scipy') "
             "if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_points_and_summary_on_a_linear_explainer():
+    """points() runs estimate() per row; summary() turns chunks into tidy rows."""
+    import torch
+    from torch import nn
+
+    from attrobust import lipschitz as lip
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2))  # saliency of a linear model: constant in x
+    X = np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
+    res = lip.points("saliency", model, X, [0, 1], eps=0.1, n_calls=5, estimator="random", seed=0)
+    assert res["L"].shape == (2,) and np.allclose(res["L"], 0, atol=1e-5)
+    assert res["x_max"].shape == X.shape and (res["noise_floor"] == 0).all()
+    chunk = {**res, "outputs": np.ones((2, 2)) / 2, "outputs_max": np.ones((2, 2)) / 2}
+    table = lip.summary([chunk, chunk])
+    assert list(table["point"]) == [0, 1, 2, 3]
+    assert np.allclose(table["explanation_change"], 0, atol=1e-5) and (table["prediction_change"] == 0).all()

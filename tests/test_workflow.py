@@ -54,6 +54,7 @@ def test_workflow_outputs_exist_and_parse(run):
     figures += [("agarwal", n) for n in ["fig1_simulated", "fig2_equivalence", "fig3_robustness",
                                          "fig4_sigma", "fig5_undertrained"]]
     figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift"]]
+    figures += [("alvarez-melis", n) for n in ["fig2_lipschitz_uci", "fig3_maximiser"]]
     for paper, name in figures:
         pdf = run / "figures" / paper / f"{name}.pdf"
         png = run / "figures" / paper / f"{name}.png"
@@ -80,7 +81,8 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
     ledger = pd.read_csv(run / "figures/claims.csv")
     assert set(ledger["claim"]) >= {"agarwal-equivalence", "agarwal-smoothgrad-more-robust",
                                     "agarwal-smaller-sigma-faster", "agarwal-undertrained-slower",
-                                    "ghorbani-random-and-targeted", "ghorbani-label-unchanged"}
+                                    "ghorbani-random-and-targeted", "ghorbani-label-unchanged",
+                                    "alvarez-maximiser-moves-explanation"}
     assert ledger["reproduced"].isin(["yes", "no"]).all()
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
@@ -105,11 +107,46 @@ def test_second_run_has_nothing_to_do(run):
     assert "Nothing to be done" in res.stdout + res.stderr
 
 
+def planned_jobs(repo):
+    """Rule -> job count of a dry run (the "Job stats" table)."""
+    out = snakemake(repo, "--cores", "2", "--dry-run").stdout
+    jobs = {}
+    for line in out.split("Job stats:")[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
 @pytest.mark.e2e
-def test_changed_method_param_reruns_only_that_method(run):
-    cfg = (run / "tiny.yaml").read_text().replace("smoothgrad: {n_samples: 4}", "smoothgrad: {n_samples: 5}")
-    (run / "tiny.yaml").write_text(cfg)
-    res = snakemake(run, "--cores", "2", "--dry-run", "--quiet", "rules")
-    out = res.stdout + res.stderr
-    assert "explain" in out and "fig_gallery" in out
-    assert "train" not in out.replace("explain", "") and "fig_alvarez_melis_fig1" not in out
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        # a method parameter: that method's explanations, its figure, nothing upstream
+        (("tiny.yaml", "smoothgrad: {n_samples: 4}", "smoothgrad: {n_samples: 5}"),
+         {"explain": 1, "fig_gallery": 1}),
+        # a figure's style parameter: only that figure
+        (("tiny.yaml", "alvarez_melis_fig1: {n_show: 4, resolution: 30}",
+          "alvarez_melis_fig1: {n_show: 4, resolution: 31}"),
+         {"fig_alvarez_melis_fig1": 1}),
+        # one attack budget: its attacks, their metrics, the figure and the ledger
+        (("tiny.yaml", "eps: [4, 16]", "eps: [4, 12]"),
+         {"attack": 6, "attack_metrics": 6, "fig_ghorbani": 1, "claims": 1}),
+        # a library module: the jobs that run it
+        (("src/attrobust/plots/nielsen.py", '"""Absolute attribution', '"""The absolute attribution'),
+         {"fig_gallery": 1}),
+    ],
+    ids=["method-param", "figure-style", "attack-eps", "library-module"],
+)
+def test_a_change_reruns_only_what_it_affects(run, edit, expected):
+    path, old, new = run / edit[0], edit[1], edit[2]
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    try:
+        jobs = planned_jobs(run)
+    finally:
+        path.write_text(text)
+    jobs.pop("default", None)
+    assert jobs == expected

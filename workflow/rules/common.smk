@@ -18,6 +18,7 @@ SEED = config["seed"]
 FIGS = cfg.figures(config)
 AGARWAL = config["figures"]["agarwal"]
 GHORBANI = config["figures"]["ghorbani"]
+ALVAREZ = config["figures"]["alvarez_melis"]
 
 
 def lib(*modules):
@@ -104,6 +105,22 @@ def agarwal_lipschitz():
     return f"results/lipschitz/agarwal/{run_id(d, AGARWAL['model'])}/sigma_sweep.csv"
 
 
+def lipschitz_chunks(dataset, model, method, n_points):
+    """The chunk files that cover the first `n_points` test points."""
+    n_chunks = -(-n_points // ALVAREZ["chunk_size"])
+    return [f"results/lipschitz/{run_id(dataset, model)}/{method}/chunk{i}.npz" for i in range(n_chunks)]
+
+
+def alvarez_lipschitz(wildcards=None):
+    """Fig. 2: every dataset x method, in that order."""
+    a = ALVAREZ
+    return {
+        f"{d}/{m}": lipschitz_chunks(d, a["model"], m, a["n_points"])
+        for d in a["datasets"]
+        for m in a["methods"]
+    }
+
+
 def claim_tables(wildcards):
     """Results tables the claims ledger reads, by table name (see attrobust.claims)."""
     tables = {}
@@ -112,4 +129,6 @@ def claim_tables(wildcards):
         tables["agarwal_lipschitz"] = [agarwal_lipschitz()]
     if "ghorbani" in FIGS:
         tables["ghorbani"] = ghorbani_results("metrics")
+    if "alvarez_melis" in FIGS:
+        tables["alvarez_melis"] = ["results/metrics/alvarez_melis/lipschitz_uci.csv"]
     return tables

@@ -34,6 +34,46 @@ rule fig_alvarez_melis_fig1:
         "../scripts/fig_alvarez_melis_fig1.py"
 
 
+ALVAREZ_FIGS = {
+    "fig2_lipschitz_uci": "Fig. 2: local Lipschitz estimates of LIME and SHAP, one box pair per dataset",
+    "fig3_maximiser": "Fig. 3: a point and its Lipschitz maximiser with both explanations",
+}
+
+
+rule fig_alvarez_melis:
+    input:
+        table="results/metrics/alvarez_melis/lipschitz_uci.csv",
+        example=[
+            lipschitz_chunks(ALVAREZ["example_dataset"], ALVAREZ["model"], m, ALVAREZ["n_points"])
+            for m in ALVAREZ["methods"]
+        ],
+        lib=lib("plots/__init__", "plots/alvarez_melis"),
+    output:
+        [
+            report(
+                f"figures/alvarez-melis/{fig}{ext}",
+                caption="../report/alvarez_melis.rst",
+                category="Alvarez-Melis & Jaakkola (2018)",
+                labels={"figure": name},
+            )
+            for fig, name in ALVAREZ_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        datasets=ALVAREZ["datasets"],
+        methods=ALVAREZ["methods"],
+        example_dataset=ALVAREZ["example_dataset"],
+        eps=ALVAREZ["eps"],
+        n_calls=ALVAREZ["n_calls"],
+        model=ALVAREZ["model"],
+    log:
+        "logs/figures/alvarez_melis.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_alvarez_melis.py"
+
+
 rule fig_gallery:
     input:
         data=f"results/data/{GALLERY['dataset']}.npz",
@@ -105,7 +145,7 @@ rule fig_agarwal:
 rule claims:
     input:
         unpack(claim_tables),
-        lib=lib("claims/__init__", "claims/agarwal", "claims/ghorbani", "unification"),
+        lib=lib("claims/__init__", "claims/agarwal", "claims/ghorbani", "claims/alvarez_melis", "unification"),
     output:
         md=report(
             "figures/claims.md",
@@ -118,6 +158,7 @@ rule claims:
             "agarwal": {
                 k: AGARWAL[k] for k in ("model", "undertrained", "sigma", "focus")
             },
+            "alvarez_melis": {"eps": ALVAREZ["eps"]},
         },
     log:
         "logs/claims.log",

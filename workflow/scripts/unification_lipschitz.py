@@ -14,7 +14,7 @@ s, wc = snakemake.params.sweep, snakemake.wildcards
 ds = data.load_prepared(snakemake.input.data)
 model = models.load(snakemake.input.model)
 X = ds["X_test"][: s["n_points"]]
-X_all = ds["X_train"]
+X_all = pd.concat([pd.DataFrame(ds["X_train"]), pd.DataFrame(ds["X_test"])]).to_numpy()
 rows = unification.lipschitz_vs_sigma(
     model, X, models.predict_proba(model, X).argmax(1), sigmas=s["sigmas"],
     n_samples=s["n_samples"], eps=s["eps"], n_calls=s["n_calls"], estimator=s["estimator"],

@@ -90,4 +90,4 @@ def nearest(values, target):
     return values[np.argmin(np.abs(np.log(values) - np.log(target)))]
 
 
-from . import agarwal, ghorbani  # noqa: E402,F401  (registers the claims)
+from . import agarwal, alvarez_melis, ghorbani  # noqa: E402,F401  (registers the claims)

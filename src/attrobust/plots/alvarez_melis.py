@@ -82,3 +82,62 @@ def fig1(
             ax.set_ylabel("y")
     fig.colorbar(cs, ax=axes, shrink=0.6, label="P(class 1)")
     return fig
+
+
+def fig2(table, *, datasets, methods, eps: float, n_calls: int, model: str):
+    """Fig. 2: distribution of the local Lipschitz estimate (eq. 1) over test points, one box
+    per (dataset, explainer); grey ticks: the median noise floor (seed-to-seed spread of the
+    explanation at x) divided by eps, the ratio that sampling noise alone would give."""
+    style()
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
+    t = table.assign(explainer=table["method"].map(label))
+    order, hue_order = list(datasets), [label(m) for m in methods]
+    fig, ax = plt.subplots(figsize=(1.9 * len(datasets) + 1.5, 3.4), constrained_layout=True)
+    sns.boxplot(t, x="dataset", y="L", hue="explainer", order=order, hue_order=hue_order, ax=ax,
+                palette=["#2ca02c", "#9467bd"], fliersize=2)
+    floor = t.groupby(["dataset", "explainer"])["noise_floor"].median() / eps
+    width = 0.8 / len(hue_order)
+    for i, d in enumerate(order):
+        for j, h in enumerate(hue_order):
+            if (d, h) in floor.index and floor[(d, h)] > 0:
+                xpos = i - 0.4 + width * (j + 0.5)
+                ax.hlines(floor[(d, h)], xpos - width / 3, xpos + width / 3, color="0.4", lw=2)
+    ax.set_yscale("log")
+    ax.set_ylabel("local Lipschitz estimate L(x)")
+    ax.set_xlabel("")
+    ax.set_title(f"{label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls per point")
+    return fig
+
+
+def fig3(example, *, dataset: str):
+    """Fig. 3: the test point whose explanation is least robust (largest L of the first
+    explainer), its explanations (top) and the explanations at the maximiser x' (bottom)."""
+    style()
+    import matplotlib.pyplot as plt
+
+    methods = list(example)
+    first = {k: np.concatenate([c[k] for c in example[methods[0]]]) for k in ("L",)}
+    i = int(np.argmax(first["L"]))
+    names = [str(n) for n in example[methods[0]][0]["feature_names"]]
+    fig, axes = plt.subplots(2, len(methods), figsize=(3.4 * len(methods), 5.6), squeeze=False,
+                             constrained_layout=True)
+    for c, m in enumerate(methods):
+        r = {k: np.concatenate([ch[k] for ch in example[m]]) for k in ("f_x", "f_max", "L", "outputs", "outputs_max")}
+        check_finite(r["f_x"], f"{m} explanations")
+        lim = np.abs(np.concatenate([r["f_x"][i], r["f_max"][i]])).max() * 1.1 or 1.0
+        for row, (key, out, what) in enumerate([("f_x", "outputs", "x"), ("f_max", "outputs_max", "x'")]):
+            ax = axes[row, c]
+            vals = r[key][i].ravel()
+            ax.barh(range(len(vals)), vals, color=np.where(vals >= 0, "#2ca02c", "#d62728"))
+            ax.set_yticks(range(len(vals)), names, fontsize=6)
+            ax.invert_yaxis()
+            ax.set_xlim(-lim, lim)
+            pred = np.atleast_1d(r[out][i])
+            shown = f"{pred[0]:.1f}" if pred.size == 1 else f"p = {pred.max():.2f}"
+            ax.set_title(f"{label(m)} at {what} (prediction {shown})" + (f"\nL = {r['L'][i]:.2f}" if row else ""),
+                         fontsize=8)
+    fig.suptitle(f"{dataset}: test point {i} and its Lipschitz maximiser", fontsize=9)
+    return fig

@@ -1,0 +1,34 @@
+"""Local Lipschitz estimates (Alvarez-Melis & Jaakkola 2018, eq. 1) for a chunk of test points."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import numpy as np
+import torch
+
+from attrobust import data, explain, lipschitz, models, utils
+
+utils.log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p, wc = snakemake.params, snakemake.wildcards
+ds = data.load_prepared(snakemake.input.data)
+model = models.load(snakemake.input.model)
+X = ds["X_test"][p.chunk * p.chunk_size : (p.chunk + 1) * p.chunk_size]
+outputs = models.predict_proba(model, X)
+targets = explain.resolve_target("predicted", None, outputs)
+
+params = dict(p.method_params)
+if "background" in explain.METHODS[wc.method].defaults:  # LIME, SHAP: reference data
+    rng = np.random.default_rng(p.seed)
+    n = min(p.n_background, len(ds["X_train"]))
+    params.setdefault("background", ds["X_train"][np.sort(rng.choice(len(ds["X_train"]), n, replace=False))])
+data_range = np.concatenate([ds["X_train"], ds["X_test"]])  # x' stays in the data range
+res = lipschitz.points(
+    wc.method, model, X, targets, eps=p.eps, n_calls=p.n_calls, estimator=p.estimator,
+    lower=data_range.min(0), upper=data_range.max(0), seed=p.seed,
+    noise_seeds=p.noise_seeds, **params,
+)
+utils.save_npz(
+    snakemake.output[0], X=X, outputs=outputs, outputs_max=models.predict_proba(model, res["x_max"]),
+    feature_names=np.array(ds["feature_names"]), **res,
+)
