@@ -611,18 +611,27 @@ def _clime(mdl, x, targets, *, seed, output, n_samples, sigma, ridge):
     if sigma <= 0:
         raise ExplainError(f"clime: sigma must be > 0; got {sigma}")
     noise = np.random.default_rng(seed).standard_normal((n, d)) * float(sigma)
-    design = np.hstack([np.ones((n, 1)), noise])  # regressing on e_i = regressing on x + e_i
     y = np.empty((n, len(x)))
     for i in range(len(x)):
         xp = (x[i].reshape(1, d).astype(np.float64) + noise).reshape((n,) + x.shape[1:])
         y[:, i] = mdl.predict(xp, output)[:, int(targets[i])]
+    return clime_fit(noise, y, ridge).T.reshape(x.shape)
+
+
+def clime_fit(noise: np.ndarray, y: np.ndarray, ridge: float = 0.0) -> np.ndarray:
+    """C-LIME's slopes: least squares with intercept of ``y`` (n,) or (n, m) on the draws
+    ``noise`` (n, d) - regressing on e_i gives the same slopes as on x + e_i, better
+    conditioned. ``ridge`` adds ridge * ||w||^2 to the mean squared error, intercept
+    unpenalised (Agarwal et al. 2021, Appendix D). Returns (d,) or (d, m)."""
+    n, d = noise.shape
+    design = np.hstack([np.ones((n, 1)), noise])
     if ridge:
         penalty = np.eye(d + 1) * float(ridge)
         penalty[0, 0] = 0.0
         beta = np.linalg.solve(design.T @ design / n + penalty, design.T @ y / n)
     else:
         beta = np.linalg.lstsq(design, y, rcond=None)[0]
-    return beta[1:].T.reshape(x.shape)
+    return beta[1:]
 
 
 # ------------------------------------------------------------------------- registry

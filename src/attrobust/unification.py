@@ -33,6 +33,8 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
     """
     import torch
 
+    from .explain import clime_fit
+
     if not (sigma > 0 and np.isfinite(sigma)):
         raise ValueError(f"sigma must be a finite number > 0, got {sigma}")
     x = np.asarray(x, dtype=np.float64).reshape(-1)
@@ -55,19 +57,11 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
     f = out[:, int(target)]
     (grad,) = torch.autograd.grad(f.sum(), xp)
     sg = grad.double().mean(0).cpu().numpy()
-    fx = f.detach().double().cpu().numpy()
-    # regress on e_i rather than x + e_i: same slopes, better conditioned
-    design = np.hstack([np.ones((n, 1)), eps])
-    if ridge:
-        penalty = np.eye(d + 1) * float(ridge)
-        penalty[0, 0] = 0.0
-        beta = np.linalg.solve(design.T @ design / n + penalty, design.T @ fx / n)
-    else:
-        beta = np.linalg.lstsq(design, fx, rcond=None)[0]
-    if not (np.isfinite(sg).all() and np.isfinite(beta).all()):
+    cl = clime_fit(eps, f.detach().double().cpu().numpy(), ridge)
+    if not (np.isfinite(sg).all() and np.isfinite(cl).all()):
         raise ValueError("SmoothGrad/C-LIME are not finite: the model's outputs or gradients "
                          "at x + noise are NaN or inf (check the model and sigma)")
-    return sg, beta[1:]
+    return sg, cl
 
 
 def expected_sin_explanation(x, sigma: float) -> np.ndarray:

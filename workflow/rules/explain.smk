@@ -30,7 +30,7 @@ rule unification_curves:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("unification", "models"),
+        lib=lib("unification", "explain", "models"),
     output:
         "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.csv",
     params:

@@ -6,7 +6,7 @@ rule unification_lipschitz:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("unification", "lipschitz", "models"),
+        lib=lib("unification", "explain", "lipschitz", "models"),
     output:
         "results/lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma_sweep.csv",
     params:
