@@ -182,6 +182,5 @@ def _check_mirror(config: dict, name: str, key: str) -> None:
         return  # no mirror, but it can be downloaded
     raise ConfigError(
         f"{key}: dataset {name!r} needs local files but the config key "
-        f"'mirrors.{info.mirror_key}' is {mirror!r}, which is not a directory. "
-        f"{info.source}"
+        f"'mirrors.{info.mirror_key}' is {mirror!r}, which is not a directory. {data.howto(info)}"
     )

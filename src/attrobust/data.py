@@ -298,14 +298,15 @@ def _mirror_dir(ds: DatasetInfo, mirror) -> Path | None:
         if not Path(mirror).is_dir():
             raise DataUnavailableError(
                 f"dataset {ds.name!r}: mirror directory {str(mirror)!r} (config key "
-                f"mirrors.{ds.mirror_key}) does not exist. {_howto(ds)}")
+                f"mirrors.{ds.mirror_key}) does not exist. {howto(ds)}")
         return Path(mirror)
     if ds.default_mirror and Path(ds.default_mirror).is_dir():
         return Path(ds.default_mirror)
     return None
 
 
-def _howto(ds: DatasetInfo) -> str:
+def howto(ds: DatasetInfo) -> str:
+    """Where to get a dataset's raw files and which config key to set, in one sentence."""
     how = _HOWTO.get(ds.mirror_key or "")
     if how:
         return f"To get the files: {how}."
@@ -319,7 +320,7 @@ def _unavailable(ds: DatasetInfo) -> DataUnavailableError:
     return DataUnavailableError(
         f"dataset {ds.name!r} cannot be mirrored or downloaded: set config key "
         f"mirrors.{ds.mirror_key} to a local directory holding "
-        f"{', '.join(raw_files(ds.name)) or 'the images'}{where}. {_howto(ds)}")
+        f"{', '.join(raw_files(ds.name)) or 'the images'}{where}. {howto(ds)}")
 
 
 def _copy_stream(src, dst: Path, total: int | None, progress: bool, label: str) -> None:
@@ -349,7 +350,7 @@ def _obtain(ds: DatasetInfo, f: RawFile, dest: Path, source: Path | None,
             if not origin.is_file():
                 raise DataUnavailableError(
                     f"dataset {ds.name!r}: file {f.name} is missing from the mirror "
-                    f"{source} (config key mirrors.{ds.mirror_key}). {_howto(ds)}")
+                    f"{source} (config key mirrors.{ds.mirror_key}). {howto(ds)}")
             with open(origin, "rb") as src:
                 _copy_stream(src, tmp, origin.stat().st_size, progress, f.name)
         else:
