@@ -1,35 +1,22 @@
 """End-to-end: the workflow on the tiny config in a copy of the repository."""
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
+from _workflow import ROOT, copy_workflow
+from _workflow import snakemake as _snakemake
 
 
 def snakemake(cwd, *args, check=True):
-    cmd = [sys.executable, "-m", "snakemake", "--configfile", "tiny.yaml", *args]
-    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}")
-    return res
+    return _snakemake(cwd, *args, configfile="tiny.yaml", check=check)
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     """A copy of the repository's workflow files with the tiny config."""
-    dst = tmp_path_factory.mktemp("repo")
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, dst / name)
+    dst = copy_workflow(tmp_path_factory.mktemp("repo"))
     shutil.copy(ROOT / "tests" / "e2e" / "tiny.yaml", dst / "tiny.yaml")
     return dst
 

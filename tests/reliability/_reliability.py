@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +17,11 @@ import time
 from pathlib import Path
 
 import yaml
+from _workflow import copy_workflow
+from _workflow import snakemake as _snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-COPY = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
 KEEP = ("alvarez_melis_fig1", "gallery")  # the figure sections the small config runs
 LOCK_MESSAGE = "Directory cannot be locked"
 
@@ -43,13 +43,7 @@ def small_config(**changes) -> dict:
 
 def make_repo(dst: Path, config: dict | None = None) -> Path:
     """A copy of the repository's workflow files with ``config`` as ``small.yaml``."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, dst / name)
+    copy_workflow(dst)
     (dst / "small.yaml").write_text(yaml.safe_dump(config or small_config(), sort_keys=False))
     return dst
 
@@ -59,11 +53,7 @@ def snakemake_cmd(*args, configfile: str = "small.yaml") -> list[str]:
 
 
 def snakemake(cwd, *args, check: bool = True, configfile: str = "small.yaml"):
-    cmd = snakemake_cmd(*args, configfile=configfile)
-    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}")
-    return res
+    return _snakemake(cwd, *args, configfile=configfile, check=check)
 
 
 def run_until(cwd: Path, trigger: str, timeout: float = 300) -> bool:

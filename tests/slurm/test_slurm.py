@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _workflow import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "slurm" / "start-local-cluster.sh"
 PROFILE = ROOT / "profiles" / "slurm" / "profile.yaml"
-COPY = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
 ACCOUNT, PARTITION = "attrobust", "main"
 # The test node has 2 CPUs and ~24 GB: the profile's requests, shrunk to fit two jobs at once.
 FIT = {"mem_mb": 3000, "cpus_per_gpu": 1}
@@ -46,13 +46,7 @@ pytestmark = [
 
 
 def _copy_repo(dst):
-    dst.mkdir()
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, dst / name)
+    copy_workflow(dst)
     shutil.copy(ROOT / "tests" / "e2e" / "tiny.yaml", dst / "tiny.yaml")
     return dst
 

@@ -1,0 +1,31 @@
+"""Running the workflow in a throw-away copy of the repository (shared by the end-to-end,
+reliability and SLURM tests; `pythonpath = ["tests"]` in pyproject.toml makes it importable)."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: What a clean clone needs to run the workflow.
+COPY = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
+
+
+def copy_workflow(dst: Path) -> Path:
+    """Copy the repository's workflow files into ``dst`` (created if missing)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, dst / name)
+    return dst
+
+
+def snakemake(cwd, *args, configfile: str, check: bool = True):
+    """``python -m snakemake --configfile CONFIGFILE ARGS`` in ``cwd``; raise with its output on failure."""
+    cmd = [sys.executable, "-m", "snakemake", "--configfile", configfile, *args]
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}")
+    return res
