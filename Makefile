@@ -5,7 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 CONFIG ?= config/config.yaml
 PROFILE ?= profiles/default
-SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(CONFIG)
+# With SNAKEMAKE_OUTPUT_CACHE set, downloads, prepared datasets and trained models are
+# shared between checkouts (rules marked `cache: "omit-software"`).
+SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(CONFIG) \
+	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
 .PHONY: figures report test lint venv clean
@@ -19,9 +22,26 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# A run that was killed (SIGKILL, out of memory, a lost node) leaves snakemake's lock in
+# .snakemake/locks, and every later run stops with 'Directory cannot be locked'. make holds
+# .snakemake/make.flock while snakemake runs (the kernel drops it when the process dies): if
+# make gets it, no other make run is active here, so leftover locks are stale and cleared
+# (`snakemake --unlock`). Runs started with plain `snakemake` don't take it (README).
+FLOCK = $(shell command -v flock)
+UNLOCK_STALE = if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ]; then \
+	echo "make: no other run here holds .snakemake/make.flock: clearing the stale lock"; \
+	$(SNAKEMAKE) --unlock; fi
+ifneq ($(FLOCK),)
+LOCKED = mkdir -p .snakemake && $(FLOCK) -n -E 75 .snakemake/make.flock \
+	sh -c '$(UNLOCK_STALE) && exec "$$@"' sh
+else
+LOCKED =
+endif
+
 figures: $(STAMP)
-	$(SNAKEMAKE)
-	$(MAKE) --no-print-directory report
+	@$(LOCKED) $(SNAKEMAKE) || { rc=$$?; [ $$rc -ne 75 ] || \
+	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
+	$(SNAKEMAKE) --report figures/report.html
 
 report: $(STAMP)
 	$(SNAKEMAKE) --report figures/report.html

@@ -1,5 +1,6 @@
 """Running the workflow in a throw-away copy of the repository (shared by the end-to-end,
 reliability and SLURM tests; `pythonpath = ["tests"]` in pyproject.toml makes it importable)."""
+import os
 import shutil
 import subprocess
 import sys
@@ -7,7 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What a clean clone needs to run the workflow.
-COPY = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
+COPY = ["Makefile", "Snakefile", "workflow", "config", "profiles", "envs", "src"]
+#: The venv the tests run in (`make` in a copy uses it instead of installing one).
+VENV = Path(sys.executable).parents[1]
 
 
 def copy_workflow(dst: Path) -> Path:
@@ -26,6 +29,23 @@ def snakemake(cwd, *args, configfile: str, check: bool = True):
     """``python -m snakemake --configfile CONFIGFILE ARGS`` in ``cwd``; raise with its output on failure."""
     cmd = [sys.executable, "-m", "snakemake", "--configfile", configfile, *args]
     res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}")
+    return res
+
+
+def make_cmd(target: str, *, configfile: str) -> list[str]:
+    """The README's ``make TARGET`` with ``CONFIG=CONFIGFILE``, on the test's venv (its
+    install stamp is taken as up to date: a copy of the workflow has no pyproject.toml)."""
+    stamp = VENV / ".installed"
+    return ["make", "--no-print-directory", "-o", str(stamp), target, f"VENV={VENV}",
+            f"CONFIG={configfile}", f"STAMP={stamp}"]
+
+
+def make(cwd, target: str, *, configfile: str, env: dict | None = None, check: bool = True):
+    """Run :func:`make_cmd` in ``cwd``; raise with its output on failure (``check``)."""
+    cmd = make_cmd(target, configfile=configfile)
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if check and res.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}")
     return res

@@ -56,14 +56,15 @@ def snakemake(cwd, *args, check: bool = True, configfile: str = "small.yaml"):
     return _snakemake(cwd, *args, configfile=configfile, check=check)
 
 
-def run_until(cwd: Path, trigger: str, timeout: float = 300) -> bool:
-    """Start the workflow in its own session and SIGKILL the whole process group as soon
-    as the file ``trigger`` (relative to ``cwd``) is (re)written. Returns whether the
-    trigger was seen (False: the run ended first)."""
+def run_until(cwd: Path, trigger: str, timeout: float = 300, cmd: list[str] | None = None) -> bool:
+    """Start the workflow (``cmd``, default: snakemake on the small config) in its own
+    session and SIGKILL the whole process group as soon as the file ``trigger`` (relative
+    to ``cwd``) is (re)written. Returns whether the trigger was seen (False: the run ended
+    first)."""
     target = cwd / trigger
     before = target.stat().st_mtime_ns if target.exists() else None
     with open(cwd / "killed-run.log", "ab") as out:
-        proc = subprocess.Popen(snakemake_cmd("--cores", "2"), cwd=cwd, stdout=out,
+        proc = subprocess.Popen(cmd or snakemake_cmd("--cores", "2"), cwd=cwd, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     seen, t0 = False, time.monotonic()
     try:

@@ -4,6 +4,8 @@
 rule download:
     output:
         "resources/{dataset}/SHA256SUMS",
+    # shared between checkouts with --cache and SNAKEMAKE_OUTPUT_CACHE (README)
+    cache: "omit-software"
     params:
         mirror=mirror_dir,
         base_url=config["download_base_url"],
@@ -22,6 +24,8 @@ rule prepare:
     output:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",
+    # shared between checkouts with --cache and SNAKEMAKE_OUTPUT_CACHE (README)
+    cache: "omit-software"
     params:
         source=lambda wc: source(wc.dataset),
         load=lambda wc: dataset_params(wc.dataset),

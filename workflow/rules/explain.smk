@@ -16,7 +16,9 @@ rule explain:
         batch_size=config["explain"]["batch_size"],
         seed=lambda wc: int(wc.seed),
         device=config["device"],
-    threads: 2
+    # one torch thread: on CPU the numbers must not depend on --cores (parallel reductions
+    # change the last bits); jobs run side by side instead
+    threads: 1
     log:
         "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.log",
     conda:

@@ -8,10 +8,14 @@ rule train:
     output:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{model}/{regime}/seed{seed}/metrics.json",
+    # shared between checkouts with --cache and SNAKEMAKE_OUTPUT_CACHE (README)
+    cache: "omit-software"
     params:
         spec=lambda wc: cfg.model_spec(config, wc.model),
         device=config["device"],
-    threads: 2
+    # one torch thread: on CPU the numbers must not depend on --cores (parallel reductions
+    # change the last bits); jobs run side by side instead
+    threads: 1
     log:
         "logs/train/{dataset}/{model}/{regime}/seed{seed}.log",
     conda:
