@@ -23,7 +23,7 @@ SMALL = {"smoothgrad": {"n_samples": 8}, "gradient_shap": {"nsamples": 16},
          "lime": {"num_samples": 100}, "kernel_shap": {"nsamples": 60}, "clime": {"n_samples": 100}}
 NEEDS_BACKGROUND = {"gradient_shap", "lime", "kernel_shap"}
 IMAGE_ONLY = {"gradcam", "guided_gradcam"}
-TABULAR_ONLY = {"kernel_shap"}
+TABULAR_ONLY: set[str] = set()
 
 
 def _params(name, x, **extra):
@@ -267,6 +267,22 @@ def test_smoothgrad_and_clime_converge_to_the_same_vector():
     assert large < 0.1 * scale
 
 
+def test_kernel_shap_on_image_tiles_adds_up_and_is_constant_per_tile(images):
+    """Images: 4 x 4 tiles of an 8 x 8 image are 4 players, enumerated exactly; the pixel
+    attributions sum to f(x) - mean f(background) (shap's efficiency) and are constant on
+    each tile."""
+    torch.manual_seed(0)
+    net, bg = CNN(), images[1:]
+    a = explain("kernel_shap", net, images[:2], [0, 1], background=bg, n_background=len(bg),
+                nsamples=100, segment_size=4, output="prob")
+    with torch.no_grad():
+        p = torch.softmax(net(torch.as_tensor(images[:2])), 1).double().numpy()
+        pb = torch.softmax(net(torch.as_tensor(bg)), 1).double().numpy().mean(0)
+    assert np.allclose(a.sum((1, 2, 3)), [p[0, 0] - pb[0], p[1, 1] - pb[1]], atol=1e-5)
+    assert all(np.unique(a[i, 0, r:r + 4, c:c + 4]).size == 1
+               for i in range(2) for r in (0, 4) for c in (0, 4))
+
+
 def test_kernel_shap_values_add_up_to_the_prediction(iris):
     """Lundberg & Lee 2017, eq. 5 (local accuracy); 4 features are enumerated exactly."""
     X, clf = iris
@@ -338,8 +354,8 @@ def test_method_specific_errors(table, images):
         explain("gradcam", nn.Sequential(nn.Flatten(), nn.Linear(64, 3)), images)
     with pytest.raises(ExplainError, match="layer='conv9'"):
         explain("gradcam", CNN(), images, layer="conv9")
-    with pytest.raises(ExplainError, match="tabular"):
-        explain("kernel_shap", CNN(), images, background=images)
+    with pytest.raises(ExplainError, match="background"):
+        explain("kernel_shap", CNN(), images, background=table)
     with pytest.raises(ExplainError, match="underdetermined"):
         explain("clime", MLP(6, 3), table, n_samples=5)
     with pytest.raises(ExplainError, match="baseline"):

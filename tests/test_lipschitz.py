@@ -269,3 +269,29 @@ def test_points_and_summary_on_a_linear_explainer():
     table = lip.summary([chunk, chunk])
     assert list(table["point"]) == [0, 1, 2, 3]
     assert np.allclose(table["explanation_change"], 0, atol=1e-5) and (table["prediction_change"] == 0).all()
+    w = model[0].weight.detach().numpy()
+    assert np.allclose(table["explanation_norm"], np.linalg.norm(w, axis=1).tolist() * 2, rtol=1e-5)
+
+
+def test_noise_ratios_of_a_linear_map_and_clipping():
+    """Fig. 5's ratio: for f(x) = c x it is exactly c at every sigma; versions share one
+    noise draw (x'_s - x proportional to s without clipping) and stay in [lower, upper]."""
+    from attrobust.lipschitz import noise_ratios
+
+    x = np.full((1, 4, 4), 0.5, np.float32)
+    res = noise_ratios(lambda v: 3.0 * v, x, [0.01, 0.02, 0.5], seed=1)
+    assert res["x_noisy"].shape == (3, 1, 4, 4) and res["x_noisy"].dtype == np.float32
+    assert res["f_noisy"].shape == (3, 1, 4, 4) and np.allclose(res["ratio"], 3.0, rtol=1e-5)
+    d = res["x_noisy"][:2].astype(np.float64) - x
+    assert np.allclose(d[1], 2 * d[0], atol=1e-6)
+    clipped = noise_ratios(lambda v: 3.0 * v, x, [0.5, 5.0], seed=1, lower=0.0, upper=1.0)
+    assert clipped["x_noisy"].min() >= 0 and clipped["x_noisy"].max() <= 1
+    assert np.allclose(clipped["ratio"], 3.0, rtol=1e-5)  # clipping keeps a linear map's ratio
+    same = noise_ratios(lambda v: 3.0 * v, x, [0.01, 0.02, 0.5], seed=1)
+    assert np.array_equal(same["x_noisy"], res["x_noisy"])
+    # a map with different gains per coordinate: ratio between the smallest and largest gain
+    g = np.array([1.0, 2.0, 4.0])
+    r = noise_ratios(lambda v: g * v, np.zeros(3), [0.1, 1.0], seed=0)["ratio"]
+    assert np.all((r >= 1 - 1e-9) & (r <= 4 + 1e-9))
+    with pytest.raises(LipschitzError, match="sigmas"):
+        noise_ratios(lambda v: v, x, [0.1, -1.0])

@@ -41,7 +41,8 @@ def test_workflow_outputs_exist_and_parse(run):
     figures += [("agarwal", n) for n in ["fig1_simulated", "fig2_equivalence", "fig3_robustness",
                                          "fig4_sigma", "fig5_undertrained"]]
     figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift"]]
-    figures += [("alvarez-melis", n) for n in ["fig2_lipschitz_uci", "fig3_maximiser"]]
+    figures += [("alvarez-melis", n) for n in ["fig2_lipschitz_uci", "fig3_maximiser", "fig4_discrete_pair",
+                                               "fig5_noise", "fig6_lipschitz_images", "fig7_maximisers"]]
     for paper, name in figures:
         pdf = run / "figures" / paper / f"{name}.pdf"
         png = run / "figures" / paper / f"{name}.png"
@@ -69,7 +70,9 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
     assert set(ledger["claim"]) >= {"agarwal-equivalence", "agarwal-smoothgrad-more-robust",
                                     "agarwal-smaller-sigma-faster", "agarwal-undertrained-slower",
                                     "ghorbani-random-and-targeted", "ghorbani-label-unchanged",
-                                    "alvarez-maximiser-moves-explanation"}
+                                    "alvarez-maximiser-moves-explanation",
+                                    "alvarez-images-perturbation-less-robust",
+                                    "alvarez-images-maximiser-moves-explanation"}
     assert ledger["reproduced"].isin(["yes", "no"]).all()
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
@@ -86,6 +89,21 @@ def test_report_is_written(run):
     snakemake(run, "--report", "report.html")
     html = (run / "report.html").read_text(errors="ignore")
     assert len(html) > 100_000 and "fig2_equivalence" in html
+    assert "robustness_matrix.png" in html and "Claims ledger" in html
+    assert "device" in html and "not recorded" not in html  # each figure's device label
+
+
+@pytest.mark.e2e
+def test_robustness_matrix_summarises_every_source(run):
+    import pandas as pd
+
+    t = pd.read_csv(run / "results/metrics/robustness_matrix.csv")
+    assert set(t["quantity"]) == {"lipschitz", "topk_intersection", "one_minus_lens_prec"}
+    assert {"iris", "diabetes", "digits"} <= set(t["dataset"])  # UCI sets and the image model
+    attacked = t[t["quantity"] != "lipschitz"]
+    assert set(attacked["method"]) == {"saliency", "integrated_gradients"}  # simple_gradient filed as saliency
+    assert attacked["value"].between(0, 1).all()
+    assert (run / "figures/summary/robustness_matrix.png").stat().st_size > 10_000
 
 
 @pytest.mark.e2e
@@ -119,7 +137,7 @@ def planned_jobs(repo):
          {"fig_alvarez_melis_fig1": 1}),
         # one attack budget: its attacks, their metrics, the figure and the ledger
         (("tiny.yaml", "eps: [4, 16]", "eps: [4, 12]"),
-         {"attack": 6, "attack_metrics": 6, "fig_ghorbani": 1, "claims": 1}),
+         {"attack": 6, "attack_metrics": 6, "fig_ghorbani": 1, "fig_robustness_matrix": 1, "claims": 1}),
         # a library module: the jobs that run it
         (("src/attrobust/plots/nielsen.py", '"""Absolute attribution', '"""The absolute attribution'),
          {"fig_gallery": 1}),

@@ -21,6 +21,8 @@ class ConfigError(ValueError):
 
 #: Methods a figure section computes without listing them.
 IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"], "ghorbani": ["saliency"]}
+#: The figure sections the robustness matrix summarises.
+MATRIX_SOURCES = ("alvarez_melis", "alvarez_melis_images", "ghorbani")
 
 
 def figures(config: dict) -> dict[str, dict]:
@@ -119,9 +121,37 @@ def check(config: dict) -> None:
         if "agarwal" in figures(config) and k in ag and ag[k] not in ag.get("datasets", []):
             raise ConfigError(f"figures.agarwal.{k} = {ag[k]!r} must be one of "
                               f"figures.agarwal.datasets: {', '.join(ag.get('datasets', []))}")
+    _check_alvarez(config)
+    if "robustness_matrix" in figures(config) and not set(figures(config)) & set(MATRIX_SOURCES):
+        raise ConfigError("figures.robustness_matrix needs at least one of the sections it draws "
+                          f"from: figures.{', figures.'.join(MATRIX_SOURCES)}; enable one, or set "
+                          "figures.robustness_matrix.enabled: false")
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")
         _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")
+
+
+def _check_alvarez(config: dict) -> None:
+    """Alvarez-Melis Figs. 2-3 and 5-7 share the `lipschitz` jobs' paths; a (dataset, model)
+    pair belongs to one section's budget, and Fig. 5's example must be a test point."""
+    figs = figures(config)
+    secs = config.get("figures", {})
+    if "alvarez_melis" in figs and "alvarez_melis_images" in figs:
+        im, uci = secs["alvarez_melis_images"], secs["alvarez_melis"]
+        if im.get("model") == uci.get("model") and im.get("dataset") in uci.get("datasets", []):
+            raise ConfigError(
+                f"figures.alvarez_melis_images: dataset {im['dataset']!r} with model {im['model']!r} is "
+                "also in figures.alvarez_melis; their Lipschitz jobs would share files with two "
+                "budgets. Use another model name (e.g. a copy under 'models:') for one of them")
+    if "alvarez_melis_images" in figs:
+        im = secs["alvarez_melis_images"]
+        src = source(config, im.get("dataset", "digits"))
+        if src in data.REGISTRY and data.info(src).kind != "image":
+            raise ConfigError(f"figures.alvarez_melis_images.dataset = {im['dataset']!r} is a "
+                              f"{data.info(src).kind} dataset; Figs. 5-7 need images")
+        if im.get("n_show", 1) > im.get("n_points", 1):
+            raise ConfigError(f"figures.alvarez_melis_images.n_show = {im['n_show']} exceeds "
+                              f"n_points = {im['n_points']} (Fig. 7 shows estimated images only)")
 
 
 #: What the torch training hyper-parameters must be (attrobust.models.train's checks).

@@ -287,14 +287,18 @@ def _gradient_x_input(mdl, x, targets, *, seed, output):
 
 def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline):
     """Path integral of gradients from a baseline (Sundararajan et al. 2017, eq. 1);
-    Gauss-Legendre quadrature (captum default). ``batch_size`` inputs x ``n_steps`` points
-    are evaluated in one forward pass."""
+    Gauss-Legendre quadrature (captum default). The ``batch_size`` inputs x ``n_steps``
+    path points go through the model in forward passes of about 2**16 input values
+    (``internal_batch_size``; at least 2 points per input): one pass of all of them was
+    up to 4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100 rows,
+    benchmarks/bench_attribution.py) and needs batch_size x n_steps activations on a GPU."""
     from captum.attr import IntegratedGradients
 
     ig = IntegratedGradients(mdl.head(output))
     base = _baseline(baseline, x, "integrated_gradients")
+    rows = lambda xb: max(2 * len(xb), 2**16 // max(1, xb[0].numel()))  # noqa: E731
     return _captum_loop(mdl, x, targets, lambda xb, tb, sl: ig.attribute(
-        xb, baselines=base(sl, xb), target=tb, n_steps=int(n_steps)))
+        xb, baselines=base(sl, xb), target=tb, n_steps=int(n_steps), internal_batch_size=rows(xb)))
 
 
 def _smoothgrad(mdl, x, targets, *, seed, output, n_samples, sigma):
@@ -570,18 +574,27 @@ def _dense(pairs, n: int) -> np.ndarray:
     return v
 
 
-def _kernel_shap(mdl, x, targets, *, seed, output, background, n_background, nsamples, l1_reg):
-    """Kernel SHAP (Lundberg & Lee 2017, Theorem 2) with shap.KernelExplainer; tabular only.
+def _kernel_shap(mdl, x, targets, *, seed, output, background, n_background, nsamples, l1_reg,
+                 segment_size):
+    """Kernel SHAP (Lundberg & Lee 2017, Theorem 2) with shap.KernelExplainer.
 
-    The background is summarised with ``shap.kmeans`` (deterministic) to ``n_background``
-    rows; ``nsamples='auto'`` is shap's 2 D + 2048; ``l1_reg=False`` keeps every feature (shap's
-    own default would keep only 10)."""
+    Tabular: the background is summarised with ``shap.kmeans`` (deterministic) to
+    ``n_background`` rows; ``nsamples='auto'`` is shap's 2 D + 2048; ``l1_reg=False`` keeps
+    every feature (shap's own default would keep only 10).
+
+    Images: the players are square ``segment_size`` tiles (as LIME's superpixels, default
+    ceil(min(H, W) / 8): single pixels for 8 x 8 digits); a hidden tile takes the values of
+    each background image (summarised to ``n_background`` k-means centres, weighted), so
+    the value function is the background-weighted mean output, as for tabular inputs. A
+    tile's SHAP value is spread evenly over its pixels and channels, so attributions still
+    add up to f(x) - E[f(background)]."""
     import shap
 
-    if x.ndim != 2:
-        raise ExplainError("kernel_shap is for tabular inputs (N, D); for images use "
-                           "'lime' (superpixels) or 'gradient_shap'")
     bg = _background(background, x, "kernel_shap").astype(np.float64)
+    if x.ndim == 4:
+        return _kernel_shap_tiles(mdl, x, targets, bg, seed=seed, output=output,
+                                  n_background=n_background, nsamples=nsamples, l1_reg=l1_reg,
+                                  segment_size=segment_size)
     data = shap.kmeans(bg, int(n_background)) if len(bg) > n_background else bg
     explainers: dict[int, Any] = {}
     out = np.empty_like(x)
@@ -593,6 +606,45 @@ def _kernel_shap(mdl, x, targets, *, seed, output, background, n_background, nsa
             sv = explainers[k].shap_values(x[i : i + 1].astype(np.float64), nsamples=nsamples,
                                            l1_reg=l1_reg, silent=True)
         out[i] = np.asarray(sv).reshape(x.shape[1:])
+    return out
+
+
+def _kernel_shap_tiles(mdl, x, targets, bg, *, seed, output, n_background, nsamples, l1_reg,
+                       segment_size):
+    """Kernel SHAP over image tiles (see :func:`_kernel_shap`): shap sees S binary players
+    (1 = the tile of x, 0 = the background's) and a value function that pastes them."""
+    import shap
+
+    size = _segment_size(x, segment_size)
+    segments = _tile_segments(x.shape[2], x.shape[3], size)
+    n_tiles = int(segments.max()) + 1
+    if len(bg) > n_background:
+        summary = shap.kmeans(bg.reshape(len(bg), -1), int(n_background))
+        bg, w = summary.data.reshape((-1,) + x.shape[1:]), np.asarray(summary.weights, np.float64)
+    else:
+        w = np.full(len(bg), 1.0 / len(bg))
+    w = w / w.sum()
+    per_tile = np.bincount(segments.ravel(), minlength=n_tiles) * x.shape[1]  # pixels x channels
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        k, xi = int(targets[i]), x[i].astype(np.float64)
+
+        def value(z, k=k, xi=xi):
+            z = np.asarray(z, np.float64)
+            rows = max(1, 2**22 // (len(bg) * xi.size))  # ~32 MB of pasted images at a time
+            y = []
+            for s in range(0, len(z), rows):
+                keep = z[s : s + rows][:, segments][:, None, None]  # (n, 1, 1, H, W)
+                imgs = keep * xi + (1 - keep) * bg[None]  # (n, B, C, H, W)
+                p = mdl.predict(imgs.reshape((-1,) + x.shape[1:]).astype(np.float32), output)
+                y.append(p[:, k].reshape(len(keep), len(bg)) @ w)
+            return np.concatenate(y)
+
+        expl = shap.KernelExplainer(value, np.zeros((1, n_tiles)))
+        with _numpy_global_seed(seed):
+            sv = np.asarray(expl.shap_values(np.ones((1, n_tiles)), nsamples=nsamples,
+                                             l1_reg=l1_reg, silent=True)).reshape(n_tiles)
+        out[i] = (sv / per_tile)[segments][None]
     return out
 
 
@@ -671,7 +723,7 @@ METHODS: dict[str, Method] = {m.name: m for m in [
            "Ribeiro et al. 2016, eqs. 1-2"),
     Method("kernel_shap", _kernel_shap, "blackbox", True,
            {"output": "prob", "background": None, "n_background": 50, "nsamples": "auto",
-            "l1_reg": False},
+            "l1_reg": False, "segment_size": None},
            "Lundberg & Lee 2017, Theorem 2"),
     Method("clime", _clime, "blackbox", True,
            {"output": "prob", "n_samples": 1000, "sigma": 0.1, "ridge": 0.0},

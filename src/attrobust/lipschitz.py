@@ -10,6 +10,7 @@ An explanation method is treated as a vector-valued function ``f: x -> attributi
   ``'random'`` (uniform search in the box), ``'bo_refine'`` (BO, then a local search).
 - :func:`discrete` -- the sample-based estimate, eq. (2): the max over the other points of a
   finite set that lie within ``eps``.
+- :func:`noise_ratios` -- the ratio of eq. (1) at Gaussian-noise versions of x (Fig. 5).
 - :func:`noise_floor` -- how far a stochastic explainer moves between seeds at x itself.
 - :func:`explainer` -- ``f`` for :func:`estimate` from an :func:`attrobust.explain.explain`
   method, with the class and the seed held fixed.
@@ -457,11 +458,51 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
     return {k: np.asarray(v) for k, v in out.items()}
 
 
+def noise_ratios(f: Callable[[np.ndarray], Any], x: Any, sigmas: Any, *, seed: int = 0,
+                 lower: Any = None, upper: Any = None, f_x: Any = None) -> dict:
+    """Alvarez-Melis & Jaakkola (2018), Fig. 5: the ratio of eq. (1) at Gaussian-noise
+    versions of x instead of at an adversarial x',
+
+    ``delta_s = ||f(x) - f(x'_s)||_2 / ||x - x'_s||_2``, ``x'_s = clip(x + s z, lower, upper)``,
+
+    for each ``s`` in ``sigmas``, with one draw ``z ~ N(0, I)`` (``default_rng(seed)``) shared
+    by all sigmas (common random numbers: the versions differ only in the noise scale).
+    ``lower``/``upper`` as in :func:`estimate` (None: unbounded).
+
+    Returns ``x_noisy`` (S, *x.shape) in x's dtype, ``f_noisy`` (S, ...) the explanations
+    there, ``f_x``, and ``ratio`` (S,) float64 (0 where clipping left x' == x).
+    """
+    seed = _check_int(seed, "seed", 0)
+    x = _finite_array(x, "x")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    sig = np.asarray(sigmas, dtype=np.float64).ravel()
+    if sig.size == 0 or not np.all(np.isfinite(sig)) or np.any(sig <= 0):
+        raise LipschitzError(f"sigmas must be finite numbers > 0; got {sigmas!r}")
+    lo = _bound(lower, x, -np.inf, "lower").reshape(x.shape)
+    hi = _bound(upper, x, np.inf, "upper").reshape(x.shape)
+    z = np.random.default_rng(seed).standard_normal(x.shape)
+    f_x = _finite_array(f(x.copy()) if f_x is None else f_x, "f(x)").astype(np.float64)
+    xs, fs, ratio = [], [], []
+    for s in sig:
+        xp = np.clip(x.astype(np.float64) + s * z, lo, hi).astype(x.dtype)
+        fp = _finite_array(f(xp.copy()), "f(x')").astype(np.float64)
+        if fp.size != f_x.size:
+            raise LipschitzError(f"f returned {fp.size} values at x' but {f_x.size} at x")
+        dist = float(np.linalg.norm(xp.astype(np.float64).ravel() - x.astype(np.float64).ravel()))
+        ratio.append(0.0 if dist == 0 else float(np.linalg.norm(fp.ravel() - f_x.ravel()) / dist))
+        xs.append(xp)
+        fs.append(fp.reshape(f_x.shape))
+    return {"x_noisy": np.stack(xs), "f_noisy": np.stack(fs), "f_x": f_x,
+            "ratio": np.asarray(ratio, dtype=np.float64)}
+
+
 def summary(chunks) -> "pandas.DataFrame":
     """Tidy rows from :func:`points` results (a list of chunk dicts as saved by the workflow,
     with ``outputs``/``outputs_max`` the model's outputs at x and x'): the estimate, the noise
     floor, and how much the explanation and the prediction moved at the maximiser
-    (relative: ||f(x) - f(x')|| / ||f(x)|| and max_c |p_c(x) - p_c(x')|)."""
+    (relative: ||f(x) - f(x')|| / ||f(x)|| and max_c |p_c(x) - p_c(x')|), and
+    ``explanation_norm`` ||f(x)||_2 (to compare methods whose attributions differ in scale)."""
     import pandas as pd
 
     rows = []
@@ -472,6 +513,7 @@ def summary(chunks) -> "pandas.DataFrame":
                 "L": float(c["L"][i]), "noise_floor": float(c["noise_floor"][i]),
                 "explanation_change": float(np.linalg.norm(fx - fm) / max(np.linalg.norm(fx), 1e-12)),
                 "prediction_change": float(np.abs(np.atleast_1d(c["outputs"][i]) - np.atleast_1d(c["outputs_max"][i])).max()),
+                "explanation_norm": float(np.linalg.norm(fx)),
             })
     table = pd.DataFrame(rows)
     table.insert(0, "point", range(len(table)))

@@ -124,3 +124,4 @@ def log_to(path: str | os.PathLike) -> None:
         stream=stream, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
     )
     logging.captureWarnings(True)
+    logging.getLogger("shap").setLevel(logging.WARNING)  # one INFO line per explained row

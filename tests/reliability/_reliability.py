@@ -1,6 +1,6 @@
 """Shared helpers of the reliability tests: repository copies, the small config, runs.
 
-The workflow runs use ``small.yaml`` (two figures, tiny sizes, every other figure section
+The workflow runs use ``small.yaml`` (three figure sections, tiny sizes, every other figure section
 disabled) in a copy of the repository, so the default workflow profile is picked up as in
 a user's checkout. (A module of its own, not conftest.py, so that test modules can import
 it by a name no other test directory uses.)
@@ -22,7 +22,7 @@ from _workflow import snakemake as _snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-KEEP = ("alvarez_melis_fig1", "gallery")  # the figure sections the small config runs
+KEEP = ("alvarez_melis_fig1", "gallery", "ghorbani")  # the figure sections the small config runs
 LOCK_MESSAGE = "Directory cannot be locked"
 
 #: Fields of JSON results that measure time, not results; dropped before comparing.

@@ -134,6 +134,23 @@ BAD = [
      ["figures.agarwal.focus", "wine_minmax", "simulated_minmax"]),
     ("agarwal-simulated-not-a-dataset", agarwal(simulated="simulated"),
      ["figures.agarwal.simulated", "simulated_minmax"]),
+    # --- Alvarez-Melis Figs. 4-7
+    ("alvarez-images-eps-zero", {"figures": {"alvarez_melis_images": {"enabled": True, "eps": 0}}}, ["eps"]),
+    ("alvarez-images-sigmas-negative",
+     {"figures": {"alvarez_melis_images": {"enabled": True, "sigmas": [0.1, -0.1]}}}, ["sigmas"]),
+    ("alvarez-images-tabular-dataset",
+     {"figures": {"alvarez_melis_images": {"enabled": True, "dataset": "wine", "model": "random_forest",
+                                           "methods": ["lime"]}}},
+     ["figures.alvarez_melis_images.dataset", "wine", "images"]),
+    ("alvarez-images-pair-also-in-uci-section",
+     {"figures": {"alvarez_melis": {"enabled": True, "datasets": ["digits"], "example_dataset": "digits",
+                                    "model": "cnn_small"},
+                  "alvarez_melis_images": {"enabled": True}}},
+     ["figures.alvarez_melis_images", "digits", "cnn_small", "figures.alvarez_melis"]),
+    ("alvarez-images-n-show-above-n-points",
+     {"figures": {"alvarez_melis_images": {"enabled": True, "n_points": 2, "n_show": 3}}}, ["n_show", "n_points"]),
+    ("alvarez-discrete-eps-negative", {"figures": {"alvarez_melis_discrete": {"enabled": True, "eps": -1}}},
+     ["eps"]),
 ]
 
 # Sections that are still being added to the workflow: their k-like values if present.

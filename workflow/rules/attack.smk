@@ -36,6 +36,7 @@ rule attack_metrics:
         "results/metrics/ghorbani/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
     params:
         k=GHORBANI["k"],
+        lens_w=GHORBANI["lens_w"],
     log:
         "logs/attack_metrics/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
     conda:

@@ -7,6 +7,7 @@ LIB = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1
 sys.path.insert(0, str(LIB))
 from attrobust import config as cfg
 from attrobust import data as ardata
+from attrobust import explain as arexplain
 
 # Names and types were validated by the schema; fill defaults for datasets the figures
 # use, then check names against the library's registries, all before any job runs.
@@ -19,6 +20,8 @@ FIGS = cfg.figures(config)
 AGARWAL = config["figures"]["agarwal"]
 GHORBANI = config["figures"]["ghorbani"]
 ALVAREZ = config["figures"]["alvarez_melis"]
+ALVAREZ_IMAGES = config["figures"]["alvarez_melis_images"]
+ALVAREZ_DISCRETE = config["figures"]["alvarez_melis_discrete"]
 
 
 def lib(*modules):
@@ -105,9 +108,28 @@ def agarwal_lipschitz():
     return f"results/lipschitz/agarwal/{run_id(d, AGARWAL['model'])}/sigma_sweep.csv"
 
 
-def lipschitz_chunks(dataset, model, method, n_points):
+def lipschitz_settings(wildcards):
+    """The figure section whose budget (eps, n_calls, ...) a `lipschitz` job uses: Figs. 5-7's
+    (`figures.alvarez_melis_images`) for its dataset and model, else Figs. 2-3's
+    (attrobust.config.check rejects a (dataset, model) pair claimed by both)."""
+    im = ALVAREZ_IMAGES
+    if "alvarez_melis_images" in FIGS and (wildcards.dataset, wildcards.model) == (im["dataset"], im["model"]):
+        return im
+    return ALVAREZ
+
+
+def lipschitz_n_calls(wildcards):
+    """Explainer calls per point: `n_calls_blackbox` for LIME/SHAP where a section sets it
+    (the paper: 40 for LIME/SHAP, 200 otherwise), else `n_calls`."""
+    s = lipschitz_settings(wildcards)
+    if s.get("n_calls_blackbox") and arexplain.METHODS[wildcards.method].kind == "blackbox":
+        return s["n_calls_blackbox"]
+    return s["n_calls"]
+
+
+def lipschitz_chunks(dataset, model, method, n_points, chunk_size=None):
     """The chunk files that cover the first `n_points` test points."""
-    n_chunks = -(-n_points // ALVAREZ["chunk_size"])
+    n_chunks = -(-n_points // (chunk_size or ALVAREZ["chunk_size"]))
     return [f"results/lipschitz/{run_id(dataset, model)}/{method}/chunk{i}.npz" for i in range(n_chunks)]
 
 
@@ -117,6 +139,23 @@ def alvarez_lipschitz(wildcards=None):
     return {
         f"{d}/{m}": lipschitz_chunks(d, a["model"], m, a["n_points"])
         for d in a["datasets"]
+        for m in a["methods"]
+    }
+
+
+def images_n_calls():
+    """Fig. 6's budget as text: `n_calls`, and `n_calls_blackbox` where it applies."""
+    a = ALVAREZ_IMAGES
+    if a["n_calls_blackbox"] not in (None, a["n_calls"]) and set(a["methods"]) & set(arexplain.names("blackbox")):
+        return f"{a['n_calls']} ({a['n_calls_blackbox']} for LIME/SHAP)"
+    return a["n_calls"]
+
+
+def alvarez_images_lipschitz(wildcards=None):
+    """Fig. 6: every method of the image section, in config order."""
+    a = ALVAREZ_IMAGES
+    return {
+        f"{a['dataset']}/{m}": lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"], a["chunk_size"])
         for m in a["methods"]
     }
 
@@ -131,4 +170,48 @@ def claim_tables(wildcards):
         tables["ghorbani"] = ghorbani_results("metrics")
     if "alvarez_melis" in FIGS:
         tables["alvarez_melis"] = ["results/metrics/alvarez_melis/lipschitz_uci.csv"]
+    if "alvarez_melis_images" in FIGS:
+        tables["alvarez_melis_images"] = ["results/metrics/alvarez_melis/lipschitz_images.csv"]
     return tables
+
+
+def robustness_inputs(wildcards):
+    """Tables of the robustness matrix, from whichever source sections are enabled."""
+    lip = [t for name, t in (("alvarez_melis", "lipschitz_uci"), ("alvarez_melis_images", "lipschitz_images"))
+           if name in FIGS]
+    return {
+        "lipschitz": [f"results/metrics/alvarez_melis/{t}.csv" for t in lip],
+        "attacks": ghorbani_results("metrics") if "ghorbani" in FIGS else [],
+    }
+
+
+# Prefixes of result paths followed by a run id {dataset}/{model}/{regime}/seed{seed}.
+RUN_PREFIXES = ("results/models/", "results/explain/", "results/attacks/", "results/lipschitz/agarwal/",
+                "results/lipschitz/", "results/metrics/agarwal/", "results/metrics/ghorbani/")
+
+
+def devices(paths):
+    """Devices that computed the results in `paths`: each npz's recorded `device` (explain,
+    attack jobs) and the training device of every model behind them (its metrics.json)."""
+    import json
+    import numpy as np
+
+    found = set()
+    for path in map(str, paths):
+        if path.endswith(".npz") and Path(path).exists():
+            with np.load(path) as z:
+                if "device" in z.files:
+                    found.add(str(z["device"]))
+        prefix = next((p for p in RUN_PREFIXES if path.startswith(p)), None)
+        parts = path[len(prefix):].split("/")[:4] if prefix else []
+        if len(parts) == 4 and parts[3].startswith("seed"):
+            metrics = Path("results/models", *parts, "metrics.json")
+            if metrics.exists():
+                found.add(json.loads(metrics.read_text()).get("device", "not recorded"))
+    return ", ".join(sorted(found)) or "not recorded"
+
+
+def report_labels(figure):
+    """Report labels of a figure: its name, and the device(s) behind it, read from the
+    results when the report is made."""
+    return lambda wildcards, input: {"figure": figure, "device": devices(input)}

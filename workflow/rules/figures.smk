@@ -20,6 +20,7 @@ rule fig_alvarez_melis_fig1:
             "figures/alvarez-melis/fig1_lime_shap_2d.png",
             caption="../report/alvarez_melis_fig1.rst",
             category="Alvarez-Melis & Jaakkola (2018)",
+            labels=report_labels("Fig. 1: LIME and SHAP of a linear SVM and a two-layer network on 2-D data"),
         ),
     params:
         models=FIG1["models"],
@@ -54,7 +55,7 @@ rule fig_alvarez_melis:
                 f"figures/alvarez-melis/{fig}{ext}",
                 caption="../report/alvarez_melis.rst",
                 category="Alvarez-Melis & Jaakkola (2018)",
-                labels={"figure": name},
+                labels=report_labels(name),
             )
             for fig, name in ALVAREZ_FIGS.items()
             for ext in (".pdf", ".png")
@@ -74,6 +75,72 @@ rule fig_alvarez_melis:
         "../scripts/fig_alvarez_melis.py"
 
 
+ALVAREZ_IMAGES_FIGS = {
+    "fig5_noise": "Fig. 5: an image, three Gaussian-noise versions and every method's explanation",
+    "fig6_lipschitz_images": "Fig. 6: local Lipschitz estimates per method on the image model",
+    "fig7_maximisers": "Fig. 7: images, their Lipschitz maximisers and explanations at both",
+}
+
+
+rule fig_alvarez_melis_images:
+    input:
+        data=f"results/data/{ALVAREZ_IMAGES['dataset']}.npz",
+        table="results/metrics/alvarez_melis/lipschitz_images.csv",
+        chunks=[f for fs in alvarez_images_lipschitz().values() for f in fs],
+        noise=f"results/lipschitz/{run_id(ALVAREZ_IMAGES['dataset'], ALVAREZ_IMAGES['model'])}/noise_ratios.npz",
+        lib=lib("plots/__init__", "plots/alvarez_melis"),
+    output:
+        [
+            report(
+                f"figures/alvarez-melis/{fig}{ext}",
+                caption="../report/alvarez_melis_images.rst",
+                category="Alvarez-Melis & Jaakkola (2018)",
+                labels=report_labels(name),
+            )
+            for fig, name in ALVAREZ_IMAGES_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        dataset=ALVAREZ_IMAGES["dataset"],
+        model=ALVAREZ_IMAGES["model"],
+        methods=ALVAREZ_IMAGES["methods"],
+        eps=ALVAREZ_IMAGES["eps"],
+        n_calls=images_n_calls(),
+        estimator=ALVAREZ_IMAGES["estimator"],
+        n_show=ALVAREZ_IMAGES["n_show"],
+    log:
+        "logs/figures/alvarez_melis_images.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_alvarez_melis_images.py"
+
+
+rule fig_alvarez_melis_discrete:
+    input:
+        pair=f"results/lipschitz/{run_id(ALVAREZ_DISCRETE['dataset'], ALVAREZ_DISCRETE['model'])}/discrete.npz",
+        lib=lib("plots/__init__", "plots/alvarez_melis"),
+    output:
+        pdf="figures/alvarez-melis/fig4_discrete_pair.pdf",
+        png=report(
+            "figures/alvarez-melis/fig4_discrete_pair.png",
+            caption="../report/alvarez_melis_discrete.rst",
+            category="Alvarez-Melis & Jaakkola (2018)",
+            labels=report_labels("Fig. 4: the pair maximising the discrete Lipschitz estimate (2)"),
+        ),
+    params:
+        dataset=ALVAREZ_DISCRETE["dataset"],
+        model=ALVAREZ_DISCRETE["model"],
+        eps=ALVAREZ_DISCRETE["eps"],
+        stand_in=None if cfg.source(config, ALVAREZ_DISCRETE["dataset"]) == "compas" else "COMPAS",
+    log:
+        "logs/figures/alvarez_melis_discrete.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_alvarez_melis_discrete.py"
+
+
 rule fig_gallery:
     input:
         data=f"results/data/{GALLERY['dataset']}.npz",
@@ -88,6 +155,7 @@ rule fig_gallery:
             "figures/nielsen/fig1_gallery.png",
             caption="../report/gallery.rst",
             category="Nielsen et al. (2022)",
+            labels=report_labels("Fig. 1: attribution gallery"),
         ),
     params:
         methods=GALLERY["methods"],
@@ -122,7 +190,7 @@ rule fig_agarwal:
                 f"figures/agarwal/{fig}{ext}",
                 caption="../report/agarwal.rst",
                 category="Agarwal et al. (2021)",
-                labels={"figure": name},
+                labels=report_labels(name),
             )
             for fig, name in AGARWAL_FIGS.items()
             for ext in (".pdf", ".png")
@@ -159,6 +227,7 @@ rule claims:
                 k: AGARWAL[k] for k in ("model", "undertrained", "sigma", "focus")
             },
             "alvarez_melis": {"eps": ALVAREZ["eps"]},
+            "alvarez_melis_images": {"eps": ALVAREZ_IMAGES["eps"]},
         },
     log:
         "logs/claims.log",
@@ -190,7 +259,7 @@ rule fig_ghorbani:
                 f"figures/ghorbani/{fig}{ext}",
                 caption="../report/ghorbani.rst",
                 category="Ghorbani et al. (2019)",
-                labels={"figure": name},
+                labels=report_labels(name),
             )
             for fig, name in GHORBANI_FIGS.items()
             for ext in (".pdf", ".png")
@@ -205,3 +274,25 @@ rule fig_ghorbani:
         "../../envs/plot.yaml"
     script:
         "../scripts/fig_ghorbani.py"
+
+
+# Beyond the papers: one matrix of methods x datasets from the sections above.
+rule fig_robustness_matrix:
+    input:
+        unpack(robustness_inputs),
+        lib=lib("plots/__init__", "plots/summary", "attacks"),
+    output:
+        csv="results/metrics/robustness_matrix.csv",
+        pdf="figures/summary/robustness_matrix.pdf",
+        png=report(
+            "figures/summary/robustness_matrix.png",
+            caption="../report/robustness_matrix.rst",
+            category="Beyond the papers",
+            labels=report_labels("robustness matrix: methods x datasets"),
+        ),
+    log:
+        "logs/figures/robustness_matrix.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_robustness_matrix.py"

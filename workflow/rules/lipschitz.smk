@@ -21,7 +21,8 @@ rule unification_lipschitz:
         "../scripts/unification_lipschitz.py"
 
 
-# Alvarez-Melis & Jaakkola (2018), eq. (1), for a chunk of test points.
+# Alvarez-Melis & Jaakkola (2018), eq. (1), for a chunk of test points; the budget is Figs.
+# 2-3's, or Figs. 5-7's for the image section's dataset and model (lipschitz_settings).
 rule lipschitz:
     input:
         data="results/data/{dataset}.npz",
@@ -32,11 +33,11 @@ rule lipschitz:
     params:
         method_params=lambda wc: config["methods"].get(wc.method, {}),
         chunk=lambda wc: int(wc.chunk),
-        chunk_size=ALVAREZ["chunk_size"],
-        eps=ALVAREZ["eps"],
-        n_calls=ALVAREZ["n_calls"],
-        estimator=ALVAREZ["estimator"],
-        noise_seeds=ALVAREZ["noise_seeds"],
+        chunk_size=lambda wc: lipschitz_settings(wc)["chunk_size"],
+        eps=lambda wc: lipschitz_settings(wc)["eps"],
+        n_calls=lipschitz_n_calls,
+        estimator=lambda wc: lipschitz_settings(wc)["estimator"],
+        noise_seeds=lambda wc: lipschitz_settings(wc)["noise_seeds"],
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
@@ -63,3 +64,68 @@ rule lipschitz_table:
         "../../envs/data.yaml"
     script:
         "../scripts/lipschitz_table.py"
+
+
+# The same for the image model (Fig. 6): one row per method x test image.
+rule lipschitz_images_table:
+    input:
+        unpack(alvarez_images_lipschitz),
+        lib=lib("lipschitz"),
+    output:
+        "results/metrics/alvarez_melis/lipschitz_images.csv",
+    params:
+        model=ALVAREZ_IMAGES["model"],
+    log:
+        "logs/lipschitz_images_table.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/lipschitz_table.py"
+
+
+# Alvarez-Melis & Jaakkola (2018), Fig. 5: the ratio of eq. (1) at Gaussian-noise versions of
+# one test image (not adversarial), for every method of the image section.
+rule noise_ratios:
+    input:
+        data="results/data/{dataset}.npz",
+        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
+        lib=lib("lipschitz", "explain", "models"),
+    output:
+        "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.npz",
+    params:
+        methods=ALVAREZ_IMAGES["methods"],
+        method_params={m: config["methods"].get(m, {}) for m in ALVAREZ_IMAGES["methods"]},
+        sigmas=ALVAREZ_IMAGES["sigmas"],
+        example=ALVAREZ_IMAGES["example"],
+        n_background=config["explain"]["n_background"],
+        seed=lambda wc: int(wc.seed),
+    threads: 1
+    log:
+        "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/noise_ratios.py"
+
+
+# Alvarez-Melis & Jaakkola (2018), eq. (2) and Fig. 4: the discrete estimate over the
+# explained test points (the `explain` rule's files), per method.
+rule lipschitz_discrete:
+    input:
+        data="results/data/{dataset}.npz",
+        explanations=lambda wc: [
+            f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}.npz"
+            for m in ALVAREZ_DISCRETE["methods"]
+        ],
+        lib=lib("lipschitz"),
+    output:
+        "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",
+    params:
+        methods=ALVAREZ_DISCRETE["methods"],
+        eps=ALVAREZ_DISCRETE["eps"],
+    log:
+        "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/lipschitz_discrete.py"

@@ -31,4 +31,5 @@ utils.save_npz(
     snakemake.output[0], x=X, x_adv=res["x_adv"], A=A, A_adv=A_adv, label=res["label"],
     label_kept=res["label_kept"], dissimilarity=res["dissimilarity"], y=ds["y_test"][: p.n_images],
     probs=models.predict_proba(model, X), probs_adv=models.predict_proba(model, res["x_adv"]),
+    device=np.array(str(device)),  # for the report
 )

@@ -1,4 +1,4 @@
-"""Robustness metrics of one attack file: top-k intersection, Spearman, center shift."""
+"""Robustness metrics of one attack file: top-k intersection, Spearman, center shift, w-LENS-prec@k."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
@@ -16,6 +16,7 @@ table = pd.DataFrame({
     "topk_intersection": metrics.topk_intersection(a1, a2, snakemake.params.k),
     "spearman": metrics.spearman(a1, a2),
     "center_shift": metrics.center_shift(a1, a2),
+    "lens_prec": metrics.lens_prec(a1, a2, snakemake.params.k, snakemake.params.lens_w),
     "label_kept": r["label_kept"],  # False: no label-preserving perturbation, clean image kept
     "label_unchanged": r["probs_adv"].argmax(1) == r["label"],  # checked on the model's output
 }).assign(dataset=wc.dataset, model=wc.model, method=wc.method, attack=wc.attack, eps=float(wc.eps))

@@ -33,4 +33,5 @@ shown = {k: v for k, v in params.items() if k != "background"}
 utils.save_npz(
     snakemake.output[0], X=X, A=A, y=y, outputs=outputs, target=target,
     method=np.array(method), params=np.array(json.dumps(shown, sort_keys=True)),
+    device=np.array(str(device) if isinstance(model, torch.nn.Module) else "cpu"),  # for the report
 )

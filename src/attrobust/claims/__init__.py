@@ -31,6 +31,19 @@ class Claim:
 CLAIMS: dict[str, Claim] = {}
 
 
+class NotEvaluable(Exception):
+    """Raised by a check when this run's config did not produce what the claim compares
+    (e.g. an attack it needs is not in the config); the ledger says so instead of failing."""
+
+
+def require(df, column: str, values, key: str) -> None:
+    """Raise :class:`NotEvaluable` unless every one of ``values`` occurs in ``df[column]``
+    (``key``: the config key that would add them)."""
+    missing = sorted(set(values) - set(df[column].unique()))
+    if missing:
+        raise NotEvaluable(f"needs {column} {', '.join(missing)} (config key {key})")
+
+
 def claim(id: str, *, paper: str, figure: str, table: str, text: str):
     """Register the decorated check function as claim ``id``."""
 
@@ -51,21 +64,29 @@ def evaluate(tables: Mapping, context: Mapping[str, Mapping]):
     for c in CLAIMS.values():
         if c.table not in tables:
             continue
-        held, numbers = c.check(tables[c.table], context.get(c.table, {}))
+        try:
+            held, numbers = c.check(tables[c.table], context.get(c.table, {}))
+            measured, verdict = "; ".join(f"{k} = {_fmt(v)}" for k, v in numbers.items()), \
+                "yes" if held else "no"
+        except NotEvaluable as why:
+            measured, verdict = f"not evaluated on this run: {why}", "not evaluated"
         rows.append({
             "claim": c.id, "paper": c.paper, "figure": c.figure, "statement": c.text,
-            "measured": "; ".join(f"{k} = {_fmt(v)}" for k, v in numbers.items()),
-            "reproduced": "yes" if held else "no",
+            "measured": measured, "reproduced": verdict,
         })
     return pd.DataFrame(rows, columns=["claim", "paper", "figure", "statement", "measured", "reproduced"])
 
 
 def to_markdown(ledger) -> str:
     n_yes = int((ledger["reproduced"] == "yes").sum())
+    n_eval = int(ledger["reproduced"].isin(["yes", "no"]).sum())
+    skipped = len(ledger) - n_eval
     lines = [
         "# Claims ledger",
         "",
-        f"{n_yes} of {len(ledger)} claims reproduced on this run. Each row is computed from",
+        f"{n_yes} of {n_eval} claims reproduced on this run"
+        + (f" ({skipped} not evaluated: the config did not compute what they compare)" if skipped else "")
+        + ". Each row is computed from",
         "the results of this run; the statement says what had to hold.",
         "",
         "| claim | paper | figure | statement | measured | reproduced |",

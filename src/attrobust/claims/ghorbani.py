@@ -5,7 +5,7 @@ spearman, center_shift and label_kept (workflow/scripts/attack_metrics.py).
 """
 import numpy as np
 
-from . import claim
+from . import claim, require
 
 GHORBANI = "Ghorbani et al. 2019"
 TARGETED = ("topk", "mass_center")
@@ -20,6 +20,9 @@ def _means(df, col):
             "largest eps, and a targeted attack (top-k or center) lowers it further than random "
             "at every eps, for every method.")
 def _targeted(df, ctx):
+    require(df, "attack", ["random_sign"], "figures.ghorbani.attacks")
+    if not set(TARGETED) & set(df["attack"]):
+        require(df, "attack", TARGETED, "figures.ghorbani.attacks")
     m = _means(df, "topk_intersection").unstack("attack")  # rows (method, eps)
     eps_max = df["eps"].max()
     numbers, held = {}, True
@@ -35,6 +38,9 @@ def _targeted(df, ctx):
        text="At the largest eps the center attack shifts the saliency map's center of mass "
             "more than the top-k attack and random sign perturbation, for every method.")
 def _center(df, ctx):
+    require(df, "attack", ["mass_center"], "figures.ghorbani.attacks")
+    if df["attack"].nunique() < 2:
+        require(df, "attack", ["topk", "random_sign"], "figures.ghorbani.attacks")
     eps_max = df["eps"].max()
     m = _means(df[df["eps"] == eps_max], "center_shift")
     numbers, held = {}, True
@@ -51,6 +57,10 @@ def _center(df, ctx):
             "intersection and Spearman correlation under the top-k attack and smallest center "
             "shift under the center attack.")
 def _ig(df, ctx):
+    require(df, "attack", ["topk", "mass_center"], "figures.ghorbani.attacks")
+    require(df, "method", ["integrated_gradients"], "figures.ghorbani.methods")
+    if df["method"].nunique() < 2:
+        require(df, "method", ["simple_gradient", "deeplift"], "figures.ghorbani.methods")
     eps_max = df["eps"].max()
     d = df[df["eps"] == eps_max]
     topk = d[d["attack"] == "topk"].groupby("method")[["topk_intersection", "spearman"]].mean()

@@ -141,3 +141,192 @@ def fig3(example, *, dataset: str):
                          fontsize=8)
     fig.suptitle(f"{dataset}: test point {i} and its Lipschitz maximiser", fontsize=9)
     return fig
+
+
+# ----------------------------------------------------------- Figs. 4-7 (images, eq. 2)
+
+#: Perturbation-based explainers (Alvarez-Melis & Jaakkola 2018, Sec. 4: "model-agnostic
+#: perturbation-based methods are more prone to instability"); the rest are gradient-based.
+PERTURBATION = ("lime", "kernel_shap", "occlusion")
+
+_PERT_COLOUR, _GRAD_COLOUR = "#ff7f0e", "#1f77b4"
+
+
+def _image(x: np.ndarray) -> np.ndarray:
+    """(C, H, W) -> what imshow takes: (H, W) for one channel, (H, W, C) otherwise."""
+    img = np.asarray(x).transpose(1, 2, 0)
+    return img[..., 0] if img.shape[-1] == 1 else np.clip(img, 0, 1)
+
+
+def _attr_map(a: np.ndarray) -> np.ndarray:
+    """Signed attribution map (H, W): summed over channels."""
+    return np.asarray(a).reshape((-1,) + np.asarray(a).shape[-2:]).sum(0)
+
+
+def _show(ax, img, *, cmap="gray_r", vmin=None, vmax=None, title=None, fontsize=6):
+    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title, fontsize=fontsize)
+
+
+def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str | None = None):
+    """Fig. 4: the pair (x_i, x_j) of the test fold maximising the discrete estimate (2),
+    eq. (2) decided on the first method; top row: explanations of x_i, bottom: of x_j, one
+    column per method. ``pair`` holds ``methods``, ``X`` (N, D), ``A`` (M, N, D), ``L``
+    (M, N; NaN: no neighbour within eps), ``argmax`` (M, N), ``outputs`` (N, K) and
+    ``feature_names``. Without any neighbour within eps the figure says so."""
+    style()
+    import matplotlib.pyplot as plt
+
+    methods = [str(m) for m in pair["methods"]]
+    L = np.asarray(pair["L"], dtype=np.float64)
+    names = [str(n) for n in pair["feature_names"]]
+    title = f"{dataset}, {label(model)}: pair maximising eq. (2), ε = {eps:g} (L2)"
+    if stand_in:
+        title += f"\n(stand-in for {stand_in})"
+    if not np.isfinite(L[0]).any():
+        fig, ax = plt.subplots(figsize=(5, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"no two test points lie within ε = {eps:g} of each other:\n"
+                "eq. (2) is undefined; raise eps", ha="center", va="center", fontsize=9)
+        ax.set_title(title, fontsize=9)
+        return fig
+    i = int(np.nanargmax(L[0]))
+    j = int(pair["argmax"][0][i])
+    A = np.asarray(pair["A"])
+    check_finite(A[:, [i, j]], "explanations of the maximising pair")
+    dist = float(np.linalg.norm(pair["X"][i] - pair["X"][j]))
+    fig, axes = plt.subplots(2, len(methods), figsize=(3.3 * len(methods), 0.16 * len(names) * 2 + 1.6),
+                             squeeze=False, constrained_layout=True)
+    out = np.asarray(pair["outputs"])
+    for c, m in enumerate(methods):
+        lim = np.abs(A[c, [i, j]]).max() * 1.1 or 1.0
+        ratio = np.linalg.norm(A[c, i] - A[c, j]) / dist
+        for r, k in enumerate((i, j)):
+            ax = axes[r, c]
+            v = A[c, k].ravel()
+            ax.barh(range(len(v)), v, color=np.where(v >= 0, "#2ca02c", "#d62728"))
+            ax.set_yticks(range(len(v)), names, fontsize=5)
+            ax.invert_yaxis()
+            ax.set_xlim(-lim, lim)
+            what = "x_i" if r == 0 else "x_j"
+            t = f"{label(m)} at {what} (test point {k}, P(ŷ) = {out[k].max():.2f})"
+            if r == 1:
+                t += f"\n||f(x_i) - f(x_j)|| / ||x_i - x_j|| = {ratio:.3g} (max over pairs {np.nanmax(L[c]):.3g})"
+            ax.set_title(t, fontsize=7)
+    fig.suptitle(title + f"; ||x_i - x_j|| = {dist:.3g}", fontsize=8)
+    return fig
+
+
+def fig5(noise: Mapping, *, class_names=None):
+    """Fig. 5: an image (top row) and Gaussian-noise versions (below) with the probability of
+    the predicted class, and each method's explanation; delta = ||f(x) - f(x')|| / ||x - x'||
+    (not adversarial). ``noise`` holds ``methods`` (M,), ``x`` (C, H, W), ``x_noisy``
+    (S, C, H, W), ``sigmas`` (S,), ``probs`` (S + 1, K) at x and the versions, ``target``,
+    ``A`` (M, S + 1, C, H, W) explanations at x and the versions, ``ratio`` (M, S)."""
+    style()
+    import matplotlib.pyplot as plt
+
+    methods = [str(m) for m in noise["methods"]]
+    A, ratio = np.asarray(noise["A"]), np.asarray(noise["ratio"])
+    check_finite(A, "explanations of the noisy versions")
+    imgs = np.concatenate([np.asarray(noise["x"])[None], np.asarray(noise["x_noisy"])])
+    k, probs, sig = int(noise["target"]), np.asarray(noise["probs"]), np.asarray(noise["sigmas"])
+    name = str(class_names[k]) if class_names is not None else str(k)
+    n_rows, n_cols = len(imgs), len(methods) + 1
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.3 * n_cols, 1.45 * n_rows + 0.3),
+                             squeeze=False)
+    for r in range(n_rows):
+        head = f"x, P({name}) = {probs[r, k]:.3f}" if r == 0 else \
+            f"σ = {sig[r - 1]:g}, P({name}) = {probs[r, k]:.3f}"
+        _show(axes[r, 0], _image(imgs[r]), vmin=0, vmax=1, title=head)
+    for c, m in enumerate(methods, start=1):
+        maps = np.stack([_attr_map(a) for a in A[c - 1]])
+        lim = np.abs(maps).max() or 1.0
+        for r in range(n_rows):
+            t = label(m) if r == 0 else f"δ = {ratio[c - 1, r - 1]:.3g}"
+            _show(axes[r, c], maps[r], cmap="RdBu_r", vmin=-lim, vmax=lim, title=t)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def fig6(table, *, methods, eps: float, n_calls, model: str, dataset: str, estimator: str = "bo"):
+    """Fig. 6: local Lipschitz estimates (1) of every method over test images, one box per
+    method sorted by median, perturbation-based (:data:`PERTURBATION`) and gradient-based
+    coloured apart; grey ticks: median noise floor / eps (what sampling noise alone gives;
+    0 and not drawn for deterministic methods). ``table``: tidy rows with ``method``, ``L``,
+    ``noise_floor`` (:func:`attrobust.lipschitz.summary`). ``n_calls``: a number or a text."""
+    style()
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
+    med = table.groupby("method")["L"].median()
+    order = sorted([m for m in methods if m in med.index], key=lambda m: med[m])
+    data = [table.loc[table["method"] == m, "L"].to_numpy() for m in order]
+    fig, ax = plt.subplots(figsize=(0.85 * len(order) + 1.8, 3.4), constrained_layout=True)
+    bp = ax.boxplot(data, patch_artist=True, widths=0.6, medianprops={"color": "k"},
+                    flierprops={"markersize": 2})
+    for patch, m in zip(bp["boxes"], order):
+        patch.set_facecolor(_PERT_COLOUR if m in PERTURBATION else _GRAD_COLOUR)
+        patch.set_alpha(0.8)
+    for x, m in enumerate(order, start=1):
+        floor = table.loc[table["method"] == m, "noise_floor"].median() / eps
+        if floor > 0:
+            ax.hlines(floor, x - 0.25, x + 0.25, color="0.4", lw=2)
+    ax.set_xticks(range(1, len(order) + 1), [label(m) for m in order], rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("local Lipschitz estimate L(x)")
+    n_pts = table.groupby("method").size().max()
+    ax.set_title(f"{dataset}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
+                 f"{n_pts} test images", fontsize=8)
+    handles = [Patch(color=_PERT_COLOUR, label="perturbation-based"),
+               Patch(color=_GRAD_COLOUR, label="gradient-based")]
+    if (table["noise_floor"] > 0).any():
+        handles.append(Line2D([], [], color="0.4", lw=2, label="noise floor / ε"))
+    ax.legend(handles=handles, fontsize=7, loc="best")
+    return fig
+
+
+def fig7(chunks: Mapping, *, n_show: int = 2, class_names=None):
+    """Fig. 7: test images and their Lipschitz maximisers with explanations. Per image three
+    rows: the explanation at x (first column: x), the maximiser x'_m of eq. (1) for each
+    method m (its own), the explanation at x'_m; titles give the predicted-class probability
+    and L. ``chunks[method]``: the lipschitz chunk dicts (``X``, ``x_max``, ``f_x``,
+    ``f_max``, ``L``, ``outputs``, ``outputs_max``) covering the same points."""
+    style()
+    import matplotlib.pyplot as plt
+
+    methods = list(chunks)
+    r = {m: {k: np.concatenate([c[k] for c in chunks[m]])
+             for k in ("X", "x_max", "f_x", "f_max", "L", "outputs", "outputs_max")} for m in methods}
+    X, out = r[methods[0]]["X"], r[methods[0]]["outputs"]
+    n = min(n_show, len(X))
+    n_cols = len(methods) + 1
+    fig, axes = plt.subplots(3 * n, n_cols, figsize=(1.3 * n_cols, 1.45 * 3 * n + 0.3), squeeze=False)
+    for i in range(n):
+        k = int(out[i].argmax())
+        name = str(class_names[k]) if class_names is not None else str(k)
+        top = 3 * i
+        _show(axes[top, 0], _image(X[i]), vmin=0, vmax=1, title=f"x, P({name}) = {out[i, k]:.3f}")
+        axes[top + 1, 0].axis("off")
+        axes[top + 2, 0].axis("off")
+        axes[top + 1, 0].text(0.5, 0.5, "maximiser x'\nof each method", ha="center", va="center",
+                              fontsize=6, transform=axes[top + 1, 0].transAxes)
+        axes[top + 2, 0].text(0.5, 0.5, "explanation\nat x'", ha="center", va="center",
+                              fontsize=6, transform=axes[top + 2, 0].transAxes)
+        for c, m in enumerate(methods, start=1):
+            d = r[m]
+            check_finite(d["f_x"][i], f"{m} explanations")
+            maps = np.stack([_attr_map(d["f_x"][i]), _attr_map(d["f_max"][i])])
+            lim = np.abs(maps).max() or 1.0
+            _show(axes[top, c], maps[0], cmap="RdBu_r", vmin=-lim, vmax=lim, title=label(m))
+            _show(axes[top + 1, c], _image(d["x_max"][i]), vmin=0, vmax=1,
+                  title=f"P({name}) = {d['outputs_max'][i, k]:.3f}")
+            _show(axes[top + 2, c], maps[1], cmap="RdBu_r", vmin=-lim, vmax=lim,
+                  title=f"L = {d['L'][i]:.3g}")
+    fig.tight_layout(pad=0.3)
+    return fig

@@ -1,0 +1,52 @@
+"""The robustness matrix (attrobust.plots.summary): the table it is drawn from, and the figure."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from attrobust.plots import summary
+
+
+def lipschitz_rows():
+    return pd.DataFrame({"dataset": ["wine"] * 4 + ["digits"] * 2, "model": ["rf"] * 4 + ["cnn"] * 2,
+                         "method": ["lime", "lime", "kernel_shap", "kernel_shap", "saliency", "saliency"],
+                         "L": [1.0, 3.0, 5.0, 7.0, 0.5, 0.7]})
+
+
+def attack_rows():
+    rows = []
+    for attack, tk, lp in [("random_sign", 0.9, 0.95), ("topk", 0.2, 0.5), ("mass_center", 0.4, 0.6)]:
+        for eps, shrink in [(4, 0.0), (8, 0.1)]:
+            for img in range(2):
+                rows.append(dict(dataset="digits", model="cnn", method="simple_gradient", attack=attack,
+                                 eps=eps, image=img, topk_intersection=tk - shrink + 0.02 * img,
+                                 lens_prec=lp - shrink))
+    return pd.DataFrame(rows)
+
+
+def test_table_medians_and_strongest_attack():
+    t = summary.table(lipschitz_rows(), attack_rows())
+    v = t.set_index(["method", "dataset", "quantity"])["value"]
+    assert v[("lime", "wine", "lipschitz")] == 2.0 and v[("kernel_shap", "wine", "lipschitz")] == 6.0
+    # Simple Gradient is filed under Saliency; the strongest attack at eps=8 is top-k
+    assert v[("saliency", "digits", "topk_intersection")] == pytest.approx(0.11)
+    assert v[("saliency", "digits", "one_minus_lens_prec")] == pytest.approx(1 - 0.4)
+    assert set(t.loc[t["quantity"] != "lipschitz", "detail"]) == {"topk, eps=8"}
+
+
+def test_table_needs_some_results():
+    with pytest.raises(ValueError, match="figures.ghorbani"):
+        summary.table(None, None)
+    only = summary.table(lipschitz_rows(), None)
+    assert set(only["quantity"]) == {"lipschitz"}
+
+
+def test_matrix_draws_three_panels_and_refuses_nan():
+    t = summary.table(lipschitz_rows(), attack_rows())
+    fig = summary.matrix(t)
+    assert len(fig.axes) == 3
+    texts = [x.get_text() for x in fig.axes[1].texts]
+    assert "0.11" in texts
+    bad = t.copy()
+    bad.loc[0, "value"] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        summary.matrix(bad)

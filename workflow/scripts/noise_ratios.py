@@ -1,0 +1,37 @@
+"""Alvarez-Melis & Jaakkola (2018), Fig. 5: explanations of one test image and of Gaussian-noise
+versions of it, and the ratio ||f(x) - f(x')|| / ||x - x'|| per method."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import numpy as np
+import torch
+
+from attrobust import data, explain, lipschitz, models, utils
+
+utils.log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p = snakemake.params
+ds = data.load_prepared(snakemake.input.data)
+model = models.load(snakemake.input.model)
+x = ds["X_test"][p.example]
+target = int(explain.resolve_target("predicted", None, models.predict_proba(model, x[None]))[0])
+data_range = np.concatenate([ds["X_train"], ds["X_test"]])  # x' stays in the data range, as in eq. (1)
+rng = np.random.default_rng(p.seed)  # the same background rows as the lipschitz jobs
+n = min(p.n_background, len(ds["X_train"]))
+background = ds["X_train"][np.sort(rng.choice(len(ds["X_train"]), n, replace=False))]
+A, ratio, x_noisy = [], [], None
+for method in p.methods:
+    params = dict(p.method_params[method])
+    if "background" in explain.METHODS[method].defaults:
+        params.setdefault("background", background)
+    f = lipschitz.explainer(method, model, target=target, seed=p.seed, shape=x.shape, **params)
+    res = lipschitz.noise_ratios(f, x, p.sigmas, seed=p.seed, lower=data_range.min(0), upper=data_range.max(0))
+    x_noisy = res["x_noisy"]  # one noise draw (the seed's) for every method
+    A.append(np.concatenate([res["f_x"].reshape((1,) + x.shape), res["f_noisy"].reshape((-1,) + x.shape)]))
+    ratio.append(res["ratio"])
+utils.save_npz(
+    snakemake.output[0], methods=np.array(p.methods), x=x, x_noisy=x_noisy, sigmas=np.array(p.sigmas, float),
+    probs=models.predict_proba(model, np.concatenate([x[None], x_noisy])), target=np.array(target),
+    example=np.array(p.example), A=np.stack(A).astype(np.float32), ratio=np.stack(ratio),
+)
