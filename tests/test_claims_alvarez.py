@@ -27,3 +27,39 @@ def test_maximiser_claim_needs_small_probability_change():
     assert _ledger(_table({"lime": 1}))["reproduced"]["alvarez-images-maximiser-moves-explanation"] == "yes"
     led = _ledger(_table({"lime": 1}, pred=0.3, expl=0.5))
     assert led.loc["alvarez-images-maximiser-moves-explanation", "reproduced"] == "no"
+
+
+def _fig1(medians, n=5):
+    """Rows of the Fig. 1 table: L spread around each (model, method) median; one NaN point each."""
+    rows = [{"dataset": "synthetic2d", "model": mo, "method": me, "point": i,
+             "L": L * (0.5 + 0.25 * i) if i < n - 1 else float("nan"), "n_neighbours": int(i < n - 1), "eps": 0.5}
+            for (mo, me), L in medians.items() for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def _fig1_ledger(table, models=("linear_svm", "mlp_sklearn")):
+    led = claims.evaluate({"alvarez_melis_fig1": table},
+                          {"alvarez_melis_fig1": {"eps": 0.5, "models": list(models)}})
+    return led.set_index("claim").loc["alvarez-fig1-linear-more-stable"]
+
+
+def test_fig1_claim_needs_the_linear_model_stabler_for_both_methods():
+    stable = {("linear_svm", "lime"): 0.1, ("linear_svm", "kernel_shap"): 0.2,
+              ("mlp_sklearn", "lime"): 1.0, ("mlp_sklearn", "kernel_shap"): 3.0}
+    row = _fig1_ledger(_fig1(stable))
+    assert row["reproduced"] == "yes"
+    # medians over the points with a neighbour: L * (0.5, 0.75, 1.0, 1.25) -> 0.875 L
+    assert "lime/linear_svm: median L (points with a neighbour) = 0.0875 (4 of 5)" in row["measured"]
+    assert "kernel_shap: network / linear = 15" in row["measured"]
+    row = _fig1_ledger(_fig1({**stable, ("linear_svm", "kernel_shap"): 5.0}))
+    assert row["reproduced"] == "no"
+
+
+def test_fig1_claim_not_evaluated_without_neighbours_or_a_model():
+    t = _fig1({("linear_svm", "lime"): 0.1, ("linear_svm", "kernel_shap"): 0.2,
+               ("mlp_sklearn", "lime"): 1.0, ("mlp_sklearn", "kernel_shap"): 3.0})
+    t.loc[t["model"] == "linear_svm", "L"] = float("nan")
+    row = _fig1_ledger(t)
+    assert row["reproduced"] == "not evaluated" and "figures.alvarez_melis_fig1.eps" in row["measured"]
+    row = _fig1_ledger(t, models=("logistic_regression", "mlp_sklearn"))
+    assert row["reproduced"] == "not evaluated" and "figures.alvarez_melis_fig1.models" in row["measured"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from attrobust import lipschitz as L
 from attrobust.lipschitz import ESTIMATORS, LipschitzError, discrete, estimate, explainer, noise_floor
 
 A2 = np.array([[3.0, 1.0], [0.0, 1.0]])
@@ -295,3 +296,47 @@ def test_noise_ratios_of_a_linear_map_and_clipping():
     assert np.all((r >= 1 - 1e-9) & (r <= 4 + 1e-9))
     with pytest.raises(LipschitzError, match="sigmas"):
         noise_ratios(lambda v: v, x, [0.1, -1.0])
+
+
+# --------------------------------------------------------------- protocols (paper vs code)
+
+def test_per_coordinate_radius_keeps_x_prime_in_its_box():
+    x = np.array([0.5, 0.5, 0.5])
+    r = np.array([0.1, 0.0, 0.3])  # the middle coordinate stays fixed
+    seen = []
+
+    def f(z):
+        seen.append(np.asarray(z).copy())
+        return np.asarray(z) * np.array([1.0, 5.0, 2.0])
+
+    res = L.estimate(f, x, eps=r, n_calls=20, method="random", seed=0)
+    pts = np.array(seen[1:])
+    assert np.all(np.abs(pts - x) <= r + 1e-12)
+    assert np.all(pts[:, 1] == 0.5)
+    assert res["L"] <= 2.0 + 1e-9  # the fixed coordinate's slope 5 cannot show
+    with pytest.raises(L.LipschitzError, match="at least one > 0"):
+        L.estimate(f, x, eps=np.zeros(3), n_calls=2, method="random")
+
+
+def test_protocol_box_paper_and_released_code():
+    rng = np.random.default_rng(0)
+    Xtr = rng.normal(size=(50, 3)) * np.array([1.0, 2.0, 0.0]) + 3
+    Xall = np.concatenate([Xtr, Xtr[:5] + 1])
+    paper = L.protocol_box("paper", 0.1, Xtr, Xall)
+    assert paper["eps"] == 0.1 and np.allclose(paper["lower"], Xall.min(0))
+    code = L.protocol_box("released-code", 0.01, Xtr, Xall)
+    np.testing.assert_allclose(code["eps"], 0.01 * Xtr.std(0))
+    assert code["lower"] == Xall.min() and code["upper"] == Xall.max()  # global clipping
+    with pytest.raises(L.LipschitzError, match="unknown protocol"):
+        L.protocol_box("authors", 0.1, Xtr, Xall)
+
+
+def test_released_code_protocol_replaces_the_budget_in_the_config():
+    from attrobust import config as cfg
+
+    conf = {"figures": {"alvarez_melis": {"protocol": "released-code", "eps": 0.1, "n_calls": 40},
+                        "alvarez_melis_images": {"protocol": "paper", "eps": 0.1, "n_calls": 200}}}
+    cfg.apply_protocols(conf)
+    assert conf["figures"]["alvarez_melis"]["eps"] == 0.01 and conf["figures"]["alvarez_melis"]["n_calls"] == 10
+    assert conf["figures"]["alvarez_melis_images"] == {"protocol": "paper", "eps": 0.1, "n_calls": 200}
+    assert L.PROTOCOLS["released-code"]["methods"]["lime"] == {"num_samples": 100}

@@ -89,3 +89,27 @@ def test_fig4_without_neighbours_says_so():
     X = np.eye(3)
     fig = am.fig4(_pair(X, np.full((2, 3), np.nan)), dataset="d", model="m", eps=0.1)
     assert "raise eps" in " ".join(t.get_text() for t in fig.axes[0].texts)
+
+
+def test_fig8_shows_both_images_probabilities_and_ratio(tmp_path):
+    chunk = _chunk(np.random.default_rng(2), 3, 1)
+    chunk["X"] = np.repeat(chunk["X"], 3, axis=1)  # RGB, as ImageNet
+    chunk["x_max"], chunk["f_x"], chunk["f_max"] = (np.repeat(chunk[k], 3, axis=1) for k in ("x_max", "f_x", "f_max"))
+    chunk["outputs"][1], chunk["outputs_max"][1] = np.eye(10)[4] * 0.7 + 0.03, np.eye(10)[4] * 0.69 + 0.031
+    fig = am.fig8(chunk, row=1, point=11, method="saliency", dataset="imagenet_val", model="resnet50", eps=0.1,
+                  n_calls=200, estimator="random", class_names=[f"c{i}" for i in range(10)])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "x: P(c4) = 0.7300" and titles[1] == "x': P(c4) = 0.7210"
+    assert titles[3] == "Saliency at x" and titles[4] == "Saliency at x'"
+    sup = fig._suptitle.get_text()
+    assert "test image 11" in sup and f"{chunk['L'][1]:.3g}" in sup and "200 calls (random)" in sup
+    _png(fig, tmp_path)
+
+
+def test_fig8_rejects_a_row_outside_the_chunk_and_nan():
+    chunk = _chunk(np.random.default_rng(0), 2, 1)
+    with pytest.raises(ValueError, match="not in this chunk"):
+        am.fig8(chunk, row=2)
+    chunk["f_max"][0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        am.fig8(chunk, row=0)

@@ -42,7 +42,8 @@ def test_workflow_outputs_exist_and_parse(run):
                                          "fig4_sigma", "fig5_undertrained"]]
     figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift"]]
     figures += [("alvarez-melis", n) for n in ["fig2_lipschitz_uci", "fig3_maximiser", "fig4_discrete_pair",
-                                               "fig5_noise", "fig6_lipschitz_images", "fig7_maximisers"]]
+                                               "fig5_noise", "fig6_lipschitz_images", "fig7_maximisers",
+                                               "fig8_saliency_maximiser"]]
     for paper, name in figures:
         pdf = run / "figures" / paper / f"{name}.pdf"
         png = run / "figures" / paper / f"{name}.png"
@@ -72,7 +73,8 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
                                     "ghorbani-random-and-targeted", "ghorbani-label-unchanged",
                                     "alvarez-maximiser-moves-explanation",
                                     "alvarez-images-perturbation-less-robust",
-                                    "alvarez-images-maximiser-moves-explanation"}
+                                    "alvarez-images-maximiser-moves-explanation",
+                                    "alvarez-fig1-linear-more-stable"}
     assert ledger["reproduced"].isin(["yes", "no"]).all()
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
@@ -132,8 +134,8 @@ def planned_jobs(repo):
         (("tiny.yaml", "smoothgrad: {n_samples: 4}", "smoothgrad: {n_samples: 5}"),
          {"explain": 1, "fig_gallery": 1}),
         # a figure's style parameter: only that figure
-        (("tiny.yaml", "alvarez_melis_fig1: {n_show: 4, resolution: 30}",
-          "alvarez_melis_fig1: {n_show: 4, resolution: 31}"),
+        (("tiny.yaml", "alvarez_melis_fig1: {n_show: 4, resolution: 30,",
+          "alvarez_melis_fig1: {n_show: 4, resolution: 31,"),
          {"fig_alvarez_melis_fig1": 1}),
         # one attack budget: its attacks, their metrics, the figure and the ledger
         (("tiny.yaml", "eps: [4, 16]", "eps: [4, 12]"),

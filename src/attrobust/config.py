@@ -35,7 +35,7 @@ def figures(config: dict) -> dict[str, dict]:
             "datasets": _as_list(fig.get("datasets", fig.get("dataset"))),
             "models": _as_list(fig.get("models", fig.get("model"))) + _as_list(fig.get("undertrained")),
             # sections whose `methods` are not explain methods (attacks' saliency) imply theirs
-            "methods": _as_list(IMPLIED_METHODS.get(name) or fig.get("methods")),
+            "methods": _as_list(IMPLIED_METHODS.get(name) or fig.get("methods", fig.get("method"))),
         }
     return out
 
@@ -75,6 +75,24 @@ def complete(config: dict) -> None:
     config.setdefault("datasets", {})
     for name in used_datasets(config):
         config["datasets"].setdefault(name, {})
+
+
+#: Sections with a ``protocol`` key (Alvarez-Melis & Jaakkola 2018) and their kind of data.
+PROTOCOL_SECTIONS = {"alvarez_melis": "tabular", "alvarez_melis_images": "image"}
+
+
+def apply_protocols(config: dict) -> None:
+    """Under ``protocol: released-code``, replace a section's budget keys (eps, n_calls,
+    n_calls_blackbox, estimator) by those of the authors' released code
+    (:data:`attrobust.lipschitz.PROTOCOLS`), in ``config`` itself, so that rules, report
+    captions and the claims ledger all see the values the estimates use. Run after the
+    schema filled the defaults."""
+    from .lipschitz import PROTOCOLS
+
+    for name, kind in PROTOCOL_SECTIONS.items():
+        section = config.get("figures", {}).get(name)
+        if section and section.get("protocol", "paper") != "paper":
+            section.update(PROTOCOLS[section["protocol"]]["section"][kind])
 
 
 def check(config: dict) -> None:
@@ -152,6 +170,41 @@ def _check_alvarez(config: dict) -> None:
         if im.get("n_show", 1) > im.get("n_points", 1):
             raise ConfigError(f"figures.alvarez_melis_images.n_show = {im['n_show']} exceeds "
                               f"n_points = {im['n_points']} (Fig. 7 shows estimated images only)")
+    if "alvarez_melis_fig8" in figs:
+        _check_fig8(config)
+    f1, disc = secs.get("alvarez_melis_fig1", {}), secs.get("alvarez_melis_discrete", {})
+    if "alvarez_melis_fig1" in figs and "alvarez_melis_discrete" in figs and \
+            disc.get("dataset") == f1.get("dataset") and disc.get("model") in f1.get("models", []):
+        raise ConfigError(
+            f"figures.alvarez_melis_discrete: dataset {disc['dataset']!r} with model {disc['model']!r} is also "
+            "in figures.alvarez_melis_fig1; their discrete estimates (eq. 2) would share one file with two "
+            "eps. Use another model name (e.g. a copy under 'models:') for one of them")
+
+
+def _check_fig8(config: dict) -> None:
+    """Fig. 8 reads one `lipschitz` chunk: the image section's when it shares that section's
+    (dataset, model), then with that section's budget; never a pair of Figs. 2-3."""
+    figs, secs = figures(config), config.get("figures", {})
+    f8 = secs["alvarez_melis_fig8"]
+    pair = (f8.get("dataset", "digits"), f8.get("model", "cnn_small"))
+    src = source(config, pair[0])
+    if src in data.REGISTRY and data.info(src).kind != "image":
+        raise ConfigError(f"figures.alvarez_melis_fig8.dataset = {pair[0]!r} is a {data.info(src).kind} "
+                          "dataset; Fig. 8 needs images")
+    uci = secs.get("alvarez_melis", {})
+    if "alvarez_melis" in figs and pair[1] == uci.get("model") and pair[0] in uci.get("datasets", []):
+        raise ConfigError(
+            f"figures.alvarez_melis_fig8: dataset {pair[0]!r} with model {pair[1]!r} is also in "
+            "figures.alvarez_melis; their Lipschitz jobs would share files with two budgets. Use "
+            "another model name (e.g. a copy under 'models:')")
+    im = secs.get("alvarez_melis_images", {})
+    if "alvarez_melis_images" in figs and pair == (im.get("dataset"), im.get("model")):
+        for k in ("eps", "n_calls", "estimator"):
+            if f8.get(k) is not None and f8[k] != im.get(k):
+                raise ConfigError(
+                    f"figures.alvarez_melis_fig8.{k} = {f8[k]!r}: Fig. 8 shares dataset {pair[0]!r} and model "
+                    f"{pair[1]!r} with figures.alvarez_melis_images and so reads its estimates, made with "
+                    f"{k} = {im.get(k)!r}; set it to null (or that value), or use another model name")
 
 
 #: What the torch training hyper-parameters must be (attrobust.models.train's checks).

@@ -13,6 +13,7 @@ from attrobust import explain as arexplain
 # use, then check names against the library's registries, all before any job runs.
 cfg.complete(config)
 validate(config, "../schemas/config.schema.yaml")
+cfg.apply_protocols(config)  # `protocol: released-code` replaces eps, n_calls, ...
 cfg.check(config)
 
 SEED = config["seed"]
@@ -22,6 +23,8 @@ GHORBANI = config["figures"]["ghorbani"]
 ALVAREZ = config["figures"]["alvarez_melis"]
 ALVAREZ_IMAGES = config["figures"]["alvarez_melis_images"]
 ALVAREZ_DISCRETE = config["figures"]["alvarez_melis_discrete"]
+ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
+ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
 
 
 def lib(*modules):
@@ -115,7 +118,45 @@ def lipschitz_settings(wildcards):
     im = ALVAREZ_IMAGES
     if "alvarez_melis_images" in FIGS and (wildcards.dataset, wildcards.model) == (im["dataset"], im["model"]):
         return im
+    if "alvarez_melis_fig8" in FIGS and (wildcards.dataset, wildcards.model) == (ALVAREZ_FIG8["dataset"], ALVAREZ_FIG8["model"]):
+        return fig8_settings()
     return ALVAREZ
+
+
+def fig8_settings():
+    """Fig. 8's own budget, for a (dataset, model) of no other section: one image per chunk
+    (chunk i = test image i); eps, n_calls, estimator from `figures.alvarez_melis_fig8`, null
+    ones (and every other key) from `figures.alvarez_melis_images`."""
+    im, f8 = ALVAREZ_IMAGES, ALVAREZ_FIG8
+    own = {k: im[k] if f8[k] is None else f8[k] for k in ("eps", "n_calls", "estimator")}
+    return {**im, **own, "chunk_size": 1, "n_calls_blackbox": None}
+
+
+def fig8_chunk():
+    """Fig. 8's `lipschitz` chunk, the image's row in it and the settings it is made with: the
+    image section's chunk when Fig. 8 shares its (dataset, model), else chunk{point} of one image."""
+    from types import SimpleNamespace
+
+    f8 = ALVAREZ_FIG8
+    wc = SimpleNamespace(dataset=f8["dataset"], model=f8["model"], method=f8["method"])
+    s = lipschitz_settings(wc)
+    path = f"results/lipschitz/{run_id(f8['dataset'], f8['model'])}/{f8['method']}/chunk{f8['point'] // s['chunk_size']}.npz"
+    return path, f8["point"] % s["chunk_size"], {**s, "n_calls": lipschitz_n_calls(wc)}
+
+
+def fig1_discrete(wildcards=None):
+    """Fig. 1's discrete estimates (eq. 2), one file per model."""
+    f1 = ALVAREZ_FIG1
+    return {m: f"results/lipschitz/{run_id(f1['dataset'], m)}/discrete.npz" for m in f1["models"]}
+
+
+def discrete_settings(wildcards):
+    """The section whose methods and eps a `lipschitz_discrete` job uses: Fig. 1's for its
+    dataset and models, else Fig. 4's (attrobust.config.check rejects a pair in both)."""
+    f1 = ALVAREZ_FIG1
+    if "alvarez_melis_fig1" in FIGS and wildcards.dataset == f1["dataset"] and wildcards.model in f1["models"]:
+        return f1
+    return ALVAREZ_DISCRETE
 
 
 def lipschitz_n_calls(wildcards):
@@ -172,6 +213,8 @@ def claim_tables(wildcards):
         tables["alvarez_melis"] = ["results/metrics/alvarez_melis/lipschitz_uci.csv"]
     if "alvarez_melis_images" in FIGS:
         tables["alvarez_melis_images"] = ["results/metrics/alvarez_melis/lipschitz_images.csv"]
+    if "alvarez_melis_fig1" in FIGS:
+        tables["alvarez_melis_fig1"] = ["results/metrics/alvarez_melis/discrete_fig1.csv"]
     return tables
 
 

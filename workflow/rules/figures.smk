@@ -141,6 +141,39 @@ rule fig_alvarez_melis_discrete:
         "../scripts/fig_alvarez_melis_discrete.py"
 
 
+FIG8_CHUNK, FIG8_ROW, FIG8_SETTINGS = fig8_chunk()
+
+
+rule fig_alvarez_melis_fig8:
+    input:
+        data=f"results/data/{ALVAREZ_FIG8['dataset']}.npz",
+        chunk=FIG8_CHUNK,
+        lib=lib("plots/__init__", "plots/alvarez_melis"),
+    output:
+        pdf="figures/alvarez-melis/fig8_saliency_maximiser.pdf",
+        png=report(
+            "figures/alvarez-melis/fig8_saliency_maximiser.png",
+            caption="../report/alvarez_melis_fig8.rst",
+            category="Alvarez-Melis & Jaakkola (2018)",
+            labels=report_labels("Fig. 8: an image, its Lipschitz maximiser and the Saliency maps at both"),
+        ),
+    params:
+        dataset=ALVAREZ_FIG8["dataset"],
+        model=ALVAREZ_FIG8["model"],
+        method=ALVAREZ_FIG8["method"],
+        point=ALVAREZ_FIG8["point"],
+        row=FIG8_ROW,
+        eps=FIG8_SETTINGS["eps"],
+        n_calls=FIG8_SETTINGS["n_calls"],
+        estimator=FIG8_SETTINGS["estimator"],
+    log:
+        "logs/figures/alvarez_melis_fig8.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_alvarez_melis_fig8.py"
+
+
 rule fig_gallery:
     input:
         data=f"results/data/{GALLERY['dataset']}.npz",
@@ -228,6 +261,7 @@ rule claims:
             },
             "alvarez_melis": {"eps": ALVAREZ["eps"]},
             "alvarez_melis_images": {"eps": ALVAREZ_IMAGES["eps"]},
+            "alvarez_melis_fig1": {k: FIG1[k] for k in ("eps", "models", "methods")},
         },
     log:
         "logs/claims.log",

@@ -38,6 +38,7 @@ rule lipschitz:
         n_calls=lipschitz_n_calls,
         estimator=lambda wc: lipschitz_settings(wc)["estimator"],
         noise_seeds=lambda wc: lipschitz_settings(wc)["noise_seeds"],
+        protocol=lambda wc: lipschitz_settings(wc)["protocol"],
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
@@ -109,23 +110,41 @@ rule noise_ratios:
 
 
 # Alvarez-Melis & Jaakkola (2018), eq. (2) and Fig. 4: the discrete estimate over the
-# explained test points (the `explain` rule's files), per method.
+# explained test points (the `explain` rule's files), per method; methods and eps are Fig. 4's,
+# or Fig. 1's for its dataset and models (discrete_settings).
 rule lipschitz_discrete:
     input:
         data="results/data/{dataset}.npz",
         explanations=lambda wc: [
             f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}.npz"
-            for m in ALVAREZ_DISCRETE["methods"]
+            for m in discrete_settings(wc)["methods"]
         ],
         lib=lib("lipschitz"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",
     params:
-        methods=ALVAREZ_DISCRETE["methods"],
-        eps=ALVAREZ_DISCRETE["eps"],
+        methods=lambda wc: discrete_settings(wc)["methods"],
+        eps=lambda wc: discrete_settings(wc)["eps"],
     log:
         "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.log",
     conda:
         "../../envs/data.yaml"
     script:
         "../scripts/lipschitz_discrete.py"
+
+
+# Alvarez-Melis & Jaakkola (2018), Fig. 1 in numbers: eq. (2) per model x method x explained
+# point, one tidy table for the claims ledger.
+rule lipschitz_discrete_table:
+    input:
+        unpack(fig1_discrete),
+    output:
+        "results/metrics/alvarez_melis/discrete_fig1.csv",
+    params:
+        dataset=ALVAREZ_FIG1["dataset"],
+    log:
+        "logs/lipschitz_discrete_table.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/lipschitz_discrete_table.py"

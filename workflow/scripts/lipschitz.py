@@ -19,16 +19,19 @@ X = ds["X_test"][p.chunk * p.chunk_size : (p.chunk + 1) * p.chunk_size]
 outputs = models.predict_proba(model, X)
 targets = explain.resolve_target("predicted", None, outputs)
 
-params = dict(p.method_params)
+# the protocol (paper text or the authors' released code) sets the box and some explainer settings
+protocol = lipschitz.PROTOCOLS[p.protocol]
+params = {**p.method_params, **protocol["methods"].get(wc.method, {})}
+if protocol["torch_output"] and isinstance(model, torch.nn.Module):
+    params["output"] = protocol["torch_output"]
 if "background" in explain.METHODS[wc.method].defaults:  # LIME, SHAP: reference data
     rng = np.random.default_rng(p.seed)
-    n = min(p.n_background, len(ds["X_train"]))
+    n = len(ds["X_train"]) if protocol["whole_background"] else min(p.n_background, len(ds["X_train"]))
     params.setdefault("background", ds["X_train"][np.sort(rng.choice(len(ds["X_train"]), n, replace=False))])
-data_range = np.concatenate([ds["X_train"], ds["X_test"]])  # x' stays in the data range
+box = lipschitz.protocol_box(p.protocol, p.eps, ds["X_train"], np.concatenate([ds["X_train"], ds["X_test"]]))
 res = lipschitz.points(
-    wc.method, model, X, targets, eps=p.eps, n_calls=p.n_calls, estimator=p.estimator,
-    lower=data_range.min(0), upper=data_range.max(0), seed=p.seed,
-    noise_seeds=p.noise_seeds, **params,
+    wc.method, model, X, targets, n_calls=p.n_calls, estimator=p.estimator, seed=p.seed,
+    noise_seeds=p.noise_seeds, **box, **params,
 )
 seconds = res.pop("seconds")  # timing stays in the log: results depend only on inputs and seed
 logging.getLogger("lipschitz").info("seconds per point: %s", seconds.round(2).tolist())

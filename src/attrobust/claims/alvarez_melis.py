@@ -4,8 +4,10 @@ Table "alvarez_melis": one row per (dataset, method, point) from
 :func:`attrobust.lipschitz.summary` (L, noise_floor, explanation_change, prediction_change, explanation_norm).
 Table "alvarez_melis_images": the same for the image model (Figs. 5-7), one row per
 (method, test image).
+Table "alvarez_melis_fig1": the discrete estimate (2) of Fig. 1's explanations, one row per
+(model, method, explained test point): ``L`` (NaN: no neighbour within eps), ``n_neighbours``.
 """
-from . import claim
+from . import NotEvaluable, claim, require
 
 ALVAREZ = "Alvarez-Melis & Jaakkola 2018"
 
@@ -81,4 +83,33 @@ def _images_maximiser(df, ctx):
         expl, pred = g["explanation_change"].median(), g["prediction_change"].median()
         numbers[f"{method}: explanation/probability change"] = f"{expl:.3g}/{pred:.3g}"
         held &= bool(pred < 0.1 and expl > pred)
+    return held, numbers
+
+
+# ------------------------------------------------------------------ Fig. 1 in numbers
+
+@claim("alvarez-fig1-linear-more-stable", paper=ALVAREZ, figure="Fig. 1", table="alvarez_melis_fig1",
+       text="LIME and SHAP explanations are stable for the linear model and much less so for the "
+            "network: the median discrete Lipschitz estimate (eq. 2, over the explained test points "
+            "with a neighbour within eps, L2) of the linear SVM (first of figures.alvarez_melis_fig1."
+            "models) is below that of the two-layer network (last), for both LIME and SHAP.")
+def _fig1_linear(df, ctx):
+    models = list(ctx.get("models", ["linear_svm", "mlp_sklearn"]))
+    linear, network = models[0], models[-1]
+    key = "figures.alvarez_melis_fig1"
+    require(df, "model", [linear, network], f"{key}.models")
+    require(df, "method", ["lime", "kernel_shap"], f"{key}.methods")
+    numbers, held = {}, True
+    for method in ("lime", "kernel_shap"):
+        med = {}
+        for m in (linear, network):
+            L = df.loc[(df["model"] == m) & (df["method"] == method), "L"].dropna()
+            if L.empty:
+                raise NotEvaluable(f"no explained point of {m} has a neighbour within eps = "
+                                   f"{ctx.get('eps')} (config key {key}.eps)")
+            med[m] = float(L.median())
+            n = int((df["model"] == m).sum() // max(1, df.loc[df["model"] == m, "method"].nunique()))
+            numbers[f"{method}/{m}: median L (points with a neighbour)"] = f"{med[m]:.3g} ({len(L)} of {n})"
+        numbers[f"{method}: network / linear"] = f"{med[network] / max(med[linear], 1e-300):.3g}"
+        held &= bool(med[linear] < med[network])
     return held, numbers

@@ -330,3 +330,52 @@ def fig7(chunks: Mapping, *, n_show: int = 2, class_names=None):
                   title=f"L = {d['L'][i]:.3g}")
     fig.tight_layout(pad=0.3)
     return fig
+
+
+def fig8(chunk: Mapping, *, row: int = 0, point: int | None = None, method: str = "saliency",
+         dataset: str = "", model: str = "", eps: float = 0.1, n_calls=None, estimator: str = "bo",
+         class_names=None):
+    """Fig. 8: an image x, its Lipschitz maximiser x' (eq. 1) and the explanation (Saliency in
+    the paper, a ResNet on ImageNet) at both. Top row: x, x' and x' - x, with the probability
+    of the class predicted at x; bottom row: the explanation at x, at x', and their difference
+    with the ratio L = ||f(x) - f(x')|| / ||x - x'||. ``chunk``: one `lipschitz` chunk
+    (``X``, ``x_max``, ``f_x``, ``f_max``, ``L``, ``outputs``, ``outputs_max``), ``row`` the
+    image's row in it, ``point`` its test index (for the title)."""
+    style()
+    import matplotlib.pyplot as plt
+
+    n = len(chunk["L"])
+    if not 0 <= row < n:
+        raise ValueError(f"row {row} is not in this chunk of {n} images")
+    x, xm = np.asarray(chunk["X"][row], np.float64), np.asarray(chunk["x_max"][row], np.float64)
+    fx, fm = np.asarray(chunk["f_x"][row]), np.asarray(chunk["f_max"][row])
+    check_finite(np.stack([fx, fm]), f"{method} explanations at x and x'")
+    out, out_max = np.atleast_1d(chunk["outputs"][row]), np.atleast_1d(chunk["outputs_max"][row])
+    k = int(out.argmax())
+    name = str(class_names[k]) if class_names is not None else str(k)
+    p, pm = float(out[k]), float(out_max[k])
+    k_max = int(out_max.argmax())
+    moved = "" if k_max == k else f"\n(predicted at x': {class_names[k_max] if class_names is not None else k_max})"
+    maps = np.stack([_attr_map(fx), _attr_map(fm)])
+    lim = np.abs(maps).max() or 1.0
+    diff = xm - x
+    dmap = _attr_map(diff)  # summed over channels, as the explanations
+    fig, axes = plt.subplots(2, 3, figsize=(7.2, 5.2), squeeze=False)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.84, wspace=0.08, hspace=0.3)
+    _show(axes[0, 0], _image(x), vmin=0, vmax=1, title=f"x: P({name}) = {p:.4f}", fontsize=8)
+    _show(axes[0, 1], _image(xm), vmin=0, vmax=1, title=f"x': P({name}) = {pm:.4f}{moved}", fontsize=8)
+    dlim = np.abs(dmap).max() or 1.0
+    _show(axes[0, 2], dmap, cmap="RdBu_r", vmin=-dlim, vmax=dlim,
+          title=f"x' - x (max |x' - x| = {np.abs(diff).max():.3g})", fontsize=8)
+    _show(axes[1, 0], maps[0], cmap="RdBu_r", vmin=-lim, vmax=lim, title=f"{label(method)} at x", fontsize=8)
+    _show(axes[1, 1], maps[1], cmap="RdBu_r", vmin=-lim, vmax=lim, title=f"{label(method)} at x'", fontsize=8)
+    dm = maps[1] - maps[0]
+    mlim = np.abs(dm).max() or 1.0
+    _show(axes[1, 2], dm, cmap="RdBu_r", vmin=-mlim, vmax=mlim,
+          title="difference (at x' minus at x)", fontsize=8)
+    where = f"test image {point}" if point is not None else f"row {row}"
+    budget = f"ε = {eps:g} (L∞)" + (f", {n_calls} calls ({estimator})" if n_calls is not None else "")
+    fig.suptitle(f"{dataset}, {label(model)}: {label(method)} at {where} and its Lipschitz maximiser\n"
+                 f"eq. (1), {budget}; ||f(x) - f(x')|| / ||x - x'|| = {float(chunk['L'][row]):.3g}",
+                 fontsize=9)
+    return fig
