@@ -290,8 +290,8 @@ def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline):
     Gauss-Legendre quadrature (captum default). The ``batch_size`` inputs x ``n_steps``
     path points go through the model in forward passes of about 2**16 input values
     (``internal_batch_size``; at least 2 points per input): one pass of all of them was
-    up to 4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100 rows,
-    benchmarks/bench_attribution.py) and needs batch_size x n_steps activations on a GPU."""
+    2-4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100 rows; see
+    benchmarks/bench_attribution.py) and holds batch_size x n_steps activations on a GPU."""
     from captum.attr import IntegratedGradients
 
     ig = IntegratedGradients(mdl.head(output))
