@@ -44,6 +44,8 @@ def test_matrix_draws_three_panels_and_refuses_nan():
     t = summary.table(lipschitz_rows(), attack_rows())
     fig = summary.matrix(t)
     assert len(fig.axes) == 3
+    assert len(fig.axes[1].get_xticklabels()) == 1  # attacks ran on digits only: one column
+    assert len(summary.matrix(summary.table(lipschitz_rows(), None)).axes) == 1
     texts = [x.get_text() for x in fig.axes[1].texts]
     assert "0.11" in texts
     bad = t.copy()

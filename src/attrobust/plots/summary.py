@@ -21,9 +21,9 @@ from . import label, style
 
 #: (quantity, panel title, colour map, whether higher values mean more robust)
 QUANTITIES = (
-    ("lipschitz", "median local Lipschitz estimate\n(lower: more robust)", "rocket_r", False),
-    ("topk_intersection", "top-k intersection, strongest attack\n(higher: more robust)", "mako", True),
-    ("one_minus_lens_prec", "1 − LENS-prec@k, strongest attack\n(lower: more robust)", "rocket_r", False),
+    ("lipschitz", "median local\nLipschitz estimate\n(lower: more robust)", "rocket_r", False),
+    ("topk_intersection", "top-k intersection,\nstrongest attack\n(higher: more robust)", "mako", True),
+    ("one_minus_lens_prec", "1 − LENS-prec@k,\nstrongest attack\n(lower: more robust)", "rocket_r", False),
 )
 
 
@@ -78,13 +78,15 @@ def matrix(t):
                          "that produced them")
     t = t.assign(column=t["dataset"] + "\n" + t["model"].map(label), row=t["method"].map(label))
     rows = sorted(t["row"].unique())
-    cols = sorted(t["column"].unique())
-    fig, axes = plt.subplots(1, len(QUANTITIES), figsize=(2.2 + 1.1 * len(cols) * len(QUANTITIES),
-                                                          1.2 + 0.42 * len(rows)),
-                             constrained_layout=True, squeeze=False)
-    for ax, (q, title, cmap, _) in zip(axes[0], QUANTITIES):
+    quantities = [q for q in QUANTITIES if (t["quantity"] == q[0]).any()]
+    # each panel shows the dataset/model columns that quantity was computed for
+    cols = {q: sorted(t.loc[t["quantity"] == q, "column"].unique()) for q, *_ in quantities}
+    widths = [max(len(cols[q]), 1.6) for q, *_ in quantities]  # room for the title
+    fig, axes = plt.subplots(1, len(quantities), figsize=(2.2 + 1.15 * sum(widths), 1.2 + 0.42 * len(rows)),
+                             constrained_layout=True, squeeze=False, gridspec_kw={"width_ratios": widths})
+    for ax, (q, title, cmap, _) in zip(axes[0], quantities):
         grid = (t[t["quantity"] == q].pivot_table(index="row", columns="column", values="value")
-                .reindex(index=rows, columns=cols))
+                .reindex(index=rows, columns=cols[q]))
         finite = grid.to_numpy()[np.isfinite(grid.to_numpy())]
         norm = None
         if q == "lipschitz" and len(finite) and finite.min() > 0:
