@@ -106,8 +106,11 @@ class _Model:
         if self.is_torch:
             torch = _torch_classes()["torch"]
             head = self.head(output)
-            # ~64 MB of float32 input per forward, never fewer than batch_size rows
-            rows = max(self.batch_size, 2**24 // max(1, int(np.prod(X.shape[1:]))))
+            # forward passes of ~1 MB of float32 input on a CPU (passes of 10^4 28x28 images
+            # were 2x slower per image and held 2 GB: benchmarks/bench_attribution.py), ~64 MB
+            # on a GPU; never fewer than batch_size rows
+            values = 2**24 if getattr(self.device, "type", "cpu") == "cuda" else 2**18
+            rows = max(self.batch_size, values // max(1, int(np.prod(X.shape[1:]))))
             outs = []
             with torch.no_grad():
                 for s in range(0, len(X), rows):
