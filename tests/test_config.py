@@ -76,6 +76,16 @@ def test_schema_rejects_bad_values_naming_the_key(patch, key):
         ({"figures": {"alvarez_melis_fig1": {"methods": ["saliency"]}}}, ["saliency", "scikit-learn"]),
         ({"mirrors": {"fashion_mnist": "/nonexistent"}, "figures": {"gallery": {"dataset": "fashion_mnist"}}},
          ["mirrors.fashion_mnist", "/nonexistent"]),
+        # Alvarez-Melis Fig. 8 and Fig. 1 sections
+        ({"figures": {"alvarez_melis_fig8": {"dataset": "wine", "model": "mlp"}}},
+         ["figures.alvarez_melis_fig8.dataset", "needs images"]),
+        ({"figures": {"alvarez_melis_fig8": {"eps": 0.2}}},
+         ["figures.alvarez_melis_fig8.eps", "alvarez_melis_images", "null"]),
+        ({"figures": {"alvarez_melis_fig8": {"model": "random_forest"}}},  # `method` is checked too
+         ["figures.alvarez_melis_fig8", "saliency", "needs gradients"]),
+        ({"figures": {"alvarez_melis_fig8": {"method": "salency"}}}, ["salency", "figures.alvarez_melis_fig8"]),
+        ({"figures": {"alvarez_melis_discrete": {"dataset": "synthetic2d", "model": "linear_svm"}}},
+         ["figures.alvarez_melis_discrete", "alvarez_melis_fig1"]),
     ],
 )
 def test_registry_check_names_key_and_allowed_values(patch, words):
@@ -117,30 +127,6 @@ def _chain(exc):
         parts.extend(str(a) for a in getattr(exc, "args", ()))
         exc = exc.__cause__ or exc.__context__
     return "\n".join(parts)
-
-
-@pytest.mark.parametrize(
-    "patch, words",
-    [
-        ({"figures": {"alvarez_melis_fig8": {"dataset": "wine", "model": "mlp"}}},
-         ["figures.alvarez_melis_fig8.dataset", "needs images"]),
-        ({"figures": {"alvarez_melis_fig8": {"eps": 0.2}}},
-         ["figures.alvarez_melis_fig8.eps", "alvarez_melis_images", "null"]),
-        ({"figures": {"alvarez_melis_fig8": {"model": "random_forest"}}},  # `method` is checked too
-         ["figures.alvarez_melis_fig8", "saliency", "needs gradients"]),
-        ({"figures": {"alvarez_melis_fig8": {"method": "salency"}}}, ["salency", "figures.alvarez_melis_fig8"]),
-        ({"figures": {"alvarez_melis_discrete": {"dataset": "synthetic2d", "model": "linear_svm"}}},
-         ["figures.alvarez_melis_discrete", "alvarez_melis_fig1"]),
-    ],
-)
-def test_alvarez_fig8_and_fig1_sections_checked(patch, words):
-    conf = default_config()
-    _merge(conf, patch)
-    with pytest.raises(cfg.ConfigError) as err:
-        cfg.complete(conf)
-        cfg.check(conf)
-    for w in words:
-        assert w in str(err.value)
 
 
 def test_alvarez_fig8_own_budget_when_not_sharing_the_image_pair():
