@@ -88,6 +88,9 @@ def chain(reference_run, tmp_path_factory):
         seg["unreadable_unmarked"] = sorted(
             str(p.relative_to(repo)) for p in files
             if str(p.relative_to(repo)) not in marked and not readable(p))
+        # complete outputs as of this kill: the resume must leave them alone
+        seg["done"] = {str(p.relative_to(repo)): p.stat().st_mtime_ns for p in files
+                       if str(p.relative_to(repo)) not in marked and readable(p)}
         segments.append(seg)
     # the resume: the same command as the first run
     final = make(repo, "figures", configfile="small.yaml", check=False)
@@ -124,6 +127,20 @@ def test_resume_finishes(chain):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-5000:]
     dry = snakemake(chain["repo"], "-n")
     assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+@pytest.mark.e2e
+def test_resume_reruns_only_the_interrupted_jobs(chain):
+    """Every output that was complete when a run was killed keeps its bytes and mtime
+    through all later resumes: only interrupted (and not yet started) jobs ran again."""
+    repo = chain["repo"]
+    kept = {}
+    for seg in chain["segments"]:  # as first seen complete
+        for f, mtime in seg["done"].items():
+            kept.setdefault(f, mtime)
+    assert f"{CNN}/model.pt" in kept  # trained before the attack segment was killed
+    rewritten = sorted(f for f, mtime in kept.items() if (repo / f).stat().st_mtime_ns != mtime)
+    assert rewritten == []
 
 
 @pytest.mark.e2e
