@@ -29,6 +29,20 @@ LOCK_MESSAGE = "Directory cannot be locked"
 TIMING_FIELDS = {"seconds"}
 
 
+def shoppers_csv(n: int = 2000) -> bytes:
+    """A synthetic ``online_shoppers_intention.csv`` (a dataset with no pinned checksum, so
+    any content downloads) for tests that serve or mirror a download."""
+    import numpy as np
+
+    from attrobust import data
+
+    rng = np.random.default_rng(0)
+    cols = data._SHOPPERS_NUMERIC + ["Month", "VisitorType", "Weekend", "Revenue"]
+    rows = [",".join([*(f"{v:.6f}" for v in rng.random(10)), "Feb", "Returning_Visitor", "FALSE",
+                      "TRUE" if i % 4 == 0 else "FALSE"]) for i in range(n)]
+    return (",".join(cols) + "\n" + "\n".join(rows) + "\n").encode()
+
+
 def small_config(**changes) -> dict:
     """``small.yaml`` with every figure section the schema knows besides :data:`KEEP`
     disabled (sections added to the workflow later stay off here)."""
@@ -123,7 +137,7 @@ def temp_files(cwd: Path) -> list[str]:
     found = []
     for top in ("results", "figures", "resources"):
         for p in (cwd / top).rglob(".*"):
-            if p.is_file():
+            if p.is_file() and p.name != ".snakemake_timestamp":  # snakemake's mark of a directory output
                 found.append(str(p.relative_to(cwd)))
     return sorted(found)
 

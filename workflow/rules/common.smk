@@ -48,11 +48,11 @@ def dataset_params(dataset):
     }
 
 
-def raw_marker(wildcards):
-    """The download rule's completion marker, for datasets with raw files."""
+def raw_dir(wildcards):
+    """The download rule's directory of raw files, for datasets that have them."""
     src = source(wildcards.dataset)
     if ardata.raw_files(src):
-        return f"resources/{src}/SHA256SUMS"
+        return f"resources/{src}"
     return []
 
 

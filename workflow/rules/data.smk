@@ -3,7 +3,9 @@
 
 rule download:
     output:
-        "resources/{dataset}/SHA256SUMS",
+        # the raw files and their SHA256SUMS (written last); a directory, so that the
+        # between-workflow cache holds the files themselves
+        directory("resources/{dataset}"),
     # shared between checkouts with --cache and SNAKEMAKE_OUTPUT_CACHE (README)
     cache: "omit-software"
     params:
@@ -19,7 +21,7 @@ rule download:
 
 rule prepare:
     input:
-        raw=raw_marker,
+        raw=raw_dir,
         lib=lib("data"),
     output:
         npz="results/data/{dataset}.npz",

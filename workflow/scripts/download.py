@@ -10,7 +10,7 @@ from attrobust import data, utils
 utils.log_to(snakemake.log[0])
 data.fetch(
     snakemake.wildcards.dataset,
-    Path(snakemake.output[0]).parent,
+    Path(snakemake.output[0]),
     mirror=snakemake.params.mirror,
     base_url=snakemake.params.base_url,
 )

@@ -11,7 +11,7 @@ utils.log_to(snakemake.log[0])
 raw = snakemake.input.raw
 data.prepare(
     snakemake.params.source,
-    Path(raw[0] if isinstance(raw, list) else raw).parent if raw else None,
+    Path(raw[0] if isinstance(raw, list) else raw) if raw else None,  # resources/{dataset}
     snakemake.output.npz,
     snakemake.output.json,
     **snakemake.params.load,
