@@ -340,3 +340,18 @@ def test_released_code_protocol_replaces_the_budget_in_the_config():
     assert conf["figures"]["alvarez_melis"]["eps"] == 0.01 and conf["figures"]["alvarez_melis"]["n_calls"] == 10
     assert conf["figures"]["alvarez_melis_images"] == {"protocol": "paper", "eps": 0.1, "n_calls": 200}
     assert L.PROTOCOLS["released-code"]["methods"]["lime"] == {"num_samples": 100}
+
+
+def test_protocol_params_background_and_overrides():
+    Xtr = np.arange(40.0).reshape(20, 2)
+    paper = L.protocol_params("paper", "lime", {"num_samples": 500}, torch_model=True,
+                              X_train=Xtr, n_background=5, seed=3)
+    rows = np.sort(np.random.default_rng(3).choice(20, 5, replace=False))
+    np.testing.assert_array_equal(paper["background"], Xtr[rows])  # the same rows in every job
+    assert paper["num_samples"] == 500 and "output" not in paper
+    code = L.protocol_params("released-code", "lime", {"num_samples": 500}, torch_model=True,
+                             X_train=Xtr, n_background=5, seed=3)
+    assert code["num_samples"] == 100 and code["output"] == "logit" and len(code["background"]) == 20
+    sk = L.protocol_params("released-code", "integrated_gradients", {}, torch_model=False,
+                           X_train=Xtr, n_background=5, seed=3)
+    assert sk == {"n_steps": 100, "baseline": "zero"}  # no background, no output for non-torch

@@ -235,6 +235,27 @@ PROTOCOLS = {
 }
 
 
+def protocol_params(protocol: str, method: str, params: dict, *, torch_model: bool,
+                    X_train: np.ndarray, n_background: int, seed: int) -> dict:
+    """The explainer parameters of ``method`` under ``protocol`` (see :data:`PROTOCOLS`): the
+    config's ``params``, the protocol's overrides, its output for torch models, and for
+    methods that take one a background of ``n_background`` training rows drawn with
+    ``seed`` (the whole training set under ``released-code``)."""
+    from .explain import METHODS
+
+    if protocol not in PROTOCOLS:
+        raise LipschitzError(f"unknown protocol {protocol!r}; known: {list(PROTOCOLS)}")
+    pr = PROTOCOLS[protocol]
+    out = {**params, **pr["methods"].get(method, {})}
+    if pr["torch_output"] and torch_model:
+        out["output"] = pr["torch_output"]
+    if "background" in METHODS[method].defaults and "background" not in out:  # LIME, SHAP
+        n = len(X_train) if pr["whole_background"] else min(n_background, len(X_train))
+        rows = np.random.default_rng(seed).choice(len(X_train), n, replace=False)
+        out["background"] = X_train[np.sort(rows)]
+    return out
+
+
 def protocol_box(protocol: str, eps: float, X_train: np.ndarray, X_all: np.ndarray) -> dict:
     """``eps``, ``lower`` and ``upper`` for :func:`estimate` under ``protocol`` (see
     :data:`PROTOCOLS`), from the training inputs and all inputs (train and test)."""

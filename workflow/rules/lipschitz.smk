@@ -98,6 +98,7 @@ rule noise_ratios:
         method_params={m: config["methods"].get(m, {}) for m in ALVAREZ_IMAGES["methods"]},
         sigmas=ALVAREZ_IMAGES["sigmas"],
         example=ALVAREZ_IMAGES["example"],
+        protocol=ALVAREZ_IMAGES["protocol"],
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1

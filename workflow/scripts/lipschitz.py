@@ -20,14 +20,10 @@ outputs = models.predict_proba(model, X)
 targets = explain.resolve_target("predicted", None, outputs)
 
 # the protocol (paper text or the authors' released code) sets the box and some explainer settings
-protocol = lipschitz.PROTOCOLS[p.protocol]
-params = {**p.method_params, **protocol["methods"].get(wc.method, {})}
-if protocol["torch_output"] and isinstance(model, torch.nn.Module):
-    params["output"] = protocol["torch_output"]
-if "background" in explain.METHODS[wc.method].defaults:  # LIME, SHAP: reference data
-    rng = np.random.default_rng(p.seed)
-    n = len(ds["X_train"]) if protocol["whole_background"] else min(p.n_background, len(ds["X_train"]))
-    params.setdefault("background", ds["X_train"][np.sort(rng.choice(len(ds["X_train"]), n, replace=False))])
+params = lipschitz.protocol_params(
+    p.protocol, wc.method, p.method_params, torch_model=isinstance(model, torch.nn.Module),
+    X_train=ds["X_train"], n_background=p.n_background, seed=p.seed,
+)
 box = lipschitz.protocol_box(p.protocol, p.eps, ds["X_train"], np.concatenate([ds["X_train"], ds["X_test"]]))
 res = lipschitz.points(
     wc.method, model, X, targets, n_calls=p.n_calls, estimator=p.estimator, seed=p.seed,

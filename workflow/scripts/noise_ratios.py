@@ -17,14 +17,13 @@ model = models.load(snakemake.input.model)
 x = ds["X_test"][p.example]
 target = int(explain.resolve_target("predicted", None, models.predict_proba(model, x[None]))[0])
 data_range = np.concatenate([ds["X_train"], ds["X_test"]])  # x' stays in the data range, as in eq. (1)
-rng = np.random.default_rng(p.seed)  # the same background rows as the lipschitz jobs
-n = min(p.n_background, len(ds["X_train"]))
-background = ds["X_train"][np.sort(rng.choice(len(ds["X_train"]), n, replace=False))]
 A, ratio, x_noisy = [], [], None
 for method in p.methods:
-    params = dict(p.method_params[method])
-    if "background" in explain.METHODS[method].defaults:
-        params.setdefault("background", background)
+    # the explainers of the lipschitz jobs: the same protocol settings and background rows
+    params = lipschitz.protocol_params(
+        p.protocol, method, p.method_params[method], torch_model=isinstance(model, torch.nn.Module),
+        X_train=ds["X_train"], n_background=p.n_background, seed=p.seed,
+    )
     f = lipschitz.explainer(method, model, target=target, seed=p.seed, shape=x.shape, **params)
     res = lipschitz.noise_ratios(f, x, p.sigmas, seed=p.seed, lower=data_range.min(0), upper=data_range.max(0))
     x_noisy = res["x_noisy"]  # one noise draw (the seed's) for every method
