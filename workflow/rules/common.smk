@@ -32,6 +32,10 @@ def lib(*modules):
     return [str(LIB / "attrobust" / f"{m}.py") for m in modules]
 
 
+# Every module of the claims ledger (one per paper): a new paper's claims rerun the ledger.
+CLAIM_MODULES = sorted(f"claims/{p.stem}" for p in (LIB / "attrobust" / "claims").glob("*.py"))
+
+
 def source(dataset):
     """Registry name of a config dataset (`datasets.<name>.source`, default: the name)."""
     return cfg.source(config, dataset)

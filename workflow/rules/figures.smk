@@ -246,7 +246,7 @@ rule fig_agarwal:
 rule claims:
     input:
         unpack(claim_tables),
-        lib=lib("claims/__init__", "claims/agarwal", "claims/ghorbani", "claims/alvarez_melis", "unification"),
+        lib=lib(*CLAIM_MODULES, "unification"),
     output:
         md=report(
             "figures/claims.md",
