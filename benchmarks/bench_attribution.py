@@ -18,6 +18,12 @@ Ours: ``attrobust.explain.explain(method, model, X)`` on the whole batch (its de
 
 The baseline also computes the predicted classes (one batched forward pass). Method
 settings are the default config's (config/config.yaml), IG with the paper's 100 steps.
+
+Ceiling (IG and SmoothGrad): both are n model gradients per example (n = steps or
+samples), so no batching can beat the bare model's own rate: one forward + backward of a
+stack of rows (gradient w.r.t. the input only, no captum, no attribution bookkeeping), the
+best of several stack sizes, divided by n. ``ceiling_ratio`` = that rate / the baseline's:
+the largest ratio any implementation that computes those n gradients could reach here.
 """
 from __future__ import annotations
 
@@ -120,6 +126,35 @@ def _baseline(method, net, X, background, params):
     raise KeyError(method)
 
 
+CEILING_ROWS = (32, 64, 128, 256, 512, 1024)
+
+
+def _bare(net, x1, n_rows: int, stack: int):
+    """A function of no arguments: ``n_rows`` input gradients of the bare model (forward +
+    backward of stacks of ``stack`` copies of one input, gradient of one logit w.r.t. the
+    input only), i.e. the model work of IG / SmoothGrad without any bookkeeping."""
+    import torch
+
+    x = torch.as_tensor(np.repeat(x1[None], stack, 0))
+    t = torch.zeros(stack, dtype=torch.long)
+
+    def run():
+        for _ in range(max(1, round(n_rows / stack))):
+            xx = x.clone().requires_grad_()
+            torch.autograd.grad(net(xx).gather(1, t[:, None]).sum(), xx)
+
+    return run
+
+
+def _best_stack(net, x1) -> int:
+    """The stack size among CEILING_ROWS at which the bare model is fastest per row."""
+    rate = {}
+    for stack in CEILING_ROWS:
+        f = _bare(net, x1, 2048, stack)
+        rate[stack] = 1 / median(interleaved({"bare": f}, 2)["bare"])
+    return max(rate, key=rate.get)
+
+
 def run(quick: bool = False) -> dict:
     one_thread()
     from attrobust.explain import explain
@@ -140,6 +175,12 @@ def run(quick: bool = False) -> dict:
                 extra = {"background": background} if method in ("lime", "kernel_shap") else {}
                 ours = lambda X=X: explain(method, net, X, **params, **extra)  # noqa: E731
                 base = _baseline(method, net, X, background, params)
+                fns = {"ours": ours, "baseline": base}
+                target = TARGET.get(method)
+                if target is not None:  # the bare model's gradient rate bounds every implementation
+                    n_grads = params.get("n_steps") or params["n_samples"]
+                    stack = _best_stack(net, X_all[0])
+                    fns["ceiling"] = _bare(net, X_all[0], n * n_grads, stack)
                 # warm-up: the timed calls themselves (the first call with a new batch shape
                 # is slow: oneDNN builds its kernels); black boxes: 1-2 examples, few samples
                 warm = None
@@ -147,10 +188,14 @@ def run(quick: bool = False) -> dict:
                     small, wp = X_all[: min(2, n)], {**params, **WARM[method]}
                     warm = {"ours": lambda: explain(method, net, small, **wp, **extra),
                             "baseline": _baseline(method, net, small, background, wp)}
-                t = interleaved({"ours": ours, "baseline": base}, repeats, warmup=warm)
+                t = interleaved(fns, repeats, warmup=warm)
                 ours_s, base_s = median(t["ours"]), median(t["baseline"])
                 ratio = base_s / ours_s
-                target = TARGET.get(method)
+                ceiling = {}
+                if "ceiling" in t:
+                    ceil_s = median(t["ceiling"])
+                    ceiling = {"ceiling_examples_per_s": n / ceil_s, "ceiling_rows": stack,
+                               "ceiling_s": t["ceiling"], "ceiling_ratio": base_s / ceil_s}
                 rows.append({
                     "model": model_name, "method": method, "n_examples": n, "repeats": repeats,
                     "ours_examples_per_s": n / ours_s, "baseline_examples_per_s": n / base_s,
@@ -158,9 +203,11 @@ def run(quick: bool = False) -> dict:
                     "met": None if target is None else bool(ratio >= target),
                     "ours_s": t["ours"], "baseline_s": t["baseline"],
                     "ours_s_per_example": ours_s / n, "baseline_s_per_example": base_s / n,
+                    **ceiling,
                 })
                 print(f"  {model_name:10s} {method:20s} ours {n / ours_s:9.1f}/s  "
-                      f"baseline {n / base_s:9.1f}/s  x{ratio:.2f}", flush=True)
+                      f"baseline {n / base_s:9.1f}/s  x{ratio:.2f}"
+                      + (f"  (ceiling x{ceiling['ceiling_ratio']:.2f})" if ceiling else ""), flush=True)
     return {
         "description": "examples per second, ours (attrobust.explain.explain, batch_size=64) vs the "
                        "per-example loop (captum / lime / engine batch_size=1 for kernel_shap)",
@@ -175,12 +222,14 @@ def _num(v: float) -> str:
 
 
 def table(res: dict) -> str:
-    out = ["| model | method | n | ours (ex/s) | baseline (ex/s) | ratio | target | met |",
-           "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
+    out = ["| model | method | n | ours (ex/s) | baseline (ex/s) | ratio | ceiling (ex/s) | ceiling ratio "
+           "| target | met |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in res["rows"]:
         tgt = f">= {r['target_ratio']:g}x" if r["target_ratio"] else ""
         met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
         out.append(f"| {r['model']} | {r['method']} | {r['n_examples']} | "
                    f"{_num(r['ours_examples_per_s'])} | {_num(r['baseline_examples_per_s'])} | "
-                   f"{r['ratio']:.2f}x | {tgt} | {met} |")
+                   f"{r['ratio']:.2f}x | {_num(r['ceiling_examples_per_s']) if 'ceiling_ratio' in r else ''} | "
+                   f"{format(r['ceiling_ratio'], '.2f') + 'x' if 'ceiling_ratio' in r else ''} | {tgt} | {met} |")
     return "\n".join(out)
