@@ -249,10 +249,8 @@ def test_errors(blobs, tmp_path):
     model = M.build("mlp", (2,), 2)
     with pytest.raises(M.ModelError, match="'momentum'.*epochs"):
         M.train(model, blobs, momentum=0.9)
-    with pytest.raises(M.ModelError, match="not implemented.*natural"):
-        M.train(model, blobs, regime="pgd")
-    with pytest.raises(M.ModelError, match="not implemented.*natural"):
-        M.train(model, blobs, regime="ig-sum-norm")
+    with pytest.raises(M.ModelError, match=r"\['lam'\].*regime 'pgd'"):  # tests/test_regimes.py
+        M.train(model, blobs, regime="pgd", lam=1.0)
     with pytest.raises(M.ModelError, match="'bogus'.*natural"):
         M.train(model, blobs, regime="bogus")
     with pytest.raises(M.ModelError, match="build it"):

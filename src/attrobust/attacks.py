@@ -3,6 +3,8 @@
 Entry point :func:`attack` over the registry :data:`ATTACKS`:
 
 - ``random_sign``: x + eps * (random sign per input value), clipped to [0, 1] (Sec. 3);
+- ``lens`` (Kamath et al. 2023, Appendix E.1): Algorithm 1 with D = 1 - w-LENS-prec@k,
+  differentiated through a relaxed top-k set (see ``_Objective._lens_prec``);
 - ``topk`` and ``mass_center``: Algorithm 1 (Appendix A), iterative signed-gradient ascent
   on a dissimilarity D of the normalised saliency map R, projected onto
   B_inf(x, eps) ∩ [0, 1]; the iterate with the largest D whose predicted label equals the
@@ -183,7 +185,9 @@ def _simple_gradient(model, x, target, create_graph):
 
 def _integrated_gradients(model, x, target, create_graph, n_steps, baseline):
     """Right Riemann sum with M = n_steps points k/M, k = 1..M (captum's 'riemann_right'),
-    all points of all images in one forward pass."""
+    the points of all images in forward passes of ~2**15 input values (at least one point
+    per image): one pass of all of them ran 2x slower per point on 28x28 images (caches;
+    benchmarks/bench_attacks.py)."""
     import torch
 
     m = int(n_steps)
@@ -191,10 +195,17 @@ def _integrated_gradients(model, x, target, create_graph, n_steps, baseline):
         raise AttackError(f"integrated_gradients: n_steps must be >= 1; got {n_steps}")
     x0 = _baseline(baseline, x)
     alphas = torch.linspace(1 / m, 1, m).tolist()  # the same floats as captum
-    path = torch.cat([x0 + a * (x - x0) for a in alphas])
-    sel = _logits(model, path).gather(1, target.repeat(m)[:, None]).sum()
-    g = torch.autograd.grad(sel, path, create_graph=create_graph)[0]
-    return (x - x0) * g.view(m, *x.shape).sum(0) / m
+    per = max(1, _PATH_VALUES // max(1, x[0].numel() * len(x)))  # points per pass
+    g = 0
+    for s in range(0, m, per):
+        path = torch.cat([x0 + a * (x - x0) for a in alphas[s : s + per]])
+        sel = _logits(model, path).gather(1, target.repeat(len(path) // len(x))[:, None]).sum()
+        gs = torch.autograd.grad(sel, path, create_graph=create_graph)[0]
+        g = g + gs.view(-1, *x.shape).sum(0)
+    return (x - x0) * g / m
+
+
+_PATH_VALUES = 2**15
 
 
 _ELEMENTWISE = ("ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softplus")  # captum's set
@@ -319,13 +330,17 @@ def saliency(model, x, target, method: str, create_graph: bool = True, **params)
 # ------------------------------------------------------------------------- attacks
 
 class _Objective:
-    """Dissimilarity D of Algorithm 1 for one batch, relative to the clean input x."""
+    """Dissimilarity D of Algorithm 1 for one batch, relative to the clean input x.
+    ``kind``: 'topk', 'mass_center', or ('lens', w, tau) for Kamath et al.'s variant."""
 
-    def __init__(self, kind: str, R0, k: int | None):
+    def __init__(self, kind, R0, k: int | None):
         import torch
 
+        if isinstance(kind, tuple):  # ('lens', w, tau)
+            kind, self.w, self.tau = kind
+            self.k = int(k)
         self.kind = kind
-        if kind == "topk":
+        if kind in ("topk", "lens"):
             from .metrics import topk_mask
 
             mask = topk_mask(R0.detach().cpu().numpy().reshape(len(R0), -1), k)
@@ -338,7 +353,28 @@ class _Objective:
         """Returned dissimilarity, 0 at x: sum_B R(x) - sum_B R(x') or ||C(x') - C(x)||."""
         if self.kind == "topk":
             return self.ref - (R * self.B).sum((1, 2))
+        if self.kind == "lens":
+            return 1.0 - self._lens_prec(R, soft=False)
         return (center(R) - self.c0).norm(dim=1)
+
+    def _lens_prec(self, R, soft: bool):
+        """w-LENS-prec@k of R against the clean top-k set B (Kamath et al. 2023, Sec. 3.1):
+        |B ∩ N_w(T_k(R))| / k. soft: T_k relaxed to sigmoid((R - t) / (tau t)), t the
+        midpoint of R's k-th and (k+1)-th largest values (detached), and N_w to a
+        (2w+1) x (2w+1) max-pool (zero outside the image): differentiable in R."""
+        import torch
+        import torch.nn.functional as F
+
+        flat = R.flatten(1)
+        if soft:
+            top = torch.topk(flat.detach(), min(self.k + 1, flat.shape[1]), dim=1).values
+            t = (top[:, self.k - 1] + top[:, -1]).clamp_min(1e-12)[:, None, None] / 2
+            T = torch.sigmoid((R - t) / (self.tau * t))
+        else:
+            idx = torch.topk(flat, self.k, dim=1).indices
+            T = torch.zeros_like(flat).scatter_(1, idx, 1.0).view_as(R)
+        N = F.max_pool2d(T[:, None], 2 * self.w + 1, stride=1, padding=self.w)[:, 0] if self.w else T
+        return (N * self.B).sum((1, 2)) / self.k
 
     def ascent(self, R, anchor):
         """What the gradient step maximises (per image). Top-k: -sum_B R (Algorithm 1).
@@ -350,6 +386,8 @@ class _Objective:
 
         if self.kind == "topk":
             return -(R * self.B).sum((1, 2))
+        if self.kind == "lens":  # Kamath et al. 2023, Appendix E.1: minimise soft LENS-prec
+            return -self._lens_prec(R, soft=True)
         c = center(R)
         fl = torch.floor(anchor)
         fl = torch.where(fl == anchor, anchor - 0.5, fl)
@@ -385,10 +423,11 @@ class _Run:
             self.label = _logits(model, x).argmax(1)
         self.target = self.label if target is None else _targets(model, x, target)
         self.grad_model = model if softplus_beta is None else softplus(model, softplus_beta).eval()
-        if objective == "topk" and k is None:
-            raise AttackError("the top-k dissimilarity needs k (the number of most salient pixels)")
+        if objective in ("topk", "lens") or isinstance(objective, tuple):
+            if k is None:
+                raise AttackError("the top-k or LENS dissimilarity needs k (the number of most salient pixels)")
         R0 = self.maps(x, model)
-        if objective == "topk":
+        if objective == "topk" or isinstance(objective, tuple):
             k = int(k)
             if not 1 <= k <= R0[0].numel():
                 raise AttackError(f"k must be in 1..{R0[0].numel()} (pixels per map); got {k}")
@@ -474,6 +513,8 @@ ATTACKS: dict[str, tuple[Callable, dict, str | None]] = {
     "random_sign": (_random_sign, {"n_trials": 1, "objective": None}, None),
     "topk": (_iterative, {}, "topk"),
     "mass_center": (_iterative, {}, "mass_center"),
+    # Kamath et al. (2023), Appendix E.1: Algorithm 1 with D = 1 - w-LENS-prec@k, relaxed
+    "lens": (_iterative, {"w": 1, "tau": 0.1}, "lens"),
 }
 
 
@@ -482,7 +523,9 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
            softplus_beta: float | None = None, **params) -> dict:
     """Attack the ``method`` saliency maps of ``model`` on images ``x`` (N, C, H, W) in [0, 1].
 
-    name: 'random_sign' | 'topk' | 'mass_center' (:data:`ATTACKS`).
+    name: 'random_sign' | 'topk' | 'mass_center' | 'lens' (:data:`ATTACKS`; 'lens': Kamath et
+    al. 2023, Appendix E.1, the top-k attack with D = 1 - w-LENS-prec@k, its gradient through
+    a sigmoid-relaxed top-k set and a max-pool neighbourhood; params ``w`` (1), ``tau`` (0.1)).
     method: a :data:`SALIENCY_METHODS` name; its parameters (n_steps, baseline) go in ``params``.
     eps: L_inf budget in [0, 1] units; step: Algorithm 1's alpha (default 0.5/255);
     n_iter: Algorithm 1's P. k: size of the top-k set B (top-k attack; random_sign's
@@ -508,6 +551,13 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
         objective = aparams.pop("objective") or ("topk" if k is not None else "mass_center")
         if objective not in ("topk", "mass_center"):
             raise AttackError(f"random_sign: objective={objective!r}; use 'topk' or 'mass_center'")
+    if name == "lens":
+        w, tau = aparams.pop("w"), aparams.pop("tau")
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 0:
+            raise AttackError(f"lens: w must be an int >= 0; got {w!r}")
+        if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
+            raise AttackError(f"lens: tau must be a number > 0; got {tau!r}")
+        objective = ("lens", int(w), float(tau))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise AttackError(f"seed must be an int >= 0; got {seed!r}")
     step = 0.5 / 255 if step is None else step

@@ -95,42 +95,92 @@ def topk_mask(a: Any, k: int) -> np.ndarray:
     that value are filled in index order."""
     a = _maps(a, "a")
     flat = a.reshape(len(a), -1)
-    k = _k(k, flat.shape[1])
+    return _topk_flat(flat, _k(k, flat.shape[1])).reshape(a.shape)
+
+
+def _topk_flat(flat: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the k largest entries of each row of ``flat`` (N, D), ties to the lower index."""
     kth = -np.partition(-flat, k - 1, axis=1)[:, k - 1 : k]  # k-th largest value per row
     above = flat > kth
     at = flat == kth
     need = k - above.sum(1, keepdims=True)
-    mask = above | (at & (np.cumsum(at, axis=1) <= need))
-    return mask.reshape(a.shape)
+    return above | (at & (np.cumsum(at, axis=1) <= need))
 
 
 def topk_div(a: Any, k: int, w: int) -> np.ndarray:
     """Top-k-div pixel sets (Kamath et al. 2023, Sec. 4): greedily take the highest-attributed
     pixel not yet excluded and exclude its (2w+1) x (2w+1) window, k times, so no two chosen
     pixels are within each other's window (Chebyshev distance > w). Returns a boolean mask
-    (N, H, W). One argmax per step, vectorised over the batch; ties go to the lower index.
+    (N, H, W); ties go to the lower flat index.
+
+    Computed without a loop over pixels or picks: in priority order (value, then lower
+    index) the greedy takes exactly the pixels of the lexicographically-first maximal
+    independent set of the "within w" graph, which is built in parallel rounds: every
+    undecided pixel whose priority is the highest among the undecided pixels of its window
+    is taken, and its window excluded. Only the R highest-priority pixels of each map take
+    part (R = 4k, doubled while a map has fewer than k picks: a pixel's fate depends on
+    higher-priority pixels only), as a list with a neighbour table, all maps at once; the
+    first k picks (the k of highest priority) are returned. The k argmax passes over whole
+    maps this replaces took 1.9 s for 64 maps of 224x224, k = 1000
+    (benchmarks/bench_metrics.py).
 
     Raises :class:`MetricError` when a map runs out of selectable pixels before k
     (k too large for the image at this w)."""
+    from scipy.ndimage import maximum_filter
+
     a = _maps(a, "a", image=True)
     n, h, wd = a.shape
-    k, w = _k(k, h * wd), _w(w)
-    score = a.reshape(n, -1).copy()
-    mask = np.zeros((n, h * wd), bool)
-    rows = np.arange(n)
-    dr, dc = np.meshgrid(np.arange(-w, w + 1), np.arange(-w, w + 1), indexing="ij")
-    for step in range(k):
-        j = np.argmax(score, axis=1)
-        if np.isneginf(score[rows, j]).any():
-            raise MetricError(f"topk_div: only {step} pixels of an {h}x{wd} map can be chosen "
-                              f"with w={w} (no two within a {2 * w + 1}x{2 * w + 1} window); "
-                              f"lower k (now {k}) or w")
-        mask[rows, j] = True
-        # clipping keeps indices inside the window (|clip(r+d) - r| <= w), so it is safe
-        r = np.clip((j // wd)[:, None, None] + dr, 0, h - 1)
-        c = np.clip((j % wd)[:, None, None] + dc, 0, wd - 1)
-        score[rows[:, None, None], r * wd + c] = -np.inf
-    return mask.reshape(n, h, wd)
+    size = h * wd
+    k, w = _k(k, size), _w(w)
+    flat = a.reshape(n, size)
+    if w == 0:  # 1x1 windows exclude nothing else: the plain top-k set
+        return _topk_flat(flat, k).reshape(a.shape)
+    offs = [(dr, dc) for dr in range(-w, w + 1) for dc in range(-w, w + 1) if dr or dc]
+    taken = np.zeros(n * size, bool)
+    blocked = np.zeros((n, h, wd), bool)  # taken, or within w of a taken pixel
+    done = np.zeros((n, size), bool)  # pixels of the prefixes handled so far
+    hi = min(size, 4 * k)
+    while True:
+        prefix = _topk_flat(flat, hi)
+        ids = np.flatnonzero(prefix & ~done & ~blocked.reshape(n, size))  # undecided
+        done = prefix
+        if len(ids):
+            # priorities among them: value, then lower flat index (maps never compare)
+            order = np.lexsort((ids, -flat.ravel()[ids]))
+            pr = np.empty(len(ids) + 1, np.int64)
+            pr[order] = np.arange(len(ids), 0, -1)
+            pr[-1] = 0  # the "no neighbour" slot
+            pos = np.full(n * size, -1, np.int64)
+            pos[ids] = np.arange(len(ids))
+            r, c = (ids % size) // wd, ids % wd
+            nb = np.full((len(ids), len(offs)), -1, np.int64)
+            for j, (dr, dc) in enumerate(offs):
+                ok = (r + dr >= 0) & (r + dr < h) & (c + dc >= 0) & (c + dc < wd)
+                nb[ok, j] = pos[ids[ok] + dr * wd + dc]
+            und = np.ones(len(ids) + 1, bool)
+            und[-1] = False
+            active = np.arange(len(ids))
+            while len(active):
+                nbs = nb[active]
+                best = np.where(und[nbs], pr[nbs], 0).max(1)
+                new = active[pr[active] > best]
+                taken[ids[new]] = True
+                und[new] = False
+                und[nb[new].ravel()] = False  # -1 hits the "no neighbour" slot
+                und[-1] = False
+                active = active[und[active]]
+        count = taken.reshape(n, size).sum(1)
+        if count.min() >= k or hi == size:
+            break
+        blocked = maximum_filter(taken.reshape(n, h, wd), size=(1, 2 * w + 1, 2 * w + 1),
+                                 mode="constant", cval=False)
+        hi = min(size, 2 * hi)
+    if count.min() < k:
+        raise MetricError(f"topk_div: only {int(count.min())} pixels of an {h}x{wd} map can be "
+                          f"chosen with w={w} (no two within a {2 * w + 1}x{2 * w + 1} window); "
+                          f"lower k (now {k}) or w")
+    # the greedy's first k picks: the k taken pixels of the highest priority
+    return _topk_flat(np.where(taken.reshape(n, size), flat, -np.inf), k).reshape(a.shape)
 
 
 def _dilate(mask: np.ndarray, w: int) -> np.ndarray:
@@ -186,14 +236,30 @@ def _constant_rows(x1: np.ndarray, x2: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(const, np.where(same, 1.0, 0.0), r)
 
 
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..D of each row of ``x`` (N, D), ties sharing their average rank: exactly
+    ``scipy.stats.rankdata(x, axis=1)`` (sums of integer ranks / counts are exact), but one
+    unstable argsort for the whole batch (3x faster on 64 maps of 224x224: the order within
+    a tie does not matter, as the tie gets its average)."""
+    n, d = x.shape
+    order = np.argsort(x, axis=1)
+    xs = np.take_along_axis(x, order, 1)
+    first = np.ones((n, d), bool)
+    first[:, 1:] = xs[:, 1:] != xs[:, :-1]
+    group = np.cumsum(first.ravel()) - 1  # tie groups, numbered over the whole batch
+    pos = np.tile(np.arange(1, d + 1, dtype=np.float64), n)
+    avg = (np.bincount(group, weights=pos) / np.bincount(group))[group].reshape(n, d)
+    r = np.empty((n, d))
+    np.put_along_axis(r, order, avg, 1)
+    return r
+
+
 def spearman(a1, a2) -> np.ndarray:
     """Spearman's rank correlation per pair of maps (Ghorbani et al. 2019, Sec. 2.3):
     Pearson correlation of average ranks, i.e. scipy.stats.spearmanr row by row."""
-    from scipy.stats import rankdata
-
     a1, a2 = _pair(a1, a2)
     x1, x2 = _flat(a1), _flat(a2)
-    r1, r2 = rankdata(x1, axis=1), rankdata(x2, axis=1)
+    r1, r2 = _average_ranks(x1), _average_ranks(x2)
     r1 -= r1.mean(1, keepdims=True)
     r2 -= r2.mean(1, keepdims=True)
     den = np.sqrt((r1 ** 2).sum(1) * (r2 ** 2).sum(1))
@@ -228,8 +294,10 @@ def center_shift(a1, a2) -> np.ndarray:
 
 def _lens_pr(S: np.ndarray, T: np.ndarray, k: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """(1 - prec_k^(w), 1 - recall_k^(w)) of top-k masks S (original) and T (perturbed)."""
-    prec = 1.0 - (S & ~_dilate(T, w)).sum((1, 2)) / k    # |S \ N_w(T)| / k
-    recall = 1.0 - (T & ~_dilate(S, w)).sum((1, 2)) / k  # |T \ N_w(S)| / k
+    # 1 - |S \ N_w(T)| / k = |S ∩ N_w(T)| / k, computed as the latter so that w = 0 gives
+    # exactly topk_intersection's float (1 - 1/3 != 2/3 in binary)
+    prec = (S & _dilate(T, w)).sum((1, 2)) / k
+    recall = (T & _dilate(S, w)).sum((1, 2)) / k
     return prec, recall
 
 

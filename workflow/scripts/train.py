@@ -16,7 +16,8 @@ model = models.build(
     spec["arch"], ds["input_shape"], ds["n_classes"], task=ds["task"], seed=seed, **spec["hp"]
 )
 metrics = models.train(
-    model, ds, regime=snakemake.wildcards.regime, seed=seed, device=snakemake.params.device
+    model, ds, regime=snakemake.wildcards.regime, seed=seed, device=snakemake.params.device,
+    **spec.get("regime_params", {}),
 )
 models.save(model, snakemake.output.model, model.attrobust_spec)
 utils.save_json(snakemake.output.metrics, metrics)

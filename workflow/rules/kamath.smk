@@ -1,0 +1,111 @@
+# Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-6, 8,
+# Table 2 and the LENS-objective attack (Appendix E.1). The attacks are the `attack` rule's
+# (rules/attack.smk, figures.ghorbani's settings), so files shared with figures.ghorbani are
+# computed once; one `kamath_metrics` job computes every LENS number of every attack file
+# (cheap: a few dozen 8x8 maps) and one figure job draws everything from that table.
+
+KAMATH = config["figures"]["kamath"]
+# Fig. 4's budget per dataset (0-255 units): `budgets.<dataset>`, else `budget`
+KAMATH_BUDGETS = {d: KAMATH["budgets"].get(d, KAMATH["budget"]) for d in KAMATH["datasets"]}
+KAMATH_MODELS = [KAMATH["model"], *KAMATH["robust_models"]]
+# every (dataset, model, method, attack, eps) the figures read
+KAMATH_RUNS = sorted(
+    {(KAMATH["dataset"], KAMATH["model"], meth, att, eps)  # Fig. 2
+     for meth in KAMATH["methods"] for att in KAMATH["attacks"] for eps in KAMATH["eps"]}
+    | {(KAMATH["dataset"], KAMATH["model"], "integrated_gradients", att, KAMATH["budget"])  # Fig. 5
+       for att in KAMATH["attacks"]}
+    | {(d, KAMATH["model"], "integrated_gradients", "topk", KAMATH_BUDGETS[d]) for d in KAMATH["datasets"]}  # Fig. 4
+    | {(KAMATH["dataset"], m, "integrated_gradients", "topk", KAMATH["budget"]) for m in KAMATH_MODELS}  # Fig. 8
+    | {(KAMATH["dataset"], m, meth, "random_sign", KAMATH["budget"])  # Table 2
+       for m in KAMATH_MODELS for meth in KAMATH["table_methods"]}
+    | ({(KAMATH["dataset"], KAMATH["model"], "integrated_gradients", a, KAMATH["budget"])  # Appendix E.1
+        for a in ("lens", "topk")} if KAMATH["lens_attack"] else set()),
+    key=lambda r: tuple(map(str, r)),
+)
+KAMATH_FILES = [f"results/attacks/{run_id(d, m)}/{meth}/{att}/eps{eps:g}.npz" for d, m, meth, att, eps in KAMATH_RUNS]
+KAMATH_EXAMPLE = (  # Figs. 3 and 6: IG under the top-k attack at `budget`
+    f"results/attacks/{run_id(KAMATH['dataset'], KAMATH['model'])}/integrated_gradients/topk/eps{KAMATH['budget']:g}.npz"
+)
+
+
+rule kamath_metrics:
+    input:
+        attacks=KAMATH_FILES,
+        lib=lib("metrics"),
+    output:
+        "results/metrics/kamath/lens.csv",
+    params:
+        runs=[
+            dict(zip(("dataset", "model", "method", "attack", "eps"), r), regime=cfg.model_spec(config, r[1])["regime"])
+            for r in KAMATH_RUNS
+        ],
+        k=KAMATH["k"],
+        ws=sorted({0, 1, KAMATH["w"], *KAMATH["ws"]}),
+        w_div=KAMATH["w_div"],
+    log:
+        "logs/kamath/metrics.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/kamath_metrics.py"
+
+
+KAMATH_FIGS = {  # file name: what it shows (the report's label)
+    "fig2_lens_vs_eps": "Fig. 2: top-k intersection, w-LENS-recall@k and -div against eps",
+    "fig3_topk_neighbourhoods": "Fig. 3: an image, its top-k pixels and their 1-/2-neighbourhoods before/after the top-k attack",
+    "fig4_datasets": "Fig. 4: top-k intersection, 1-LENS-prec@k and 1-LENS-recall@k per dataset",
+    "fig5_w": "Fig. 5: w-LENS-prec@k and w-LENS-prec@k-div against w per attack",
+    "fig6_div_neighbourhoods": "Fig. 6: Fig. 3 with the top-k diverse pixels",
+    "fig8_training": "Fig. 8: natural vs PGD vs IG-SUM-NORM training under the top-k attack",
+    "figE1_lens_attack": "Appendix E.1: the top-k attack with the LENS objective against the top-k attack",
+}
+
+
+rule fig_kamath:
+    input:
+        table="results/metrics/kamath/lens.csv",
+        example=KAMATH_EXAMPLE,
+        models=[f"{model_dir(KAMATH['dataset'], m)}/metrics.json" for m in KAMATH_MODELS],
+        lib=lib("plots/__init__", "plots/kamath", "metrics"),
+    output:
+        [
+            report(
+                f"figures/kamath/{fig}{ext}",
+                caption="../report/kamath.rst",
+                category="Kamath et al. (2023)",
+                labels=report_labels(name),
+            )
+            for fig, name in KAMATH_FIGS.items()
+            if fig != "figE1_lens_attack" or KAMATH["lens_attack"]
+            for ext in (".pdf", ".png")
+        ],
+        table_csv="figures/kamath/table2.csv",
+        table_md=report(
+            "figures/kamath/table2.md",
+            caption="../report/kamath.rst",
+            category="Kamath et al. (2023)",
+            labels=report_labels("Table 2: natural vs robust training, random sign attack"),
+        ),
+    params:
+        figs=[f for f in KAMATH_FIGS if f != "figE1_lens_attack" or KAMATH["lens_attack"]],
+        dataset=KAMATH["dataset"],
+        model=KAMATH["model"],
+        robust_models=KAMATH["robust_models"],
+        methods=KAMATH["methods"],
+        table_methods=KAMATH["table_methods"],
+        attacks=KAMATH["attacks"],
+        datasets=KAMATH["datasets"],
+        budgets=KAMATH_BUDGETS,
+        budget=KAMATH["budget"],
+        k=KAMATH["k"],
+        w=KAMATH["w"],
+        w_div=KAMATH["w_div"],
+        ws=KAMATH["ws"],
+        lens_attack=KAMATH["lens_attack"],
+        example=KAMATH["example"],
+    log:
+        "logs/figures/kamath.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_kamath.py"

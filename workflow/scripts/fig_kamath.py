@@ -1,0 +1,36 @@
+"""Kamath et al. (2023): Figs. 2-6, 8, Appendix E.1 and Table 2 (CSV and Markdown)."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
+
+import pandas as pd
+
+from attrobust import utils
+from attrobust.plots import kamath, save
+
+utils.log_to(snakemake.log[0])
+p = snakemake.params
+table = pd.read_csv(snakemake.input.table)
+example = utils.load_npz(snakemake.input.example)
+models = [p.model, *p.robust_models]
+base = dict(dataset=p.dataset, k=p.k)
+makers = {
+    "fig2_lens_vs_eps": lambda: kamath.fig2(table, model=p.model, methods=p.methods, attacks=p.attacks, w=p.w, **base),
+    "fig3_topk_neighbourhoods": lambda: kamath.fig3(example, index=p.example, k=p.k),
+    "fig4_datasets": lambda: kamath.fig4(table, datasets=p.datasets, model=p.model, budgets=p.budgets, k=p.k),
+    "fig5_w": lambda: kamath.fig5(table, model=p.model, attacks=p.attacks, budget=p.budget, ws=p.ws,
+                                  w_div=p.w_div, **base),
+    "fig6_div_neighbourhoods": lambda: kamath.fig6(example, index=p.example, k=p.k, w_div=p.w_div),
+    "fig8_training": lambda: kamath.fig8(table, models=models, budget=p.budget, **base),
+    "figE1_lens_attack": lambda: kamath.fig_e1(table, model=p.model, budget=p.budget, **base),
+}
+out = list(snakemake.output)
+for i, name in enumerate(p.figs):
+    save(makers[name](), out[2 * i], out[2 * i + 1])
+t2 = kamath.table2(table, models=models, methods=p.table_methods, budget=p.budget, w=p.w, **base)
+with utils.atomic_path(snakemake.output.table_csv) as tmp:
+    t2.to_csv(tmp, index=False)
+caption = (f"Table 2 (Kamath et al. 2023): mean over test images under the random sign attack, "
+           f"eps = {p.budget:g}/255, k = {p.k}, top-k-div window w_div = {p.w_div}.")
+with utils.atomic_path(snakemake.output.table_md) as tmp:
+    tmp.write_text(kamath.table_markdown(t2, caption))
