@@ -11,12 +11,13 @@ rule attack:
     params:
         eps=lambda wc: float(wc.eps),
         step=GHORBANI["step"],
-        n_iter=GHORBANI["n_iter"],
+        n_iter=lambda wc: ghorbani_settings(wc)["n_iter"],  # Fig. 9 may set its own
         k=GHORBANI["k"],
-        n_images=GHORBANI["n_images"],
+        n_images=lambda wc: ghorbani_settings(wc)["n_images"],  # Fig. 9 may set its own
         ig_steps=GHORBANI["ig_steps"],
         softplus_beta=GHORBANI["softplus_beta"],
         random_trials=GHORBANI["random_trials"],
+        ig_target=GHORBANI["ig_target"],
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1

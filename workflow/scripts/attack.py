@@ -19,14 +19,18 @@ X = ds["X_test"][: p.n_images]
 # Reference input of IG and DeepLIFT: the per-pixel mean training image (Appendix B).
 method_params = attacks.method_params(wc.method, mean_image=ds["X_train"].mean(0), ig_steps=p.ig_steps)
 extra = {"n_trials": p.random_trials} if wc.attack == "random_sign" else {}
+# IG of the softmax probability (the authors' released code) or of the logit (the text)
+prob_ig = wc.method == "integrated_gradients" and p.ig_target == "probability"
+attacked = torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval() if prob_ig else model
 res = attacks.attack(
-    wc.attack, model, X, method=wc.method, eps=p.eps / 255, k=p.k, n_iter=p.n_iter,
+    wc.attack, attacked, X, method=wc.method, eps=p.eps / 255, k=p.k, n_iter=p.n_iter,
     step=p.step / 255, seed=p.seed, softplus_beta=p.softplus_beta, **method_params, **extra,
 )
 # Evaluate with captum's (non-differentiable) maps of the original ReLU model.
 name = attacks.EVALUATE_WITH[wc.method]
-A = explain.explain(name, model, X, res["label"], device=device, **method_params)
-A_adv = explain.explain(name, model, res["x_adv"], res["label"], device=device, **method_params)
+eval_params = {**method_params, **({"output": "prob"} if prob_ig else {})}
+A = explain.explain(name, model, X, res["label"], device=device, **eval_params)
+A_adv = explain.explain(name, model, res["x_adv"], res["label"], device=device, **eval_params)
 utils.save_npz(
     snakemake.output[0], x=X, x_adv=res["x_adv"], A=A, A_adv=A_adv, label=res["label"],
     label_kept=res["label_kept"], dissimilarity=res["dissimilarity"], y=ds["y_test"][: p.n_images],

@@ -1,4 +1,4 @@
-"""Claims of Ghorbani, Abid & Zou (2019), Figs. 2 and 8.
+"""Claims of Ghorbani, Abid & Zou (2019), Figs. 2, 4, 8 and 9.
 
 Table "ghorbani": one row per (method, attack, eps, image) with topk_intersection,
 spearman, center_shift and label_kept (workflow/scripts/attack_metrics.py).
@@ -81,3 +81,71 @@ def _labels(df, ctx):
     fell_back = int((~df["label_kept"].astype(bool)).sum())
     return changed == 0, {"adversarial examples": len(df), "label changed": changed,
                           "no label-preserving perturbation found": fell_back}
+
+
+# ------------------------------------------ influence functions (Figs. 3, 4), Fig. 9
+# Table "ghorbani_influence": one row per (attack in targeted/random_sign, eps, image) with
+# spearman, topk_overlap, label_kept, label_unchanged (workflow/scripts/influence.py).
+# Table "ghorbani_fig9": as "ghorbani", for figures.ghorbani_fig9's dataset and model.
+
+@claim("ghorbani-influence-targeted-beats-random", paper=GHORBANI, figure="Fig. 4",
+       table="ghorbani_influence",
+       text="Targeted influence attack changes the top-5 influential set more than random: at the "
+            "largest eps the mean overlap of the top-k influential training points (k = "
+            "figures.ghorbani_influence.k) before and after the targeted attack of eq. (2) is lower "
+            "than after random sign perturbation of the same eps, with every perturbed image keeping "
+            "its label.")
+def _influence(df, ctx):
+    require(df, "attack", ["targeted", "random_sign"], "figures.ghorbani_influence")
+    eps_max = df["eps"].max()
+    m = df[df["eps"] == eps_max].groupby("attack")[["topk_overlap", "spearman"]].mean()
+    changed = int((~df["label_unchanged"].astype(bool)).sum())
+    k = ctx.get("k", 5)
+    held = bool(m.loc["targeted", "topk_overlap"] < m.loc["random_sign", "topk_overlap"] and changed == 0)
+    return held, {
+        f"top-{k} overlap targeted/random at eps={eps_max:g}":
+            f"{m.loc['targeted', 'topk_overlap']:.3g}/{m.loc['random_sign', 'topk_overlap']:.3g}",
+        f"Spearman targeted/random at eps={eps_max:g}":
+            f"{m.loc['targeted', 'spearman']:.3g}/{m.loc['random_sign', 'spearman']:.3g}",
+        "test images": int(df["image"].nunique()), "label changed": changed,
+    }
+
+
+@claim("ghorbani-fig9-targeted-beats-random", paper=GHORBANI, figure="Fig. 9", table="ghorbani_fig9",
+       text="On the second dataset or architecture (figures.ghorbani_fig9), a targeted attack (top-k "
+            "or center) lowers the mean top-k intersection further than random sign perturbation at "
+            "the largest eps, for every method.")
+def _fig9(df, ctx):
+    require(df, "attack", ["random_sign"], "figures.ghorbani_fig9.attacks")
+    if not set(TARGETED) & set(df["attack"]):
+        require(df, "attack", TARGETED, "figures.ghorbani_fig9.attacks")
+    eps_max = df["eps"].max()
+    m = _means(df[df["eps"] == eps_max], "topk_intersection").unstack("attack")
+    numbers, held = {}, True
+    for method in sorted(df["method"].unique()):
+        rnd = float(m.loc[(method, eps_max), "random_sign"])
+        best = float(m.loc[(method, eps_max), [a for a in TARGETED if a in m.columns]].min())
+        numbers[f"{method}: random/targeted at eps={eps_max:g}"] = f"{rnd:.3g}/{best:.3g}"
+        held &= best < rnd
+    return held, numbers
+
+
+# Table "ghorbani_angles": one row per (panel, image) with the angle in degrees (0-90) between the
+# prediction's and the interpretation's steepest directions (workflow/scripts/hessian_angles.py:
+# panel feature_importance, Fig. 11a; workflow/scripts/influence.py: panel influence, Fig. 11b).
+
+@claim("ghorbani-orthogonal-directions", paper=GHORBANI, figure="Fig. 11", table="ghorbani_angles",
+       text="The steepest directions of change of the interpretation and of the prediction are "
+            "generally orthogonal: the median angle over test images is above 45 degrees (closer to "
+            "orthogonal than to parallel), both (a) between grad S and the top singular vector of the "
+            "input Hessian of S and (b) between the gradient of the loss and the gradient of the most "
+            "influential training image's influence.")
+def _orthogonal(df, ctx):
+    require(df, "panel", ["feature_importance", "influence"], "figures.ghorbani_influence")
+    med = df.groupby("panel")["angle"].median()
+    return bool((med > 45).all()), {
+        "median angle (a) feature importance": f"{med['feature_importance']:.3g} deg",
+        "median angle (b) influence": f"{med['influence']:.3g} deg",
+        "test images (a)/(b)": f"{int((df['panel'] == 'feature_importance').sum())}/"
+                               f"{int((df['panel'] == 'influence').sum())}",
+    }

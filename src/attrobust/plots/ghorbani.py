@@ -1,6 +1,8 @@
-"""Ghorbani, Abid & Zou (2019), "Interpretation of Neural Networks is Fragile": Figs. 1, 2
-and 8 from the attack files and their tidy metrics (columns method, attack, eps, image,
-topk_intersection, spearman, center_shift, label_kept)."""
+"""Ghorbani, Abid & Zou (2019), "Interpretation of Neural Networks is Fragile": Figs. 1, 2,
+8 and 9 from the attack files and their tidy metrics (columns method, attack, eps, image,
+topk_intersection, spearman, center_shift, label_kept); Figs. 3, 4 and 10 from the influence
+file and table (workflow/scripts/influence.py: columns attack in targeted/random_sign, eps,
+image, spearman, topk_overlap) and Fig. 11 from the Hessian-angle file."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -86,4 +88,138 @@ def fig1(examples: Mapping[str, Mapping], *, index: int = 0, class_names: Sequen
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
+    return fig
+
+
+# ----------------------------------------------- influence functions (Figs. 3, 4, 10, 11)
+INFLUENCE_ATTACKS = {"random_sign": "Random sign perturbation", "targeted": "Targeted (gradient-sign) attack"}
+INFLUENCE_COLORS = {"Random sign perturbation": "#7f7f7f", "Targeted (gradient-sign) attack": "#d62728"}
+
+
+def _show(ax, img, title=None):
+    img = np.asarray(img).transpose(1, 2, 0)
+    ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray_r", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=7)
+
+
+def _most_changed(res, table, n: int) -> list[int]:
+    """Test images (rows of the influence file) whose top-k set changed most under the
+    targeted attack at the largest eps (ties: lower Spearman first)."""
+    t = table[(table["attack"] == "targeted") & (table["eps"] == table["eps"].max())]
+    return t.sort_values(["topk_overlap", "spearman", "image"])["image"].astype(int).tolist()[:n]
+
+
+def fig3_influence(res: Mapping, X_train, table, *, n_top: int = 3, k: int = 5, class_names: Sequence[str] = ()):
+    """Fig. 3: a test image and its ``n_top`` most influential training images (top row),
+    the attacked image (largest eps) and its most influential training images (bottom row),
+    each with its influence score."""
+    style()
+    import matplotlib.pyplot as plt
+
+    i = _most_changed(res, table, 1)[0]
+    j = len(res["eps"]) - 1
+    a = list(res["attacks"]).index("targeted")
+    S0, S1 = res["scores"][i], res["scores_adv"][a, j, i]
+    check_finite(np.stack([S0, S1]), "influence scores")
+    fig, axes = plt.subplots(2, n_top + 1, figsize=(1.9 * (n_top + 1), 4.3), constrained_layout=True)
+    label = class_names[int(res["y"][i])] if class_names else str(int(res["y"][i]))
+    rank0 = np.argsort(np.argsort(-S0, kind="stable"), kind="stable")
+    for r, (x, S, name) in enumerate([(res["x"][i], S0, "original"),
+                                      (res["x_adv"][a, j, i], S1, f"attacked, ε = {res['eps'][j]:g}")]):
+        _show(axes[r, 0], x, f"{name}\ntest image (class {label})")
+        for c, t in enumerate(np.argsort(-S, kind="stable")[:n_top], start=1):
+            extra = f"\n(was #{rank0[t] + 1}: {S0[t]:.3g})" if r == 1 else ""
+            _show(axes[r, c], X_train[t], f"#{c}: influence {S[t]:.3g}{extra}")
+    ov = table[(table["attack"] == "targeted") & (table["eps"] == res["eps"][j]) & (table["image"] == i)]
+    fig.suptitle(f"top-{k} overlap {float(ov['topk_overlap'].iloc[0]):.2f}, "
+                 f"Spearman {float(ov['spearman'].iloc[0]):.2f}", fontsize=8)
+    return fig
+
+
+def fig4_influence(table, *, k: int = 5):
+    """Fig. 4: (a) Spearman rank correlation of all training images' influences and (b) the
+    overlap of the top-k influential sets, original vs perturbed test image, random sign vs
+    targeted attack, against eps (means over test images, standard errors)."""
+    style()
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    check_finite(table[["spearman", "topk_overlap"]].to_numpy(dtype=float), "influence metrics")
+    t = table.assign(attack=table["attack"].map(INFLUENCE_ATTACKS))
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.0), constrained_layout=True)
+    for ax, (col, lab) in zip(axes, [("spearman", "(a) Spearman's rank correlation"),
+                                     ("topk_overlap", f"(b) top-{k} overlap")]):
+        sns.lineplot(t, x="eps", y=col, hue="attack", palette=INFLUENCE_COLORS, marker="o", errorbar="se", ax=ax)
+        ax.set_xscale("log", base=2)
+        eps = sorted(t["eps"].unique())
+        ax.set_xticks(eps, [f"{e:g}" for e in eps])
+        ax.set_xlabel("L∞ norm of perturbation ε (of 255)")
+        ax.set_ylabel(lab)
+    axes[1].get_legend().remove()
+    return fig
+
+
+def fig10_influence(res: Mapping, table, *, n_show: int = 2, n_top: int = 3, k: int = 5):
+    """Fig. 10: for the test images whose top-k set changed most at the largest eps, the
+    original and attacked images and the influence of every training image before (x) and
+    after (y) the attack; the ``n_top`` attacked points in red."""
+    style()
+    import matplotlib.pyplot as plt
+
+    idx = _most_changed(res, table, n_show)
+    j = len(res["eps"]) - 1
+    a = list(res["attacks"]).index("targeted")
+    fig, axes = plt.subplots(len(idx), 3, figsize=(7.2, 2.5 * len(idx)), squeeze=False,
+                             constrained_layout=True, gridspec_kw={"width_ratios": [1, 1, 2]})
+    for r, i in enumerate(idx):
+        S0, S1 = res["scores"][i], res["scores_adv"][a, j, i]
+        check_finite(np.stack([S0, S1]), "influence scores")
+        _show(axes[r, 0], res["x"][i], "original")
+        _show(axes[r, 1], res["x_adv"][a, j, i], f"attacked (ε = {res['eps'][j]:g})")
+        top = np.argsort(-S0, kind="stable")[:n_top]
+        ax = axes[r, 2]
+        ax.scatter(S0, S1, s=6, color="#7f7f7f", label="training images")
+        ax.scatter(S0[top], S1[top], s=18, color="#d62728", label=f"top {n_top} (attacked)")
+        ax.axhline(0, lw=0.5, color="k")
+        ax.axvline(0, lw=0.5, color="k")
+        row = table[(table["attack"] == "targeted") & (table["eps"] == res["eps"][j]) & (table["image"] == i)]
+        ax.set_title(f"Spearman {float(row['spearman'].iloc[0]):.2f}, top-{k} overlap "
+                     f"{float(row['topk_overlap'].iloc[0]):.2f}", fontsize=8)
+        ax.set_xlabel("influence, original image")
+        ax.set_ylabel("influence, attacked")
+        if r == 0:
+            ax.legend(fontsize=7)
+    return fig
+
+
+def fig11_hessian(hessian: Mapping, angles_influence):
+    """Fig. 11: (a) histogram of the angle between grad_x S and the top singular vector of
+    grad_x^2 S over test images; (b) of the angle between the gradient of the loss and that of
+    the most influential training image's influence (degrees, between lines: 0-90)."""
+    style()
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 2.8), constrained_layout=True)
+    for ax, (vals, title) in zip(axes, [
+            (hessian["angle"], "(a) feature importance: ∇S vs v₁ of ∇²S"),
+            (angles_influence, "(b) influence: ∇L vs ∇I of the top image")]):
+        v = np.asarray(vals, dtype=float)
+        v = v[np.isfinite(v)]
+        ax.hist(v, bins=np.linspace(0, 90, 19), color="#1f77b4", edgecolor="white")
+        ax.set_xlim(0, 90)
+        ax.set_xlabel("angle (degrees)")
+        ax.set_ylabel("test images")
+        ax.set_title(f"{title}\nmedian {np.median(v):.0f}°, n = {len(v)}" if len(v) else title, fontsize=8)
+    return fig
+
+
+def fig9(table, *, methods: Sequence[str], k: int, title: str = ""):
+    """Fig. 9: Fig. 2 (top-k intersection and Spearman against eps, three attacks) for a second
+    dataset or architecture (the paper: CIFAR-10)."""
+    fig = fig2(table, methods=methods, k=k)
+    if title:
+        fig.suptitle(title, fontsize=9)
     return fig

@@ -1,0 +1,120 @@
+# Ghorbani, Abid & Zou (2019): influence functions and their gradient-sign attack (eq. 1-2,
+# Figs. 3, 4, 10), the Hessian analysis (Appendix F, Fig. 11), and Fig. 9 (Fig. 2 for a
+# second dataset or architecture, through the `attack` and `attack_metrics` rules).
+
+rule influence:
+    input:
+        data="results/data/{dataset}.npz",
+        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
+        lib=lib("influence", "curvature", "models"),
+    output:
+        npz="results/influence/{dataset}/{model}/{regime}/seed{seed}/influence.npz",
+        csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/influence.csv",
+        angles="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/influence_angles.csv",
+    params:
+        classes=INFLUENCE["classes"],
+        l2=INFLUENCE["l2"],
+        score=INFLUENCE["score"],
+        eps=INFLUENCE["eps"],
+        n_iter=INFLUENCE["n_iter"],
+        step=INFLUENCE["step"],
+        n_top=INFLUENCE["n_top"],
+        k=INFLUENCE["k"],
+        n_images=INFLUENCE["n_images"],
+        random_trials=INFLUENCE["random_trials"],
+        softplus_beta=INFLUENCE["softplus_beta"],
+        seed=lambda wc: int(wc.seed),
+        device=config["device"],
+    threads: 1
+    log:
+        "logs/influence/{dataset}/{model}/{regime}/seed{seed}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/influence.py"
+
+
+rule hessian_angles:
+    input:
+        data="results/data/{dataset}.npz",
+        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
+        lib=lib("curvature", "models"),
+    output:
+        npz="results/curvature/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.npz",
+        csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.csv",
+    params:
+        n_images=INFLUENCE["hessian"]["n_images"],
+        n_iter=INFLUENCE["hessian"]["n_iter"],
+        softplus_beta=INFLUENCE["hessian"]["softplus_beta"],
+        seed=lambda wc: int(wc.seed),
+        device=config["device"],
+    threads: 1
+    log:
+        "logs/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/hessian_angles.py"
+
+
+INFLUENCE_FIGS = {
+    "fig3_influence": "Fig. 3: a test image's most influential training images before and after the attack",
+    "fig4_influence_random_vs_targeted": "Fig. 4: Spearman correlation and top-k overlap of influences, random vs targeted",
+    "fig10_influence_examples": "Fig. 10: influences of all training images before and after the attack",
+    "fig11_hessian_angles": "Fig. 11: angles between the prediction's and the interpretation's steepest directions",
+}
+
+
+rule fig_ghorbani_influence:
+    input:
+        data=f"results/data/{INFLUENCE['dataset']}.npz",
+        influence=f"results/influence/{influence_run()}/influence.npz",
+        table=influence_table(),
+        hessian=f"results/curvature/{influence_run()}/hessian_angles.npz",
+        lib=lib("plots/__init__", "plots/ghorbani"),
+    output:
+        [
+            report(
+                f"figures/ghorbani/{fig}{ext}",
+                caption="../report/ghorbani_influence.rst",
+                category="Ghorbani et al. (2019)",
+                labels=report_labels(name),
+            )
+            for fig, name in INFLUENCE_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        k=INFLUENCE["k"],
+        n_top=INFLUENCE["n_top"],
+        n_show=INFLUENCE["n_show"],
+    log:
+        "logs/figures/ghorbani_influence.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_ghorbani_influence.py"
+
+
+rule fig_ghorbani_fig9:
+    input:
+        metrics=fig9_results("metrics"),
+        lib=lib("plots/__init__", "plots/ghorbani"),
+    output:
+        pdf="figures/ghorbani/fig9_topk_spearman_second.pdf",
+        png=report(
+            "figures/ghorbani/fig9_topk_spearman_second.png",
+            caption="../report/ghorbani_fig9.rst",
+            category="Ghorbani et al. (2019)",
+            labels=report_labels("Fig. 9: Fig. 2 on a second dataset or architecture"),
+        ),
+    params:
+        methods=GHORBANI_FIG9["methods"],
+        k=GHORBANI["k"],
+        dataset=GHORBANI_FIG9["dataset"],
+        model=GHORBANI_FIG9["model"],
+    log:
+        "logs/figures/ghorbani_fig9.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_ghorbani_fig9.py"
