@@ -1,0 +1,58 @@
+"""The Nielsen et al. (2022) claims of the ledger on small hand-made tables."""
+from __future__ import annotations
+
+import pandas as pd
+
+from attrobust import claims
+
+
+def _ledger(table, df, context=None):
+    led = claims.evaluate({table: df}, {table: context or {}})
+    return led.set_index("claim")
+
+
+def test_gradcam_class_claim():
+    df = pd.DataFrame({"method": ["gradcam", "gradcam", "saliency", "saliency"], "image": [0, 1, 0, 1],
+                       "spearman": [0.1, 0.2, 0.5, 0.6]})
+    led = _ledger("nielsen_class", df)
+    assert led.loc["nielsen-gradcam-class-sensitive", "reproduced"] == "yes"
+    df["spearman"] = [0.9, 0.9, 0.1, 0.1]
+    assert _ledger("nielsen_class", df).loc["nielsen-gradcam-class-sensitive", "reproduced"] == "no"
+    led = _ledger("nielsen_class", df[df["method"] == "saliency"])
+    assert led.loc["nielsen-gradcam-class-sensitive", "reproduced"] == "not evaluated"
+
+
+def _sanity(rho):
+    rows = []
+    for m, (top, data) in rho.items():
+        for metric in ("spearman_abs", "ssim"):
+            rows += [{"method": m, "test": "cascading", "n_randomized": 1, "layer": "head.2", "image": 0,
+                      "metric": metric, "value": top},
+                     {"method": m, "test": "data", "n_randomized": -1, "layer": "", "image": 0,
+                      "metric": metric, "value": data}]
+    return pd.DataFrame(rows)
+
+
+def test_sanity_claims():
+    df = _sanity({"guided_backprop": (0.8, 0.7), "saliency": (0.3, 0.1), "gradcam": (0.1, 0.5)})
+    led = _ledger("nielsen_sanity", df)
+    assert led.loc["nielsen-guided-backprop-top-layer", "reproduced"] == "yes"
+    assert led.loc["nielsen-permuted-labels-saliency", "reproduced"] == "yes"
+    df = _sanity({"guided_backprop": (0.2, 0.05), "saliency": (0.3, 0.1)})
+    led = _ledger("nielsen_sanity", df)
+    assert led.loc["nielsen-guided-backprop-top-layer", "reproduced"] == "no"
+    assert led.loc["nielsen-permuted-labels-saliency", "reproduced"] == "no"
+
+
+def test_pgd_and_sensitivity_claims():
+    df = pd.DataFrame({"model": ["a", "a", "b", "b"], "regime": ["natural", "natural", "pgd", "pgd"],
+                       "method": "saliency", "image": 0, "quantity": ["mass_inside", "gini"] * 2,
+                       "value": [0.5, 0.4, 0.7, 0.6]})
+    led = _ledger("nielsen_pgd", df, {"models": ["a", "b"]})
+    assert led.loc["nielsen-pgd-saliency-concentrated", "reproduced"] == "yes"
+    assert "0.5/0.7" in led.loc["nielsen-pgd-saliency-concentrated", "measured"]
+    f = pd.DataFrame({"method": ["saliency", "occlusion", "lime"], "image": 0, "quantity": "max_sensitivity",
+                      "fraction": float("nan"), "value": [0.1, 0.2, 0.3]})
+    assert _ledger("nielsen_faithfulness", f).loc["nielsen-gradient-lower-max-sensitivity", "reproduced"] == "yes"
+    f["value"] = [0.25, 0.2, 0.3]
+    assert _ledger("nielsen_faithfulness", f).loc["nielsen-gradient-lower-max-sensitivity", "reproduced"] == "no"

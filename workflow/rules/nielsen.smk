@@ -1,0 +1,232 @@
+# Nielsen et al. (2022), "Robust Explainability": class sensitivity (Fig. 2), sanity checks
+# (Adebayo et al. 2018), faithfulness (Yeh et al. 2019; MoRF/LeRF) and Fig. 3 (PGD saliency).
+# One job per (section, method) computes a method's numbers; one figure job per section
+# reads them all, so adding a method runs only that method's jobs and the figures.
+
+NIELSEN_CLASS = config["figures"]["nielsen_class"]
+NIELSEN_SANITY = config["figures"]["nielsen_sanity"]
+NIELSEN_FAITH = config["figures"]["nielsen_faithfulness"]
+NIELSEN_PGD = config["figures"]["nielsen_pgd"]
+NIELSEN_RUN = "{dataset}/{model}/{regime}/seed{seed}"
+
+if "nielsen_sanity" in FIGS and cfg.models.ARCHS[cfg.model_spec(config, NIELSEN_SANITY["model"])["arch"]].kind != "torch":
+    raise cfg.ConfigError(
+        f"figures.nielsen_sanity.model = {NIELSEN_SANITY['model']!r} is not trained here (a "
+        "pretrained or scikit-learn model); data randomisation trains it on permuted labels, "
+        "so use a torch architecture (e.g. cnn_small)"
+    )
+
+
+# params every per-method job takes (plus its section's n_images)
+NIELSEN_PARAMS = dict(
+    method_params=lambda wc: config["methods"].get(wc.method, {}),
+    n_background=config["explain"]["n_background"],
+    batch_size=config["explain"]["batch_size"],
+    seed=lambda wc: int(wc.seed),
+    device=config["device"],
+)
+# one result file per method of a section: {section: (run id, methods)}
+NIELSEN_METHODS = {
+    name: (run_id(s["dataset"], s["model"]), s["methods"])
+    for name, s in (("class", NIELSEN_CLASS), ("sanity", NIELSEN_SANITY), ("faithfulness", NIELSEN_FAITH))
+}
+
+
+rule nielsen_class:
+    input:
+        data="results/data/{dataset}.npz",
+        model=f"results/models/{NIELSEN_RUN}/model.pt",
+        lib=lib("sanity", "faithfulness", "explain", "models", "metrics"),
+    output:
+        npz=f"results/nielsen/class/{NIELSEN_RUN}/{{method}}.npz",
+        csv=f"results/metrics/nielsen/class/{NIELSEN_RUN}/{{method}}.csv",
+    params:
+        **NIELSEN_PARAMS,
+        n_images=NIELSEN_CLASS["n_images"],
+        n_other=NIELSEN_CLASS["n_other"],
+    threads: 1
+    log:
+        f"logs/nielsen/class/{NIELSEN_RUN}/{{method}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/nielsen_class.py"
+
+
+rule nielsen_train_permuted:
+    input:
+        data="results/data/{dataset}.npz",
+        lib=lib("models", "sanity"),
+    output:
+        model=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
+        metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
+    params:
+        spec=lambda wc: cfg.model_spec(config, wc.model),
+        hp=NIELSEN_SANITY["permuted_hp"],
+        device=config["device"],
+    threads: 1
+    log:
+        f"logs/nielsen/permuted_labels/{NIELSEN_RUN}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/nielsen_train_permuted.py"
+
+
+rule nielsen_sanity:
+    input:
+        data="results/data/{dataset}.npz",
+        model=f"results/models/{NIELSEN_RUN}/model.pt",
+        permuted=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
+        lib=lib("sanity", "faithfulness", "explain", "models", "metrics"),
+    output:
+        csv=f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{{method}}.csv",
+        npz=f"results/nielsen/sanity/{NIELSEN_RUN}/{{method}}.npz",
+    params:
+        **NIELSEN_PARAMS,
+        n_images=NIELSEN_SANITY["n_images"],
+        target=NIELSEN_SANITY["target"],
+        example=NIELSEN_SANITY["example"],
+    threads: 1
+    log:
+        f"logs/nielsen/sanity/{NIELSEN_RUN}/{{method}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/nielsen_sanity.py"
+
+
+rule nielsen_faithfulness:
+    input:
+        data="results/data/{dataset}.npz",
+        model=f"results/models/{NIELSEN_RUN}/model.pt",
+        lib=lib("faithfulness", "explain", "models"),
+    output:
+        f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.csv",
+    params:
+        **NIELSEN_PARAMS,
+        n_images=NIELSEN_FAITH["n_images"],
+        target=NIELSEN_FAITH["target"],
+        output=NIELSEN_FAITH["output"],
+        infidelity=NIELSEN_FAITH["infidelity"],
+        sensitivity=NIELSEN_FAITH["sensitivity"],
+        removal=NIELSEN_FAITH["removal"],
+    threads: 1
+    log:
+        f"logs/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/nielsen_faithfulness.py"
+
+
+rule fig_nielsen_class:
+    input:
+        results=[f"results/nielsen/class/{NIELSEN_METHODS['class'][0]}/{m}.npz" for m in NIELSEN_METHODS["class"][1]],
+        lib=lib("plots/__init__", "plots/nielsen", "sanity"),
+    output:
+        pdf="figures/nielsen/fig2_class_sensitivity.pdf",
+        png=report(
+            "figures/nielsen/fig2_class_sensitivity.png",
+            caption="../report/nielsen_class.rst",
+            category="Nielsen et al. (2022)",
+            labels=report_labels("Fig. 2: class sensitivity (maps for other target classes, Spearman)"),
+        ),
+    params:
+        methods=NIELSEN_CLASS["methods"],
+        example=NIELSEN_CLASS["example"],
+    log:
+        "logs/figures/nielsen_class.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_nielsen_class.py"
+
+
+NIELSEN_SANITY_FIGS = {
+    "sanity_cascading": "Sanity check: cascading randomisation of the layers from the top",
+    "sanity_data": "Sanity check: model trained on permuted labels",
+}
+
+
+rule fig_nielsen_sanity:
+    input:
+        tables=[f"results/metrics/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.csv" for m in NIELSEN_METHODS["sanity"][1]],
+        examples=[f"results/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.npz" for m in NIELSEN_METHODS["sanity"][1]],
+        permuted=f"results/nielsen/permuted_labels/{run_id(NIELSEN_SANITY['dataset'], NIELSEN_SANITY['model'])}/metrics.json",
+        lib=lib("plots/__init__", "plots/nielsen"),
+    output:
+        [
+            report(
+                f"figures/nielsen/{fig}{ext}",
+                caption="../report/nielsen_sanity.rst",
+                category="Nielsen et al. (2022)",
+                labels=report_labels(name),
+            )
+            for fig, name in NIELSEN_SANITY_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        methods=NIELSEN_SANITY["methods"],
+    log:
+        "logs/figures/nielsen_sanity.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_nielsen_sanity.py"
+
+
+rule fig_nielsen_faithfulness:
+    input:
+        tables=[
+            f"results/metrics/nielsen/faithfulness/{NIELSEN_METHODS['faithfulness'][0]}/{m}.csv"
+            for m in NIELSEN_METHODS["faithfulness"][1]
+        ],
+        lib=lib("plots/__init__", "plots/nielsen", "faithfulness"),
+    output:
+        csv="figures/nielsen/faithfulness.csv",
+        md="figures/nielsen/faithfulness.md",
+        pdf="figures/nielsen/morf_lerf.pdf",
+        png=report(
+            "figures/nielsen/morf_lerf.png",
+            caption="../report/nielsen_faithfulness.rst",
+            category="Nielsen et al. (2022)",
+            labels=report_labels("Faithfulness: MoRF and LeRF pixel-removal curves"),
+        ),
+    params:
+        methods=NIELSEN_FAITH["methods"],
+        replace=NIELSEN_FAITH["removal"]["replace"],
+        output=NIELSEN_FAITH["output"],
+    log:
+        "logs/figures/nielsen_faithfulness.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_nielsen_faithfulness.py"
+
+
+rule fig_nielsen_pgd:
+    input:
+        explanations=[explanation(NIELSEN_PGD["dataset"], m, NIELSEN_PGD["method"]) for m in NIELSEN_PGD["models"]],
+        lib=lib("plots/__init__", "plots/nielsen", "faithfulness"),
+    output:
+        csv="results/metrics/nielsen/pgd_saliency.csv",
+        pdf="figures/nielsen/fig3_pgd_saliency.pdf",
+        png=report(
+            "figures/nielsen/fig3_pgd_saliency.png",
+            caption="../report/nielsen_pgd.rst",
+            category="Nielsen et al. (2022)",
+            labels=report_labels("Fig. 3: saliency of a naturally trained and a PGD-trained model"),
+        ),
+    params:
+        models=NIELSEN_PGD["models"],
+        regimes=[cfg.model_spec(config, m)["regime"] for m in NIELSEN_PGD["models"]] if "nielsen_pgd" in FIGS else [],
+        method=NIELSEN_PGD["method"],
+        n_images=NIELSEN_PGD["n_images"],
+        mask_threshold=NIELSEN_PGD["mask_threshold"],
+    log:
+        "logs/figures/nielsen_pgd.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/fig_nielsen_pgd.py"
