@@ -38,9 +38,14 @@ def test_lint_reports_nothing(repo):
 @pytest.mark.e2e
 def test_workflow_outputs_exist_and_parse(run):
     figures = [("alvarez-melis", "fig1_lime_shap_2d"), ("nielsen", "fig1_gallery")]
+    figures += [("nielsen", n) for n in ["fig2_class_sensitivity", "fig3_pgd_saliency", "sanity_cascading",
+                                         "sanity_data", "morf_lerf"]]
     figures += [("agarwal", n) for n in ["fig1_simulated", "fig2_equivalence", "fig3_robustness",
                                          "fig4_sigma", "fig5_undertrained"]]
     figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift"]]
+    figures += [("ghorbani", n) for n in ["fig3_influence", "fig4_influence_random_vs_targeted",
+                                          "fig9_topk_spearman_second", "fig10_influence_examples",
+                                          "fig11_hessian_angles"]]
     figures += [("alvarez-melis", n) for n in ["fig2_lipschitz_uci", "fig3_maximiser", "fig4_discrete_pair",
                                                "fig5_noise", "fig6_lipschitz_images", "fig7_maximisers",
                                                "fig8_saliency_maximiser"]]
@@ -142,15 +147,20 @@ def planned_jobs(repo):
          {"attack": 6, "attack_metrics": 6, "fig_ghorbani": 1, "fig_robustness_matrix": 1, "claims": 1}),
         # a library module: the jobs that run it
         (("src/attrobust/plots/nielsen.py", '"""Absolute attribution', '"""The absolute attribution'),
-         {"fig_gallery": 1}),
+         {"fig_gallery": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1, "fig_nielsen_faithfulness": 1,
+          "fig_nielsen_pgd": 1}),
+        # a method added to a figure: only that method's job, the figure and the ledger
+        (("tiny.yaml", "nielsen_class: {methods: [saliency, gradcam]",
+          "nielsen_class: {methods: [saliency, gradcam, guided_backprop]"),
+         {"nielsen_class": 1, "fig_nielsen_class": 1, "claims": 1}),
     ],
-    ids=["method-param", "figure-style", "attack-eps", "library-module"],
+    ids=["method-param", "figure-style", "attack-eps", "library-module", "added-method"],
 )
 def test_a_change_reruns_only_what_it_affects(run, edit, expected):
     path, old, new = run / edit[0], edit[1], edit[2]
     text = path.read_text()
     assert old in text
-    path.write_text(text.replace(old, new))
+    path.write_text(text.replace(old, new, 1))  # the first occurrence: figures.ghorbani's eps
     try:
         jobs = planned_jobs(run)
     finally:

@@ -20,7 +20,9 @@ class ConfigError(ValueError):
 
 
 #: Methods a figure section computes without listing them.
-IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"], "ghorbani": ["saliency"]}
+IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"], "ghorbani": ["saliency"],
+                   "ghorbani_fig9": ["saliency"], "ghorbani_influence": ["saliency"],
+                   "kamath": ["saliency"]}
 #: The figure sections the robustness matrix summarises.
 MATRIX_SOURCES = ("alvarez_melis", "alvarez_melis_images", "ghorbani")
 
@@ -32,8 +34,11 @@ def figures(config: dict) -> dict[str, dict]:
         if not fig.get("enabled", True):
             continue
         out[name] = {
-            "datasets": _as_list(fig.get("datasets", fig.get("dataset"))),
-            "models": _as_list(fig.get("models", fig.get("model"))) + _as_list(fig.get("undertrained")),
+            # a section may have both (kamath: `dataset` for most figures, `datasets` for Fig. 4)
+            "datasets": list(dict.fromkeys(_as_list(fig.get("datasets", fig.get("dataset")))
+                                           + _as_list(fig.get("dataset")))),
+            "models": _as_list(fig.get("models", fig.get("model"))) + _as_list(fig.get("undertrained"))
+                      + _as_list(fig.get("robust_models")),
             # sections whose `methods` are not explain methods (attacks' saliency) imply theirs
             "methods": _as_list(IMPLIED_METHODS.get(name) or fig.get("methods", fig.get("method"))),
         }
@@ -54,7 +59,10 @@ def model_spec(config: dict, name: str) -> dict[str, Any]:
                 f"architecture; architectures: {', '.join(models.names())}"
             )
         spec = {"arch": name}
-    return {"arch": spec["arch"], "regime": spec.get("regime", "natural"), "hp": dict(spec.get("hp", {}))}
+    out = {"arch": spec["arch"], "regime": spec.get("regime", "natural"), "hp": dict(spec.get("hp", {}))}
+    if spec.get("regime_params"):  # only when set: natural models' train params stay as they were
+        out["regime_params"] = dict(spec["regime_params"])
+    return out
 
 
 def source(config: dict, name: str) -> str:
@@ -95,6 +103,24 @@ def apply_protocols(config: dict) -> None:
             section.update(PROTOCOLS[section["protocol"]]["section"][kind])
 
 
+def _check_regime(name: str, spec: dict) -> None:
+    """``models.<name>.regime_params``: only the regime's own parameters, valid values, and
+    a robust regime only for torch architectures (Kamath et al. 2023, Sec. 5)."""
+    regime, rp = spec["regime"], spec.get("regime_params", {})
+    allowed = sorted(models.REGIME_HP[regime])
+    unknown = sorted(set(rp) - set(allowed))
+    if unknown:
+        raise ConfigError(f"models.{name}.regime_params: unknown parameter(s) {unknown} for "
+                          f"regime {regime!r}; allowed: {allowed or 'none'}")
+    if regime != "natural" and models.ARCHS[spec["arch"]].kind != "torch":
+        raise ConfigError(f"models.{name}.regime = {regime!r} needs a torch architecture; "
+                          f"{spec['arch']!r} is {models.ARCHS[spec['arch']].kind}")
+    try:
+        models._regime_params(regime, rp)
+    except models.ModelError as err:
+        raise ConfigError(f"models.{name}.regime_params: {err}") from None
+
+
 def check(config: dict) -> None:
     """Raise :class:`ConfigError` naming the first key whose value cannot work."""
     mirror_keys = sorted({d.mirror_key for d in data.REGISTRY.values() if d.mirror_key})
@@ -119,6 +145,7 @@ def check(config: dict) -> None:
                     f"models.{m}.regime = {spec['regime']!r} is not implemented yet; "
                     f"available: {', '.join(models.REGIMES)}"
                 )
+            _check_regime(m, spec)
             for meth in fig["methods"]:
                 _known(meth, explain.METHODS, f"{key}.methods")
                 if explain.METHODS[meth].kind == "gradient" and models.ARCHS[spec["arch"]].kind == "sklearn":

@@ -110,6 +110,53 @@ def ghorbani_results(kind):
     ]
 
 
+GHORBANI_FIG9 = config["figures"]["ghorbani_fig9"]
+
+
+def fig9_results(kind):
+    """Fig. 9's attack files or metrics: `ghorbani_results` for figures.ghorbani_fig9."""
+    g = GHORBANI_FIG9
+    ext, root = (".npz", "results/attacks") if kind == "attacks" else (".csv", "results/metrics/ghorbani")
+    return [
+        f"{root}/{run_id(g['dataset'], g['model'])}/{meth}/{att}/eps{eps:g}{ext}"
+        for meth in g["methods"]
+        for att in g["attacks"]
+        for eps in g["eps"]
+    ]
+
+
+def ghorbani_settings(wildcards):
+    """Budget of an `attack` job: figures.ghorbani's, with figures.ghorbani_fig9's n_images and
+    n_iter (where set) for Fig. 9's (dataset, model) when that is not figures.ghorbani's own
+    (then a non-null value there is rejected below)."""
+    g, f9 = GHORBANI, GHORBANI_FIG9
+    pair = (wildcards.dataset, wildcards.model)
+    if "ghorbani_fig9" in FIGS and pair == (f9["dataset"], f9["model"]) and pair != (g["dataset"], g["model"]):
+        return {**g, **{k: f9[k] for k in ("n_images", "n_iter") if f9[k] is not None}}
+    return g
+
+
+INFLUENCE = config["figures"]["ghorbani_influence"]
+
+
+def influence_run():
+    """Run id of the influence and Hessian-angle jobs (Ghorbani Figs. 3, 4, 10, 11)."""
+    return run_id(INFLUENCE["dataset"], INFLUENCE["model"])
+
+
+def influence_table():
+    return f"results/metrics/ghorbani_influence/{influence_run()}/influence.csv"
+
+
+if "ghorbani_fig9" in FIGS and (GHORBANI_FIG9["dataset"], GHORBANI_FIG9["model"]) == (GHORBANI["dataset"], GHORBANI["model"]):
+    for _k in ("n_images", "n_iter"):
+        if GHORBANI_FIG9[_k] is not None and GHORBANI_FIG9[_k] != GHORBANI[_k]:
+            raise ValueError(
+                f"figures.ghorbani_fig9.{_k} = {GHORBANI_FIG9[_k]!r}: Fig. 9 has the dataset and model of "
+                f"figures.ghorbani and so shares its attack jobs, made with {_k} = {GHORBANI[_k]!r}; set it "
+                "to null, or use another model name (a copy under 'models:')")
+
+
 def agarwal_lipschitz():
     d = AGARWAL["lipschitz"]["dataset"]
     return f"results/lipschitz/agarwal/{run_id(d, AGARWAL['model'])}/sigma_sweep.csv"
@@ -219,6 +266,22 @@ def claim_tables(wildcards):
         tables["alvarez_melis_images"] = ["results/metrics/alvarez_melis/lipschitz_images.csv"]
     if "alvarez_melis_fig1" in FIGS:
         tables["alvarez_melis_fig1"] = ["results/metrics/alvarez_melis/discrete_fig1.csv"]
+    if "ghorbani_influence" in FIGS:
+        tables["ghorbani_influence"] = [influence_table()]
+        tables["ghorbani_angles"] = [f"results/metrics/ghorbani_influence/{influence_run()}/{t}_angles.csv"
+                                     for t in ("hessian", "influence")]
+    if "ghorbani_fig9" in FIGS:
+        tables["ghorbani_fig9"] = fig9_results("metrics")
+    for name, kind in (("nielsen_class", "class"), ("nielsen_sanity", "sanity"),
+                       ("nielsen_faithfulness", "faithfulness")):  # Nielsen et al. (2022)
+        if name in FIGS:
+            sec = config["figures"][name]
+            run = run_id(sec["dataset"], sec["model"])
+            tables[name] = [f"results/metrics/nielsen/{kind}/{run}/{m}.csv" for m in sec["methods"]]
+    if "nielsen_pgd" in FIGS:
+        tables["nielsen_pgd"] = ["results/metrics/nielsen/pgd_saliency.csv"]
+    if "kamath" in FIGS:  # Kamath et al. (2023): rules/kamath.smk
+        tables["kamath"] = ["results/metrics/kamath/lens.csv"]
     return tables
 
 
@@ -234,7 +297,11 @@ def robustness_inputs(wildcards):
 
 # Prefixes of result paths followed by a run id {dataset}/{model}/{regime}/seed{seed}.
 RUN_PREFIXES = ("results/models/", "results/explain/", "results/attacks/", "results/lipschitz/agarwal/",
-                "results/lipschitz/", "results/metrics/agarwal/", "results/metrics/ghorbani/")
+                "results/lipschitz/", "results/metrics/agarwal/", "results/metrics/ghorbani/",
+                "results/influence/", "results/curvature/", "results/metrics/ghorbani_influence/",
+                "results/nielsen/class/", "results/nielsen/sanity/", "results/nielsen/permuted_labels/",
+                "results/metrics/nielsen/class/", "results/metrics/nielsen/sanity/",
+                "results/metrics/nielsen/faithfulness/")
 
 
 def devices(paths):

@@ -262,6 +262,9 @@ rule claims:
             "alvarez_melis": {"eps": ALVAREZ["eps"]},
             "alvarez_melis_images": {"eps": ALVAREZ_IMAGES["eps"]},
             "alvarez_melis_fig1": {k: FIG1[k] for k in ("eps", "models", "methods")},
+            "ghorbani_influence": {k: config["figures"]["ghorbani_influence"][k] for k in ("k", "eps")},
+            "nielsen_pgd": {"models": config["figures"]["nielsen_pgd"]["models"]},
+            "kamath": {k: config["figures"]["kamath"][k] for k in ("dataset", "model", "robust_models", "budget", "ws")},
         },
     log:
         "logs/claims.log",

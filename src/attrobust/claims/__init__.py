@@ -112,3 +112,5 @@ def nearest(values, target):
 
 
 from . import agarwal, alvarez_melis, ghorbani  # noqa: E402,F401  (registers the claims)
+from . import nielsen  # noqa: E402,F401  (Nielsen et al. 2022)
+from . import kamath  # noqa: E402,F401  (Kamath et al. 2023)
