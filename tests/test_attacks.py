@@ -102,6 +102,17 @@ def test_integrated_gradients_equals_captum_riemann_right(net, images, digits, b
     a = saliency(net, images, None, "integrated_gradients", create_graph=False, n_steps=20,
                  baseline=spec).numpy()
     np.testing.assert_allclose(a, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+    # the evaluation path of the attack rule: explain() with the same quadrature
+    ev = explain("integrated_gradients", net, images, target.numpy(), n_steps=20, baseline=spec,
+                 quadrature="riemann_right")
+    np.testing.assert_allclose(ev, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+
+
+def test_explain_rejects_unknown_quadrature(net, images):
+    from attrobust.explain import ExplainError
+
+    with pytest.raises(ExplainError, match="quadrature='simpson'"):
+        explain("integrated_gradients", net, images, quadrature="simpson")
 
 
 @pytest.mark.parametrize("baseline", ["zero", "mean"])

@@ -105,7 +105,12 @@ def test_figures_and_table2(tmp_path):
     rng = np.random.default_rng(0)
     ex = {"x": rng.random((2, 1, 8, 8)), "x_adv": rng.random((2, 1, 8, 8)),
           "A": rng.normal(size=(2, 1, 8, 8)), "A_adv": rng.normal(size=(2, 1, 8, 8))}
-    figs += [kamath.fig3(ex, index=1, k=8), kamath.fig6(ex, index=1, k=8, w_div=1)]
+    figs += [kamath.fig3(ex, index=1, k=8), kamath.fig6(ex, index=1, k=8, w_div=1),
+             kamath.fig7({"PGD-trained": ex, "IG-SUM-NORM-trained": ex}, index=0, k=8)]
+    # Fig. 7 reports each pair's top-k intersection: the same maps give 1
+    same = {**ex, "A_adv": ex["A"]}
+    f7 = kamath.fig7({"PGD-trained": same}, index=0, k=8)
+    assert f7.axes[2].get_xlabel() == "top-8 intersection 1.00"
     for i, f in enumerate(figs):
         save(f, tmp_path / f"{i}.pdf", tmp_path / f"{i}.png")
     t2 = kamath.table2(t, models=["cnn", "cnn_pgd"], methods=["simple_gradient"], budget=8, w=1, **base)

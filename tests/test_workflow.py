@@ -46,6 +46,9 @@ def test_workflow_outputs_exist_and_parse(run):
     figures += [("ghorbani", n) for n in ["fig3_influence", "fig4_influence_random_vs_targeted",
                                           "fig9_topk_spearman_second", "fig10_influence_examples",
                                           "fig11_hessian_angles"]]
+    figures += [("kamath", n) for n in ["fig2_lens_vs_eps", "fig3_topk_neighbourhoods", "fig4_datasets", "fig5_w",
+                                        "fig6_div_neighbourhoods", "fig7_robust_examples", "fig8_training",
+                                        "figE1_lens_attack"]]
     figures += [("alvarez-melis", n) for n in ["fig2_lipschitz_uci", "fig3_maximiser", "fig4_discrete_pair",
                                                "fig5_noise", "fig6_lipschitz_images", "fig7_maximisers",
                                                "fig8_saliency_maximiser"]]
@@ -79,7 +82,9 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
                                     "alvarez-maximiser-moves-explanation",
                                     "alvarez-images-perturbation-less-robust",
                                     "alvarez-images-maximiser-moves-explanation",
-                                    "alvarez-fig1-linear-more-stable"}
+                                    "alvarez-fig1-linear-more-stable", "kamath-lens-above-topk",
+                                    "ghorbani-influence-targeted-beats-random"}
+    assert "| cnn_small_pgd | PGD-trained |" in (run / "figures/kamath/table2.md").read_text()
     assert ledger["reproduced"].isin(["yes", "no"]).all()
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()

@@ -288,20 +288,28 @@ def _gradient_x_input(mdl, x, targets, *, seed, output):
     return _captum_loop(mdl, x, targets, lambda xb, tb, sl: ixg.attribute(xb, target=tb))
 
 
-def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline):
+IG_QUADRATURES = ("gausslegendre", "riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid")
+
+
+def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline, quadrature):
     """Path integral of gradients from a baseline (Sundararajan et al. 2017, eq. 1);
-    Gauss-Legendre quadrature (captum default). The ``batch_size`` inputs x ``n_steps``
+    ``quadrature``: captum's ``method``, Gauss-Legendre by default (captum's), or a Riemann
+    sum (``riemann_right``: Ghorbani et al.'s, which :mod:`attrobust.attacks` differentiates). The ``batch_size`` inputs x ``n_steps``
     path points go through the model in forward passes of about 2**16 input values
     (``internal_batch_size``; at least 2 points per input): one pass of all of them was
     2-4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100 rows; see
     benchmarks/bench_attribution.py) and holds batch_size x n_steps activations on a GPU."""
     from captum.attr import IntegratedGradients
 
+    if quadrature not in IG_QUADRATURES:
+        raise ExplainError(f"integrated_gradients: quadrature={quadrature!r} is not known; use one of "
+                           f"{list(IG_QUADRATURES)}")
     ig = IntegratedGradients(mdl.head(output))
     base = _baseline(baseline, x, "integrated_gradients")
     rows = lambda xb: max(2 * len(xb), 2**16 // max(1, xb[0].numel()))  # noqa: E731
     return _captum_loop(mdl, x, targets, lambda xb, tb, sl: ig.attribute(
-        xb, baselines=base(sl, xb), target=tb, n_steps=int(n_steps), internal_batch_size=rows(xb)))
+        xb, baselines=base(sl, xb), target=tb, n_steps=int(n_steps), method=quadrature,
+        internal_batch_size=rows(xb)))
 
 
 def _smoothgrad(mdl, x, targets, *, seed, output, n_samples, sigma):
@@ -697,7 +705,7 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     Method("gradient_x_input", _gradient_x_input, "gradient", False, {"output": "logit"},
            "Shrikumar et al. 2016; Ancona et al. 2018, Sec. 2.1"),
     Method("integrated_gradients", _integrated_gradients, "gradient", False,
-           {"output": "logit", "n_steps": 50, "baseline": "zero"},
+           {"output": "logit", "n_steps": 50, "baseline": "zero", "quadrature": "gausslegendre"},
            "Sundararajan et al. 2017, eq. 1"),
     Method("smoothgrad", _smoothgrad, "gradient", True,
            {"output": "logit", "n_samples": 50, "sigma": 0.15},

@@ -1,4 +1,4 @@
-# Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-6, 8,
+# Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-8,
 # Table 2 and the LENS-objective attack (Appendix E.1). The attacks are the `attack` rule's
 # (rules/attack.smk, figures.ghorbani's settings), so files shared with figures.ghorbani are
 # computed once; one `kamath_metrics` job computes every LENS number of every attack file
@@ -56,9 +56,14 @@ KAMATH_FIGS = {  # file name: what it shows (the report's label)
     "fig4_datasets": "Fig. 4: top-k intersection, 1-LENS-prec@k and 1-LENS-recall@k per dataset",
     "fig5_w": "Fig. 5: w-LENS-prec@k and w-LENS-prec@k-div against w per attack",
     "fig6_div_neighbourhoods": "Fig. 6: Fig. 3 with the top-k diverse pixels",
+    "fig7_robust_examples": "Fig. 7: IG before/after the top-k attack on the PGD- and IG-SUM-NORM-trained models",
     "fig8_training": "Fig. 8: natural vs PGD vs IG-SUM-NORM training under the top-k attack",
     "figE1_lens_attack": "Appendix E.1: the top-k attack with the LENS objective against the top-k attack",
 }
+
+KAMATH_SHOWN = [f for f in KAMATH_FIGS
+                if (f != "figE1_lens_attack" or KAMATH["lens_attack"])
+                and (f != "fig7_robust_examples" or KAMATH["robust_models"])]
 
 
 rule fig_kamath:
@@ -66,6 +71,10 @@ rule fig_kamath:
         table="results/metrics/kamath/lens.csv",
         example=KAMATH_EXAMPLE,
         models=[f"{model_dir(KAMATH['dataset'], m)}/metrics.json" for m in KAMATH_MODELS],
+        robust_examples=[  # Fig. 7: IG under the top-k attack at `budget` on each robust model
+            f"results/attacks/{run_id(KAMATH['dataset'], m)}/integrated_gradients/topk/eps{KAMATH['budget']:g}.npz"
+            for m in KAMATH["robust_models"]
+        ],
         lib=lib("plots/__init__", "plots/kamath", "metrics"),
     output:
         [
@@ -76,7 +85,7 @@ rule fig_kamath:
                 labels=report_labels(name),
             )
             for fig, name in KAMATH_FIGS.items()
-            if fig != "figE1_lens_attack" or KAMATH["lens_attack"]
+            if fig in KAMATH_SHOWN
             for ext in (".pdf", ".png")
         ],
         table_csv="figures/kamath/table2.csv",
@@ -87,7 +96,8 @@ rule fig_kamath:
             labels=report_labels("Table 2: natural vs robust training, random sign attack"),
         ),
     params:
-        figs=[f for f in KAMATH_FIGS if f != "figE1_lens_attack" or KAMATH["lens_attack"]],
+        figs=KAMATH_SHOWN,
+        robust_regimes=[cfg.model_spec(config, m)["regime"] for m in KAMATH["robust_models"]],
         dataset=KAMATH["dataset"],
         model=KAMATH["model"],
         robust_models=KAMATH["robust_models"],

@@ -26,9 +26,11 @@ res = attacks.attack(
     wc.attack, attacked, X, method=wc.method, eps=p.eps / 255, k=p.k, n_iter=p.n_iter,
     step=p.step / 255, seed=p.seed, softplus_beta=p.softplus_beta, **method_params, **extra,
 )
-# Evaluate with captum's (non-differentiable) maps of the original ReLU model.
+# Evaluate with captum's (non-differentiable) maps of the original ReLU model; IG with the
+# right Riemann sum the attack differentiates (Sec. 2.1), not captum's default quadrature.
 name = attacks.EVALUATE_WITH[wc.method]
-eval_params = {**method_params, **({"output": "prob"} if prob_ig else {})}
+eval_params = {**method_params, **({"output": "prob"} if prob_ig else {}),
+               **({"quadrature": "riemann_right"} if wc.method == "integrated_gradients" else {})}
 A = explain.explain(name, model, X, res["label"], device=device, **eval_params)
 A_adv = explain.explain(name, model, res["x_adv"], res["label"], device=device, **eval_params)
 utils.save_npz(

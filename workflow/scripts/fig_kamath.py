@@ -1,4 +1,4 @@
-"""Kamath et al. (2023): Figs. 2-6, 8, Appendix E.1 and Table 2 (CSV and Markdown)."""
+"""Kamath et al. (2023): Figs. 2-8, Appendix E.1 and Table 2 (CSV and Markdown)."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
@@ -21,6 +21,10 @@ makers = {
     "fig5_w": lambda: kamath.fig5(table, model=p.model, attacks=p.attacks, budget=p.budget, ws=p.ws,
                                   w_div=p.w_div, **base),
     "fig6_div_neighbourhoods": lambda: kamath.fig6(example, index=p.example, k=p.k, w_div=p.w_div),
+    "fig7_robust_examples": lambda: kamath.fig7(
+        {f"{kamath.REGIME_LABELS[r]} ({m})": utils.load_npz(f)
+         for r, m, f in zip(p.robust_regimes, p.robust_models, snakemake.input.robust_examples)},
+        index=p.example, k=p.k),
     "fig8_training": lambda: kamath.fig8(table, models=models, budget=p.budget, **base),
     "figE1_lens_attack": lambda: kamath.fig_e1(table, model=p.model, budget=p.budget, **base),
 }

@@ -1,4 +1,4 @@
-"""Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-6, 8,
+"""Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-8,
 Table 2 and Appendix E.1, from the tidy table of ``workflow/scripts/kamath_metrics.py``
 (columns dataset, model, regime, method, attack, eps, image, metric, w, value, label_kept,
 k, w_div) and one attack file (x, x_adv, A, A_adv) for the example figures."""
@@ -120,6 +120,37 @@ def fig3(example, *, index: int, k: int, ws: Sequence[int] = (1, 2)):
 def fig6(example, *, index: int, k: int, w_div: int, ws: Sequence[int] = (1, 2)):
     """Fig. 6: Fig. 3 with the top-k diverse pixels (Sec. 4) in place of the top-k pixels."""
     return _neighbourhood_panels(example, index, k, ws, True, w_div)
+
+
+def fig7(examples: Mapping[str, Mapping], *, index: int, k: int):
+    """Fig. 7: an image and its IG map before and after the top-k attack, one row per
+    robustly trained model (``examples``: row label -> attack file with x, x_adv, A, A_adv),
+    with the pair's top-k intersection in the title."""
+    style()
+    import matplotlib.pyplot as plt
+
+    from .. import metrics
+
+    fig, axes = plt.subplots(len(examples), 3, figsize=(6.0, 2.1 * len(examples)),
+                             squeeze=False, constrained_layout=True)
+    for r, (label, ex) in enumerate(examples.items()):
+        x = ex["x"][index]
+        a1 = metrics.saliency_map(ex["A"][index:index + 1])
+        a2 = metrics.saliency_map(ex["A_adv"][index:index + 1])
+        check_finite(np.concatenate([a1, a2]), f"the {label} model's IG maps")
+        img = np.transpose(x, (1, 2, 0))
+        axes[r, 0].imshow(img.squeeze(-1) if x.shape[0] == 1 else img, cmap="gray_r" if x.shape[0] == 1 else None,
+                          vmin=0, vmax=1)
+        axes[r, 0].set_ylabel(label)
+        top = max(float(a1.max()), float(a2.max()))
+        for c, (a, name) in enumerate(((a1, "IG, original"), (a2, "IG, after top-k attack")), start=1):
+            axes[r, c].imshow(a[0], cmap="Reds", vmin=0, vmax=top)
+            axes[r, c].set_title(name if r == 0 else "", fontsize=8)
+        axes[r, 2].set_xlabel(f"top-{k} intersection {metrics.topk_intersection(a1, a2, k)[0]:.2f}", fontsize=8)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
 
 
 def _bars(t, group: str, order: Sequence, labels: Mapping, metrics_: Sequence[tuple[str, int]], k: int, ax):
