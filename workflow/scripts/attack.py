@@ -6,14 +6,10 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import torch
 
-from attrobust import attacks, data, explain, models, utils
+from attrobust import attacks, explain, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, device, model = utils.model_job(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
-device = utils.get_device(p.device)
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model, device=device)
 X = ds["X_test"][: p.n_images]
 
 # Reference input of IG and DeepLIFT: the per-pixel mean training image (Appendix B).

@@ -8,15 +8,11 @@ import json
 import numpy as np
 import torch
 
-from attrobust import data, explain, models, utils
+from attrobust import explain, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, device, model = utils.model_job(snakemake)
 p = snakemake.params
 method = snakemake.wildcards.method
-ds = data.load_prepared(snakemake.input.data)
-device = utils.get_device(p.device)
-model = models.load(snakemake.input.model, device=device)
 X, y = ds["X_test"][: p.n_points], ds["y_test"][: p.n_points]
 
 params = dict(p.method_params)

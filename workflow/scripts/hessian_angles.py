@@ -6,17 +6,12 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import numpy as np
 import pandas as pd
-import torch
 
-from attrobust import curvature, data, models, utils
+from attrobust import curvature, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, device, model = utils.model_job(snakemake)
 p = snakemake.params
 utils.seed_everything(p.seed)
-device = utils.get_device(p.device)
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model, device=device)
 X = ds["X_test"][: p.n_images]
 label = models.predict_proba(model, X).argmax(1)  # the ReLU network's predicted class
 r = curvature.score_hessian_angles(models.softplus(model, p.softplus_beta), X, label, n_iter=p.n_iter,

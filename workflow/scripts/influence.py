@@ -6,17 +6,12 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import numpy as np
 import pandas as pd
-import torch
 
-from attrobust import data, influence, models, utils
+from attrobust import influence, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, device, model = utils.model_job(snakemake)
 p = snakemake.params
 utils.seed_everything(p.seed)
-device = utils.get_device(p.device)
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model, device=device)
 X_train, y_train, train_index = influence.binary_subset(ds["X_train"], ds["y_train"], p.classes)
 X_test, y_test, test_index = influence.binary_subset(ds["X_test"], ds["y_test"], p.classes)
 X, y, test_index = X_test[: p.n_images], y_test[: p.n_images], test_index[: p.n_images]

@@ -8,13 +8,10 @@ import logging
 import numpy as np
 import torch
 
-from attrobust import data, explain, lipschitz, models, utils
+from attrobust import explain, lipschitz, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
 p, wc = snakemake.params, snakemake.wildcards
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model)
 X = ds["X_test"][p.chunk * p.chunk_size : (p.chunk + 1) * p.chunk_size]
 outputs = models.predict_proba(model, X)
 targets = explain.resolve_target("predicted", None, outputs)

@@ -6,17 +6,12 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import numpy as np
 import pandas as pd
-import torch
 
-from attrobust import data, faithfulness, models, sanity, utils
+from attrobust import faithfulness, models, sanity, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, device, model = utils.model_job(snakemake)
 p = snakemake.params
 method = snakemake.wildcards.method
-ds = data.load_prepared(snakemake.input.data)
-device = utils.get_device(p.device)
-model = models.load(snakemake.input.model, device=device)
 X, y = ds["X_test"][: p.n_images], ds["y_test"][: p.n_images]
 probs = models.predict_proba(model, X)
 others = sanity.other_classes(probs, p.n_other, exclude=y)

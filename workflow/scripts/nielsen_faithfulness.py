@@ -5,17 +5,12 @@ import sys
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
 import pandas as pd
-import torch
 
-from attrobust import data, explain, faithfulness as F, models, utils
+from attrobust import explain, faithfulness as F, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, device, model = utils.model_job(snakemake)
 p = snakemake.params
 method = snakemake.wildcards.method
-ds = data.load_prepared(snakemake.input.data)
-device = utils.get_device(p.device)
-model = models.load(snakemake.input.model, device=device)
 X, y = ds["X_test"][: p.n_images], ds["y_test"][: p.n_images]
 target = explain.resolve_target(p.target, y, models.predict_proba(model, X))
 fn = F.explainer(method, model, seed=p.seed, background=F.background(ds["X_train"], p.n_background, p.seed),

@@ -7,13 +7,10 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import torch
 
-from attrobust import data, explain, lipschitz, models, utils
+from attrobust import explain, lipschitz, models, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
 p = snakemake.params
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model)
 x = ds["X_test"][p.example]
 target = int(explain.resolve_target("predicted", None, models.predict_proba(model, x[None]))[0])
 data_range = np.concatenate([ds["X_train"], ds["X_test"]])  # x' stays in the data range, as in eq. (1)

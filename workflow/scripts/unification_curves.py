@@ -4,15 +4,11 @@ import sys
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
 import pandas as pd
-import torch
 
-from attrobust import data, models, unification, utils
+from attrobust import models, unification, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
 p, wc = snakemake.params, snakemake.wildcards
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model)
 X = ds["X_test"][: p.n_points]
 target = models.predict_proba(model, X).argmax(1)  # explain the predicted class
 rows = unification.curves(

@@ -4,15 +4,11 @@ import sys
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
 import pandas as pd
-import torch
 
-from attrobust import data, models, unification, utils
+from attrobust import models, unification, utils
 
-utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
 s, wc = snakemake.params.sweep, snakemake.wildcards
-ds = data.load_prepared(snakemake.input.data)
-model = models.load(snakemake.input.model)
 X = ds["X_test"][: s["n_points"]]
 X_all = pd.concat([pd.DataFrame(ds["X_train"]), pd.DataFrame(ds["X_test"])]).to_numpy()
 rows = unification.lipschitz_vs_sigma(
