@@ -18,6 +18,24 @@ Assumptions (each is stated next to its number in results.json):
 - ResNet-18 at 224x224 (gallery) costs (1.82 GMAC / MACs of cnn_small at 28x28) times the
   28x28 CNN's per-example cost (compute-bound on one thread, as (a) shows for 28x28);
 - COMPAS has 6172 rows after ProPublica's filter (13 features); its test fold is 20%.
+- a model other than the measured ones costs (its MACs / MACs of the measured model) times
+  the measured cost (compute-bound, as above): cifar_cnn at 3x32x32 for Ghorbani Fig. 9 and
+  the influence figures, cnn_small at 3x32x32 for Kamath's CIFAR-10 runs, ResNet-50
+  (4.09 GMAC, torchvision's figure) for Alvarez-Melis Fig. 8;
+- attack jobs: seconds per image-iteration of (c) at the job's IG steps (28x28 rate scaled
+  by MACs for other inputs); the evaluation of the maps before / after is not counted;
+  attack files that several figures read (same dataset, model, method, attack, eps) once;
+- a forward pass alone (infidelity, pixel removal, influence features) costs the per-example
+  forward time measured here on the 28x28 CNN (times the MACs ratio); a forward + backward
+  to the input (an attack or PGD step, a saliency map) costs (a)'s 28x28 saliency; a
+  Hessian-vector product by double backprop costs two of those;
+- training: epochs x training-set size x the per-example cost of one optimiser step
+  measured here on the 28x28 CNN at batch 32 (times the MACs ratio); a PGD step on top
+  costs one forward + backward to the input; an IG-SUM-NORM objective (Chen et al. 2019,
+  ig_steps path points, double backprop) costs 2 ig_steps + 1 of them; training sets:
+  MNIST / Fashion-MNIST 60 000, CIFAR-10 50 000 images (all of the official training
+  split); models from torchvision (ResNet-18/50) are pretrained, not trained;
+- occlusion on ResNet-18 uses as many windows as on 28x28 (window scaled with the image).
 
 GPU estimate: we have no GPU. We assume a GPU runs the torch work (every explainer call on
 a CNN -- LIME's and Kernel SHAP's time on the CNNs is their forward passes: 10 000 per
@@ -42,7 +60,10 @@ from _common import ROOT, cnn28, macs, one_thread
 
 GPU_SPEEDUP = 10.0
 RESNET18_MACS = 1.82e9  # torchvision resnet18 at 3x224x224 (He et al. 2016, Table 1: 1.8 GFLOPs)
+RESNET50_MACS = 4.09e9  # torchvision resnet50 at 3x224x224
 COMPAS_ROWS = 6172
+TRAIN_SIZES = {"mnist": 60000, "fashion_mnist": 60000, "cifar10": 50000}
+SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32), "digits": (1, 8, 8)}
 
 
 def merged_config() -> dict:
@@ -129,6 +150,38 @@ def _measure_tabular(cfg):
             explain.explain(method, m, x, background=bg, **params)
             out[(arch, method)] = time.perf_counter() - t0
             print(f"  measured: {method} of {arch} on wine, {params}: {out[(arch, method)]:.2f} s/call", flush=True)
+    return out
+
+
+def _measure_cnn28():
+    """Per-example seconds of a forward pass (batch 1, no grad) and of one training step
+    (forward + backward to the weights + Adam, batch 32) of the 28x28 CNN, one thread."""
+    import torch
+
+    net, x = cnn28(), torch.rand(32, 1, 28, 28)
+    y = torch.randint(0, 10, (32,))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+
+    def fwd():
+        with torch.no_grad():
+            for i in range(32):
+                net(x[i:i + 1])
+
+    out = {}
+    for name, fn in (("forward", fwd), ("train_step", step)):
+        fn()
+        ts = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            fn()
+            ts.append((time.perf_counter() - t0) / 32)
+        out[name] = float(np.median(ts))
+        print(f"  measured: {name} of cnn_small 28x28: {out[name] * 1e3:.3f} ms/example", flush=True)
     return out
 
 
@@ -221,8 +274,202 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
             f"ResNet-18", gal["n_images"], total, 0.0,
             f"(a) 28x28 per-example costs x {ratio:.0f} (MACs of ResNet-18 / cnn_small 28x28)")
 
-    not_estimated = [f for f in figs if f not in {"alvarez_melis_images", "alvarez_melis",
-                                                  "alvarez_melis_discrete", "ghorbani", "gallery"}]
+    # ------------------------------------------------------------ the sections added later
+    from attrobust import models as M
+
+    meas = _measure_cnn28()
+    mac28 = macs(cnn28(), (1, 28, 28))
+    _macs_cache: dict = {}
+
+    def ratio(arch, shape):
+        """MACs of ``arch`` at ``shape`` / MACs of cnn_small at 1x28x28."""
+        key = (arch, tuple(shape))
+        if key not in _macs_cache:
+            _macs_cache[key] = macs(M.build(arch, shape, 10, seed=0), shape) / mac28
+        return _macs_cache[key]
+
+    spec = lambda name: {"arch": name, "regime": "natural", "hp": {}, "regime_params": {},  # noqa: E731
+                         **(cfg.get("models") or {}).get(name, {})}
+    fb28 = per28["saliency"][0]  # one forward + backward to the input, per example
+    att = prior["attacks"]["rows"]
+
+    def attack_rate(dataset, arch, ig_steps):
+        """Seconds per image-iteration of an iterative attack on (dataset, arch), and its note."""
+        if dataset == "digits" and arch == "cnn_small":
+            rs = sorted((r for r in att if r["model"] == "digits 8x8"), key=lambda r: r["ig_steps"])
+            steps, per = [r["ig_steps"] for r in rs], [1 / r["ours_img_it_per_s"] for r in rs]
+            return float(np.interp(ig_steps, steps, per)), "(c) digits 8x8"
+        r28 = next(r for r in att if r["model"] == "28x28")
+        q = ratio(arch, SHAPES[dataset])
+        s_it = ig_steps / r28["ig_steps"] / r28["ours_img_it_per_s"] * q
+        return s_it, (f"(c) 28x28 at IG {r28['ig_steps']} steps x {ig_steps}/{r28['ig_steps']} steps"
+                      + (f" x {q:.2f} (MACs of {arch} {SHAPES[dataset]} / cnn_small 28x28)" if q != 1 else ""))
+
+    gh = figs.get("ghorbani") or {}
+    f9 = figs.get("ghorbani_fig9")
+    counted = set()  # attack files already charged: (dataset, model, method, attack, eps)
+    if gh:  # the rows above charged figures.ghorbani's files
+        counted |= {(gh["dataset"], gh["model"], m, a, float(e)) for m in gh["methods"]
+                    for a in gh["attacks"] for e in gh["eps"]}
+
+    def attack_jobs(figure, runs, tag):
+        """Rows for the iterative attack files in ``runs`` not yet counted, per (dataset, model, method)."""
+        groups: dict = {}
+        for d, m, meth, a, e in runs:
+            key = (d, m, meth, a, float(e))
+            if key in counted or a == "random_sign":
+                continue
+            counted.add(key)
+            groups.setdefault((d, m, meth), []).append((a, e))
+        for (d, m, meth), jobs in sorted(groups.items()):
+            sp = spec(m)
+            fig9_pair = f9 and (d, m) == (f9["dataset"], f9["model"]) and (d, m) != (gh.get("dataset"), gh.get("model"))
+            n_img = f9["n_images"] if fig9_pair and f9.get("n_images") else gh["n_images"]
+            n_it = f9["n_iter"] if fig9_pair and f9.get("n_iter") else gh["n_iter"]
+            s_it, note = attack_rate(d, sp["arch"], gh["ig_steps"])
+            work = len(jobs) * n_img * n_it
+            add(figure, f"{meth} on {d}/{m}{tag}: {len(jobs)} attack jobs x {n_img} images x {n_it} iterations",
+                work, work * s_it, 0.0,
+                f"{note}, {1 / s_it:.2f} img*it/s; IG {gh['ig_steps']} steps' rate charged"
+                + ("" if meth == "integrated_gradients" else " (upper bound for this method)"))
+
+    trained = set()  # (dataset, model) pairs whose training was charged
+
+    def train_cost(figure, dataset, model, note=""):
+        if (dataset, model) in trained:
+            return
+        trained.add((dataset, model))
+        sp = spec(model)
+        if sp["arch"] not in ("cnn_small", "cifar_cnn") or dataset not in TRAIN_SIZES:
+            return  # pretrained (torchvision) or too small to matter (digits)
+        hp = {**M.ARCHS[sp["arch"]].defaults, **(sp.get("hp") or {})}
+        q = ratio(sp["arch"], SHAPES[dataset])
+        rp = {**M.REGIME_HP.get(sp["regime"], {}), **(sp.get("regime_params") or {})}
+        if sp["regime"] == "natural":
+            per, how = meas["train_step"], "1 optimiser step"
+        elif sp["regime"] == "pgd":
+            per = rp["steps"] * fb28 + meas["train_step"]
+            how = f"{rp['steps']} PGD steps + 1 optimiser step"
+        else:
+            k = 2 * rp["ig_steps"] + 1
+            per = rp["steps"] * k * fb28 + k * meas["train_step"]
+            how = f"{rp['steps']} IG-SUM-NORM PGD steps x {k} + {k} optimiser-step equivalents"
+        n = TRAIN_SIZES[dataset]
+        add(figure, f"train {model} ({sp['regime']}) on {dataset}: {hp['epochs']} epochs x {n} images{note}",
+            hp["epochs"] * n, hp["epochs"] * n * per * q, 0.0,
+            f"measured here: train step {meas['train_step'] * 1e3:.2f} ms/example; (a) saliency; per example: "
+            f"{how}" + (f"; x {q:.2f} MACs" if q != 1 else ""))
+
+    for d, m in ([(figs["alvarez_melis_images"]["dataset"], figs["alvarez_melis_images"]["model"])]
+                 if im else []):
+        train_cost("alvarez_melis_images (Figs. 5-7)", d, m)
+
+    # Ghorbani Fig. 9: figures.ghorbani's attacks on a second dataset / model
+    if f9:
+        train_cost("ghorbani_fig9 (Fig. 9)", f9["dataset"], f9["model"])
+        attack_jobs("ghorbani_fig9 (Fig. 9)", [(f9["dataset"], f9["model"], m, a, e) for m in f9["methods"]
+                                               for a in f9["attacks"] for e in f9["eps"]], "")
+
+    # Ghorbani Figs. 3, 4, 10, 11: eq. (2) attack on the influence of a binary last layer, Hessian
+    gi = figs.get("ghorbani_influence")
+    if gi:
+        fig = "ghorbani_influence (Figs. 3, 4, 10, 11)"
+        train_cost(fig, gi["dataset"], gi["model"])
+        q = ratio(spec(gi["model"])["arch"], SHAPES.get(gi["dataset"], (1, 28, 28)))
+        n_cls = TRAIN_SIZES.get(gi["dataset"], 0) // 10 * len(gi["classes"])  # balanced classes
+        feat = n_cls * meas["forward"] * q
+        steps = gi["n_images"] * len(gi["eps"]) * gi["n_iter"] + 2 * gi["n_images"]  # + Fig. 11b angles
+        add(fig, f"influence: features of {n_cls} training images + {len(gi['eps'])} eps x {gi['n_images']} "
+            f"images x {gi['n_iter']} attack steps (+2 gradients per image, Fig. 11b)", gi["n_images"],
+            feat + steps * fb28 * q, 0.0,
+            f"measured here: forward {meas['forward'] * 1e3:.2f} ms; (a) saliency as one step; x {q:.1f} MACs")
+        h = gi["hessian"]
+        hvps = h["n_images"] * h["n_iter"] * 2  # H^2 v per power iteration
+        add(fig, f"Hessian power iteration: {h['n_images']} images x {h['n_iter']} iterations x 2 HVPs",
+            h["n_images"], hvps * 2 * fb28 * q, 0.0,
+            f"(a) saliency x 2 per HVP (double backprop) x {q:.1f} MACs")
+
+    # Kamath et al.: the `attack` rule's files (figures.ghorbani's settings) + robust training
+    ka = figs.get("kamath")
+    if ka and gh:
+        fig = "kamath (Figs. 2-8, Table 2)"
+        budgets = {d: (ka.get("budgets") or {}).get(d, ka["budget"]) for d in ka["datasets"]}
+        ms = [ka["model"], *ka["robust_models"]]
+        D, m0, B = ka["dataset"], ka["model"], ka["budget"]
+        runs = ({(D, m0, meth, a, e) for meth in ka["methods"] for a in ka["attacks"] for e in ka["eps"]}
+                | {(D, m0, "integrated_gradients", a, B) for a in ka["attacks"]}
+                | {(d, m0, "integrated_gradients", "topk", budgets[d]) for d in ka["datasets"]}
+                | {(D, m, "integrated_gradients", "topk", B) for m in ms}
+                | {(D, m, meth, "random_sign", B) for m in ms for meth in ka["table_methods"]}
+                | ({(D, m0, "integrated_gradients", a, B) for a in ("lens", "topk")} if ka.get("lens_attack") else set()))
+        for d, m in sorted({(r[0], r[1]) for r in runs}):
+            train_cost(fig, d, m)
+        attack_jobs(fig, sorted(runs, key=lambda r: tuple(map(str, r))), "")
+
+    # Nielsen et al.: ResNet-18 on ImageNet (Fig. 2, faithfulness), the 28x28 CNN (sanity, Fig. 3)
+    r18 = RESNET18_MACS / mac28
+    nc = figs.get("nielsen_class")
+    if nc and nc.get("model") == "resnet18":
+        maps = nc["n_images"] * (1 + nc["n_other"])
+        add("nielsen_class (Fig. 2)", f"{len(nc['methods'])} methods x {nc['n_images']} images x "
+            f"(1 + {nc['n_other']}) classes, ResNet-18", maps,
+            sum(per28[m][0] for m in nc["methods"]) * maps * r18, 0.0,
+            f"(a) 28x28 per-example costs x {r18:.0f} (MACs of ResNet-18 / cnn_small 28x28)")
+    nf = figs.get("nielsen_faithfulness")
+    if nf and nf.get("model") == "resnet18":
+        n = nf["n_images"]
+        fwd = (nf["infidelity"]["n_perturb"] + 2 * (nf["removal"]["n_steps"] + 1)) * meas["forward"] * n
+        for m in nf["methods"]:
+            expl = (1 + nf["sensitivity"]["n_perturb"]) * per28[m][0] * n
+            add("nielsen_faithfulness (Sec. 4)", f"{m}: {n} images x (1 + {nf['sensitivity']['n_perturb']} "
+                f"explanations + {nf['infidelity']['n_perturb']} + 2 x {nf['removal']['n_steps'] + 1} forward passes)",
+                n, (expl + fwd) * r18, 0.0, f"{per28[m][1]}; forward measured here; x {r18:.0f} MACs (ResNet-18)")
+    ns = figs.get("nielsen_sanity")
+    if ns:
+        q = ratio(spec(ns["model"])["arch"], SHAPES.get(ns["dataset"], (1, 28, 28)))
+        from attrobust import sanity
+
+        stages = len(sanity.layers(M.build(spec(ns["model"])["arch"], SHAPES[ns["dataset"]], 10, seed=0))) + 1
+        maps = ns["n_images"] * (stages + 1)
+        add("nielsen_sanity (Adebayo et al.)", f"{len(ns['methods'])} methods x {ns['n_images']} images x "
+            f"({stages} cascade stages + permuted model)", maps,
+            sum(per28[m][0] for m in ns["methods"]) * maps * q, 0.0, "(a) 28x28 per-example costs")
+        train_cost("nielsen_sanity (Adebayo et al.)", ns["dataset"], ns["model"])
+        ep = ns["permuted_hp"]["epochs"]
+        n = TRAIN_SIZES.get(ns["dataset"], 0)
+        add("nielsen_sanity (Adebayo et al.)", f"train {ns['model']} on permuted {ns['dataset']} labels: "
+            f"{ep} epochs x {n} images", ep * n, ep * n * meas["train_step"] * q, 0.0,
+            f"measured here: train step {meas['train_step'] * 1e3:.2f} ms/example")
+    npg = figs.get("nielsen_pgd")
+    if npg:
+        for m in npg["models"]:
+            train_cost("nielsen_pgd (Fig. 3)", npg["dataset"], m)  # n_images saliency maps: negligible
+
+    # Alvarez-Melis Fig. 1: LIME / Kernel SHAP of two scikit-learn models on a 2-D set
+    f1 = figs.get("alvarez_melis_fig1")
+    if f1:
+        n = (cfg["datasets"].get(f1["dataset"]) or {}).get("n_explain") or cfg["explain"]["n_points"]
+        for meth in f1["methods"]:
+            call = tab[("logistic_regression", meth)]
+            add("alvarez_melis_fig1 (Fig. 1)", f"{meth}: {len(f1['models'])} models x {n} points",
+                n * len(f1["models"]), 0.0, n * len(f1["models"]) * call,
+                f"measured here: {meth} of a logistic regression (13 features) {call:.2f} s/call")
+    # Alvarez-Melis Fig. 8: eq. (1) at one ImageNet image by random search, ResNet-50 saliency
+    f8 = figs.get("alvarez_melis_fig8")
+    if f8 and f8.get("model") == "resnet50" and f8.get("n_calls"):
+        r50 = RESNET50_MACS / mac28
+        calls = f8["n_calls"] + 2
+        add("alvarez_melis_fig8 (Fig. 8)", f"{f8['method']}: 1 image x {f8['n_calls']} calls, ResNet-50", calls,
+            calls * per28[f8["method"]][0] * r50, 0.0, f"{per28[f8['method']][1]} x {r50:.0f} MACs (ResNet-50)")
+
+    estimated = {"alvarez_melis_images", "alvarez_melis", "alvarez_melis_discrete", "ghorbani", "gallery",
+                 "ghorbani_fig9", "ghorbani_influence", "kamath", "nielsen_class", "nielsen_faithfulness",
+                 "nielsen_sanity", "nielsen_pgd", "alvarez_melis_fig1", "alvarez_melis_fig8"}
+    reasons = {"agarwal": "no per-call cost measured for its tiny ELU MLPs' perturbation sweeps",
+               "robustness_matrix": "reads other figures' files"}
+    not_estimated = [f for f in figs if f not in estimated]
+    order = {f: i for i, f in enumerate(figs)}  # rows in config order (stable within a figure)
+    rows.sort(key=lambda r: order.get(r["figure"].split(" ")[0], len(order)))
     for r in rows:
         print(f"  {r['figure']:34s} {r['work'][:70]:70s} CPU {r['cpu_hours']:8.2f} h  GPU {r['gpu_hours']:8.2f} h",
               flush=True)
@@ -242,6 +489,8 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
         "total_cpu_hours": sum(r["cpu_hours"] for r in rows),
         "total_gpu_hours": sum(r["gpu_hours"] for r in rows),
         "not_estimated": not_estimated,
+        "not_estimated_why": {f: reasons.get(f, "no cost model here") for f in not_estimated},
+        "measured_here_cnn28_s_per_example": meas,
         "measured_here_s_per_call": {f"{m} of {a}": s for (a, m), s in tab.items()},
     }
 
@@ -256,5 +505,6 @@ def table(res: dict) -> str:
         out.append(f"| {r['figure']} | {r['work']} | {r['cpu_hours']:.2f} | {r['gpu_hours']:.2f} | {r['source']} |")
     out.append(f"| **total** | | **{res['total_cpu_hours']:.1f}** | **{res['total_gpu_hours']:.1f}** | |")
     if res["not_estimated"]:
-        out.append(f"\nNot estimated (no per-call cost measured here): {', '.join(res['not_estimated'])}.")
+        why = res.get("not_estimated_why") or {}
+        out.append("\nNot estimated: " + "; ".join(f"{f} ({why[f]})" if f in why else f for f in res["not_estimated"]) + ".")
     return "\n".join(out)

@@ -12,7 +12,7 @@ rule attack:
         eps=lambda wc: float(wc.eps),
         step=GHORBANI["step"],
         n_iter=lambda wc: ghorbani_settings(wc)["n_iter"],  # Fig. 9 may set its own
-        k=GHORBANI["k"],
+        k=lambda wc: ghorbani_settings(wc)["k"],  # Kamath's pairs may set their own top-t
         n_images=lambda wc: ghorbani_settings(wc)["n_images"],  # Fig. 9 may set its own
         ig_steps=GHORBANI["ig_steps"],
         softplus_beta=GHORBANI["softplus_beta"],

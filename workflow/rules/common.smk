@@ -127,12 +127,19 @@ def fig9_results(kind):
 
 def ghorbani_settings(wildcards):
     """Budget of an `attack` job: figures.ghorbani's, with figures.ghorbani_fig9's n_images and
-    n_iter (where set) for Fig. 9's (dataset, model) when that is not figures.ghorbani's own
-    (then a non-null value there is rejected below)."""
-    g, f9 = GHORBANI, GHORBANI_FIG9
+    n_iter (where set) for Fig. 9's (dataset, model), and figures.kamath's top-t `t` (where
+    set) for Kamath's other (dataset, model) pairs, when the pair is not figures.ghorbani's
+    own (then a value there that differs is rejected below)."""
+    g, f9, kam = GHORBANI, GHORBANI_FIG9, config["figures"]["kamath"]
     pair = (wildcards.dataset, wildcards.model)
-    if "ghorbani_fig9" in FIGS and pair == (f9["dataset"], f9["model"]) and pair != (g["dataset"], g["model"]):
+    if pair == (g["dataset"], g["model"]):
+        return g
+    if "ghorbani_fig9" in FIGS and pair == (f9["dataset"], f9["model"]):
         return {**g, **{k: f9[k] for k in ("n_images", "n_iter") if f9[k] is not None}}
+    kamath_models = [kam["model"], *kam["robust_models"]]
+    if "kamath" in FIGS and kam["t"] is not None and pair[0] in {kam["dataset"], *kam["datasets"]} \
+            and pair[1] in kamath_models:
+        return {**g, "k": kam["t"]}
     return g
 
 
@@ -148,6 +155,14 @@ def influence_table():
     return f"results/metrics/ghorbani_influence/{influence_run()}/influence.csv"
 
 
+_KAMATH = config["figures"]["kamath"]
+if ("kamath" in FIGS and _KAMATH["t"] is not None and _KAMATH["t"] != GHORBANI["k"]
+        and GHORBANI["dataset"] in {_KAMATH["dataset"], *_KAMATH["datasets"]}
+        and GHORBANI["model"] in [_KAMATH["model"], *_KAMATH["robust_models"]]):
+    raise ValueError(
+        f"figures.kamath.t = {_KAMATH['t']!r}: figures.kamath attacks figures.ghorbani's dataset and model "
+        f"({GHORBANI['dataset']}, {GHORBANI['model']}) and so shares its attack jobs, made with "
+        f"figures.ghorbani.k = {GHORBANI['k']!r}; set t to null, or use another model name (a copy under 'models:')")
 if "ghorbani_fig9" in FIGS and (GHORBANI_FIG9["dataset"], GHORBANI_FIG9["model"]) == (GHORBANI["dataset"], GHORBANI["model"]):
     for _k in ("n_images", "n_iter"):
         if GHORBANI_FIG9[_k] is not None and GHORBANI_FIG9[_k] != GHORBANI[_k]:
