@@ -59,11 +59,19 @@ import yaml
 from _common import ROOT, cnn28, macs, one_thread
 
 GPU_SPEEDUP = 10.0
+# The other bound: large-batch torch work (ImageNet / CIFAR-10 attacks, training) is
+# compute-bound on a GPU as on the CPU. One thread here sustains ~45 GFLOP/s on the 28x28
+# CNN ((a)); a modern datacenter GPU sustaining 15 TFLOP/s in fp32 (~25% of an H100's peak)
+# is then ~330x faster on the same FLOPs.
+CPU_FLOPS, GPU_FLOPS = 45e9, 15e12
 RESNET18_MACS = 1.82e9  # torchvision resnet18 at 3x224x224 (He et al. 2016, Table 1: 1.8 GFLOPs)
 RESNET50_MACS = 4.09e9  # torchvision resnet50 at 3x224x224
+SQUEEZENET_MACS = 0.35e9  # torchvision squeezenet1_1 at 3x224x224 (its model card: 0.35 GFLOPS)
+TORCHVISION_MACS = {"resnet18": RESNET18_MACS, "resnet50": RESNET50_MACS, "squeezenet1_1": SQUEEZENET_MACS}
 COMPAS_ROWS = 6172
 TRAIN_SIZES = {"mnist": 60000, "fashion_mnist": 60000, "cifar10": 50000}
-SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32), "digits": (1, 8, 8)}
+SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32), "digits": (1, 8, 8),
+          "imagenet_val": (3, 224, 224)}
 
 
 def merged_config() -> dict:
@@ -201,8 +209,9 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
     def add(figure, what, units, torch_s, other_s, source):
         cpu_h = (torch_s + other_s) / 3600
         gpu_h = (torch_s / GPU_SPEEDUP + other_s) / 3600
+        gpu_fast_h = (torch_s * CPU_FLOPS / GPU_FLOPS + other_s) / 3600
         rows.append({"figure": figure, "work": what, "units": units, "cpu_hours": cpu_h,
-                     "gpu_hours": gpu_h, "torch_cpu_s": torch_s, "other_cpu_s": other_s, "source": source})
+                     "gpu_hours": gpu_h, "gpu_hours_compute_bound": gpu_fast_h, "torch_cpu_s": torch_s, "other_cpu_s": other_s, "source": source})
 
     # Alvarez-Melis & Jaakkola Figs. 5-7: eq. (1) by BO for every method on MNIST
     im = figs.get("alvarez_melis_images")
@@ -247,24 +256,6 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
                 add("alvarez_melis_discrete (Fig. 4)", f"{m}: explain {n_test} COMPAS test points",
                     n_test, 0.0, n_test * call, f"measured here: {m} of a logistic regression {call:.2f} s/call")
 
-    # Ghorbani et al.: iterative attacks
-    gh = figs.get("ghorbani")
-    if gh:
-        att = prior["attacks"]["rows"]
-        model = {"digits": "digits 8x8", "mnist": "28x28", "fashion_mnist": "28x28"}.get(gh["dataset"])
-        rs = sorted((r for r in att if r["model"] == model), key=lambda r: r["ig_steps"])
-        if rs:
-            # seconds per image-iteration, linear in IG steps between the measured settings
-            steps = [r["ig_steps"] for r in rs]
-            per = [1 / r["ours_img_it_per_s"] for r in rs]
-            s_it = float(np.interp(gh["ig_steps"], steps, per)) if len(rs) > 1 else per[0] * gh["ig_steps"] / steps[0]
-            iterative = [a for a in gh["attacks"] if a != "random_sign"]
-            jobs = len(gh["methods"]) * len(iterative) * len(gh["eps"])
-            work = jobs * gh["n_images"] * gh["n_iter"]
-            add("ghorbani (Figs. 1, 2, 8)", f"{jobs} attack jobs x {gh['n_images']} images x {gh['n_iter']} "
-                f"iterations ({gh['dataset']}, IG {gh['ig_steps']} steps charged for every method)",
-                work, work * s_it, 0.0, f"(c) {model}, batched, {1 / s_it:.1f} img*it/s")
-
     # Nielsen et al. Fig. 1: the attribution gallery on ImageNet
     gal = figs.get("gallery")
     if gal and gal.get("model") in ("resnet18",):
@@ -284,6 +275,8 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
     def ratio(arch, shape):
         """MACs of ``arch`` at ``shape`` / MACs of cnn_small at 1x28x28."""
         key = (arch, tuple(shape))
+        if arch in TORCHVISION_MACS:  # torchvision is not installed here: published MACs
+            return TORCHVISION_MACS[arch] / mac28
         if key not in _macs_cache:
             _macs_cache[key] = macs(M.build(arch, shape, 10, seed=0), shape) / mac28
         return _macs_cache[key]
@@ -308,9 +301,6 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
     gh = figs.get("ghorbani") or {}
     f9 = figs.get("ghorbani_fig9")
     counted = set()  # attack files already charged: (dataset, model, method, attack, eps)
-    if gh:  # the rows above charged figures.ghorbani's files
-        counted |= {(gh["dataset"], gh["model"], m, a, float(e)) for m in gh["methods"]
-                    for a in gh["attacks"] for e in gh["eps"]}
 
     def attack_jobs(figure, runs, tag):
         """Rows for the iterative attack files in ``runs`` not yet counted, per (dataset, model, method)."""
@@ -363,6 +353,11 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
     for d, m in ([(figs["alvarez_melis_images"]["dataset"], figs["alvarez_melis_images"]["model"])]
                  if im else []):
         train_cost("alvarez_melis_images (Figs. 5-7)", d, m)
+
+    # Ghorbani et al. Figs. 1, 2, 8: figures.ghorbani's iterative attacks
+    if gh:
+        attack_jobs("ghorbani (Figs. 1, 2, 8)", [(gh["dataset"], gh["model"], m, a, e) for m in gh["methods"]
+                                                 for a in gh["attacks"] for e in gh["eps"]], "")
 
     # Ghorbani Fig. 9: figures.ghorbani's attacks on a second dataset / model
     if f9:
@@ -475,7 +470,8 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
               flush=True)
     by_fig: dict = {}
     for r in rows:
-        f = by_fig.setdefault(r["figure"], {"cpu_hours": 0.0, "gpu_hours": 0.0})
+        f = by_fig.setdefault(r["figure"], {"cpu_hours": 0.0, "gpu_hours": 0.0, "gpu_hours_compute_bound": 0.0})
+        f["gpu_hours_compute_bound"] += r["gpu_hours_compute_bound"]
         f["cpu_hours"] += r["cpu_hours"]
         f["gpu_hours"] += r["gpu_hours"]
     return {
@@ -488,6 +484,8 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
         "per_figure": by_fig,
         "total_cpu_hours": sum(r["cpu_hours"] for r in rows),
         "total_gpu_hours": sum(r["gpu_hours"] for r in rows),
+        "total_gpu_hours_compute_bound": sum(r["gpu_hours_compute_bound"] for r in rows),
+        "gpu_flops_assumed": GPU_FLOPS, "cpu_flops_assumed": CPU_FLOPS,
         "not_estimated": not_estimated,
         "not_estimated_why": {f: reasons.get(f, "no cost model here") for f in not_estimated},
         "measured_here_cnn28_s_per_example": meas,
@@ -499,11 +497,14 @@ def table(res: dict) -> str:
     if res.get("missing"):
         return f"not computed: needs {res['missing']}"
     out = ["| figure (config/paper.yaml) | work | CPU hours (1 thread) | GPU hours (assumed "
-           f"{res['gpu_speedup_assumed']:g}x on torch work) | per-call costs from |",
-           "| --- | --- | ---: | ---: | --- |"]
+           f"{res['gpu_speedup_assumed']:g}x on torch work) | GPU hours (compute-bound, "
+           f"{res['gpu_flops_assumed'] / 1e12:g} TFLOP/s) | per-call costs from |",
+           "| --- | --- | ---: | ---: | ---: | --- |"]
     for r in res["rows"]:
-        out.append(f"| {r['figure']} | {r['work']} | {r['cpu_hours']:.2f} | {r['gpu_hours']:.2f} | {r['source']} |")
-    out.append(f"| **total** | | **{res['total_cpu_hours']:.1f}** | **{res['total_gpu_hours']:.1f}** | |")
+        out.append(f"| {r['figure']} | {r['work']} | {r['cpu_hours']:.2f} | {r['gpu_hours']:.2f} | "
+                   f"{r['gpu_hours_compute_bound']:.2f} | {r['source']} |")
+    out.append(f"| **total** | | **{res['total_cpu_hours']:.1f}** | **{res['total_gpu_hours']:.1f}** | "
+               f"**{res['total_gpu_hours_compute_bound']:.1f}** | |")
     if res["not_estimated"]:
         why = res.get("not_estimated_why") or {}
         out.append("\nNot estimated: " + "; ".join(f"{f} ({why[f]})" if f in why else f for f in res["not_estimated"]) + ".")
