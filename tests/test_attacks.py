@@ -289,3 +289,23 @@ def test_attack_errors(net, images):
         attack("topk", net, images, method="simple_gradient", eps=0.05, k=65)
     with pytest.raises(AttackError, match="objective"):
         attack("random_sign", net, images, objective="spearman", **kw)
+
+
+def test_appendix_example_figure_has_a_row_per_attack(tmp_path):
+    """Ghorbani Figs. 5-7: the original row plus one row per attack, a column per method."""
+    pytest.importorskip("matplotlib")
+    from attrobust.plots import ghorbani, save
+
+    rng = np.random.default_rng(0)
+
+    def file():
+        p = rng.random((2, 10))
+        return {"x": rng.random((2, 1, 8, 8)), "x_adv": rng.random((2, 1, 8, 8)), "A": rng.normal(size=(2, 1, 8, 8)),
+                "A_adv": rng.normal(size=(2, 1, 8, 8)), "probs": p, "probs_adv": p}
+
+    files = {(m, a): file() for m in ("simple_gradient", "integrated_gradients")
+             for a in ("random_sign", "topk", "mass_center")}
+    fig = ghorbani.appendix_example(files, index=1, eps=16, class_names=[str(i) for i in range(10)])
+    assert len(fig.axes) == 4 * 3
+    assert fig.axes[3].get_title().startswith("Random sign perturbation, eps 16")
+    save(fig, tmp_path / "f.pdf", tmp_path / "f.png")

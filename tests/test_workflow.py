@@ -42,7 +42,8 @@ def test_workflow_outputs_exist_and_parse(run):
                                          "sanity_data", "morf_lerf"]]
     figures += [("agarwal", n) for n in ["fig1_simulated", "fig2_equivalence", "fig3_robustness",
                                          "fig4_sigma", "fig5_undertrained"]]
-    figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift"]]
+    figures += [("ghorbani", n) for n in ["fig1_example", "fig2_topk_spearman", "fig8_center_shift",
+                                          "fig5_appendix_example", "fig6_appendix_example", "fig7_appendix_example"]]
     figures += [("ghorbani", n) for n in ["fig3_influence", "fig4_influence_random_vs_targeted",
                                           "fig9_topk_spearman_second", "fig10_influence_examples",
                                           "fig11_hessian_angles"]]

@@ -278,6 +278,10 @@ GHORBANI_FIGS = {
     "fig1_example": "Fig. 1: an image, its saliency maps and the center-attacked version",
     "fig2_topk_spearman": "Fig. 2: top-k intersection and Spearman correlation against eps",
     "fig8_center_shift": "Fig. 8: center-of-mass shift against eps",
+    # Appendix C: three more test images (after `example`), every method under every attack
+    "fig5_appendix_example": "Fig. 5: a second image, every method under every attack",
+    "fig6_appendix_example": "Fig. 6: a third image, every method under every attack",
+    "fig7_appendix_example": "Fig. 7: a fourth image, every method under every attack",
 }
 
 
@@ -288,6 +292,11 @@ rule fig_ghorbani:
         examples=[
             f"results/attacks/{run_id(GHORBANI['dataset'], GHORBANI['model'])}/{m}/mass_center/eps{max(GHORBANI['eps']):g}.npz"
             for m in GHORBANI["methods"]
+        ],
+        appendix=[  # Figs. 5-7: every (method, attack) at the largest eps
+            f"results/attacks/{run_id(GHORBANI['dataset'], GHORBANI['model'])}/{m}/{a}/eps{max(GHORBANI['eps']):g}.npz"
+            for m in GHORBANI["methods"]
+            for a in GHORBANI["attacks"]
         ],
         lib=lib("plots/__init__", "plots/ghorbani", "metrics"),
     output:
@@ -305,6 +314,9 @@ rule fig_ghorbani:
         methods=GHORBANI["methods"],
         k=GHORBANI["k"],
         example=GHORBANI["example"],
+        appendix_runs=[(m, a) for m in GHORBANI["methods"] for a in GHORBANI["attacks"]],
+        appendix_images=[(GHORBANI["example"] + i) % GHORBANI["n_images"] for i in (1, 2, 3)],
+        eps=max(GHORBANI["eps"]),
     log:
         "logs/figures/ghorbani.log",
     conda:

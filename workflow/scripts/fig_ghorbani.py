@@ -1,4 +1,4 @@
-"""Ghorbani et al. (2019), Figs. 1, 2 and 8."""
+"""Ghorbani et al. (2019), Figs. 1, 2, 8 and Appendix C's Figs. 5-7."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
@@ -18,6 +18,9 @@ figs = [
     ghorbani.fig2(table, methods=p.methods, k=p.k),
     ghorbani.fig8(table, methods=p.methods),
 ]
+appendix = {tuple(run): utils.load_npz(f) for run, f in zip(p.appendix_runs, snakemake.input.appendix)}
+figs += [ghorbani.appendix_example(appendix, index=i, eps=p.eps, class_names=class_names)
+         for i in p.appendix_images]
 out = list(snakemake.output)
 for i, fig in enumerate(figs):
     save(fig, out[2 * i], out[2 * i + 1])

@@ -91,6 +91,42 @@ def fig1(examples: Mapping[str, Mapping], *, index: int = 0, class_names: Sequen
     return fig
 
 
+def appendix_example(files: Mapping[tuple[str, str], Mapping], *, index: int, eps: float,
+                     class_names: Sequence[str] = ()):
+    """Figs. 5-7 (Appendix C): one test image and every method's saliency map, before (top
+    row) and after each attack at ``eps`` (one row per attack); ``files[(method, attack)]``
+    is that attack's file. Each attacked row names the predicted class and its probability
+    (the label is kept by construction)."""
+    style()
+    import matplotlib.pyplot as plt
+
+    from ..metrics import saliency_map
+
+    methods = list(dict.fromkeys(m for m, _ in files))
+    attacks = list(dict.fromkeys(a for _, a in files))
+    fig, axes = plt.subplots(1 + len(attacks), len(methods) + 1,
+                             figsize=(2.0 * (len(methods) + 1), 2.1 * (1 + len(attacks))),
+                             squeeze=False, constrained_layout=True)
+    rows = [(None, "x", "A", "probs")] + [(a, "x_adv", "A_adv", "probs_adv") for a in attacks]
+    for r, (att, xk, ak, pk) in enumerate(rows):
+        src = files[(methods[0], att or attacks[0])]  # the image attacked for the first method
+        p = src[pk][index]
+        c = int(p.argmax())
+        name = class_names[c] if len(class_names) > c else str(c)
+        label = "original" if att is None else f"{ATTACK_LABELS.get(att, att)}, eps {eps:g}"
+        _show(axes[r, 0], src[xk][index], f"{label}\n'{name}' ({p[c]:.2f})")
+        for j, m in enumerate(methods, start=1):
+            f = files[(m, att or attacks[0])]
+            A = f[ak][index : index + 1]
+            check_finite(A, f"{m} saliency maps")
+            axes[r, j].imshow(saliency_map(A)[0], cmap="inferno")
+            axes[r, j].set_xticks([])
+            axes[r, j].set_yticks([])
+            if r == 0:
+                axes[r, j].set_title(METHOD_LABELS.get(m, m), fontsize=8)
+    return fig
+
+
 # ----------------------------------------------- influence functions (Figs. 3, 4, 10, 11)
 INFLUENCE_ATTACKS = {"random_sign": "Random sign perturbation", "targeted": "Targeted (gradient-sign) attack"}
 INFLUENCE_COLORS = {"Random sign perturbation": "#7f7f7f", "Targeted (gradient-sign) attack": "#d62728"}
