@@ -63,7 +63,7 @@ def test_registry_importable_without_torch():
         assert a.kind in M.KINDS and a.reference
         if a.kind == "torch":
             assert set(a.defaults) == set(M.TRAIN_HP)
-    assert M.REGIMES == ("natural",)
+    assert M.REGIMES == ("natural", "pgd", "ig_sum_norm")
 
 
 def test_digits_cnn_small_reaches_95_percent(digits_cnn):
