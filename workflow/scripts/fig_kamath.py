@@ -22,7 +22,7 @@ makers = {
                                   w_div=p.w_div, **base),
     "fig6_div_neighbourhoods": lambda: kamath.fig6(example, index=p.example, k=p.k, w_div=p.w_div),
     "fig7_robust_examples": lambda: kamath.fig7(
-        {f"{kamath.REGIME_LABELS[r]} ({m})": utils.load_npz(f)
+        {f"{kamath.REGIME_LABELS[r]}\n({m})": utils.load_npz(f)
          for r, m, f in zip(p.robust_regimes, p.robust_models, snakemake.input.robust_examples)},
         index=p.example, k=p.k),
     "fig8_training": lambda: kamath.fig8(table, models=models, budget=p.budget, **base),

@@ -141,7 +141,7 @@ def fig7(examples: Mapping[str, Mapping], *, index: int, k: int):
         img = np.transpose(x, (1, 2, 0))
         axes[r, 0].imshow(img.squeeze(-1) if x.shape[0] == 1 else img, cmap="gray_r" if x.shape[0] == 1 else None,
                           vmin=0, vmax=1)
-        axes[r, 0].set_ylabel(label)
+        axes[r, 0].set_ylabel(label, fontsize=8)
         top = max(float(a1.max()), float(a2.max()))
         for c, (a, name) in enumerate(((a1, "IG, original"), (a2, "IG, after top-k attack")), start=1):
             axes[r, c].imshow(a[0], cmap="Reds", vmin=0, vmax=top)
