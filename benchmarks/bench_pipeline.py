@@ -20,6 +20,7 @@ def run(quick: bool = False) -> dict:
           flush=True)
     return {"description": "no-op `make figures` (benchmarks/noop_rerun.py)", "found": True,
             "source": str(OUT.relative_to(ROOT)), **r,
+            "times_s": r["seconds"],  # run.py writes each benchmark's own duration to "seconds"
             "median_s": sorted(r["seconds"])[len(r["seconds"]) // 2], "met": r["best_s"] < r["target_s"]}
 
 
@@ -29,4 +30,4 @@ def table(res: dict) -> str:
     return ("| what | config | best (s) | median (s) | runs | target | met |\n"
             "| --- | --- | ---: | ---: | ---: | --- | --- |\n"
             f"| no-op `make figures` | {res['config']} | {res['best_s']:.2f} | {res['median_s']:.2f} | "
-            f"{len(res['seconds'])} | < {res['target_s']} s | {'yes' if res['met'] else '**no**'} |")
+            f"{len(res['times_s'])} | < {res['target_s']} s | {'yes' if res['met'] else '**no**'} |")
