@@ -22,15 +22,6 @@ K = 8  # top-k on 8x8 digits
 SP = {"integrated_gradients": {"n_steps": 16}}  # small IG sums keep the attacks fast
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # tiny nets on a 2-core machine run many times faster single-threaded
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)

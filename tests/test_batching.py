@@ -18,14 +18,6 @@ from _nets import CNN
 RTOL, ATOL = 1e-4, 1e-6
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def images():
     return np.random.default_rng(0).random((9, 1, 16, 16), dtype=np.float32)

@@ -8,8 +8,6 @@ from attrobust import curvature
 
 from _nets import CNN
 
-torch.set_num_threads(1)
-
 
 def _quadratic(d=6, seed=0):
     rng = np.random.default_rng(seed)

@@ -10,8 +10,6 @@ from attrobust import influence as inf
 
 from _nets import CNN
 
-torch.set_num_threads(1)
-
 
 def _problem(n=40, d=3, seed=0):
     rng = np.random.default_rng(seed)

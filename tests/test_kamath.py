@@ -15,7 +15,6 @@ def net_and_images():
 
     from attrobust import models
 
-    torch.set_num_threads(1)
     d = load_digits()
     X = (d.data / 16).astype(np.float32).reshape(-1, 1, 8, 8)
     data = dict(X_train=X[:600], y_train=d.target[:600], X_test=X[600:700], y_test=d.target[600:700])
