@@ -15,20 +15,26 @@ def _means(df, col):
     return df.groupby(["method", "attack", "eps"])[col].mean()
 
 
+def _random_vs_targeted(df, key):
+    """Mean top-k intersection per (method, eps) under random sign perturbation, and the
+    lowest one of the targeted attacks run (``key``: the config key that adds attacks)."""
+    require(df, "attack", ["random_sign"], key)
+    if not set(TARGETED) & set(df["attack"]):
+        require(df, "attack", TARGETED, key)
+    m = _means(df, "topk_intersection").unstack("attack")  # rows (method, eps)
+    return m["random_sign"], m[[a for a in TARGETED if a in m.columns]].min(axis=1)
+
+
 @claim("ghorbani-random-and-targeted", paper=GHORBANI, figure="Fig. 2", table="ghorbani",
        text="Random sign perturbation lowers the mean top-k intersection below 0.9 at the "
             "largest eps, and a targeted attack (top-k or center) lowers it further than random "
             "at every eps, for every method.")
 def _targeted(df, ctx):
-    require(df, "attack", ["random_sign"], "figures.ghorbani.attacks")
-    if not set(TARGETED) & set(df["attack"]):
-        require(df, "attack", TARGETED, "figures.ghorbani.attacks")
-    m = _means(df, "topk_intersection").unstack("attack")  # rows (method, eps)
+    random, targeted = _random_vs_targeted(df, "figures.ghorbani.attacks")
     eps_max = df["eps"].max()
     numbers, held = {}, True
     for method in sorted(df["method"].unique()):
-        rnd = m.loc[method, "random_sign"]
-        best = m.loc[method, [a for a in TARGETED if a in m.columns]].min(axis=1)
+        rnd, best = random.loc[method], targeted.loc[method]  # over eps
         numbers[f"{method}: random/targeted at eps={eps_max:g}"] = f"{rnd.loc[eps_max]:.3g}/{best.loc[eps_max]:.3g}"
         held &= bool(rnd.loc[eps_max] < 0.9 and (best < rnd).all())
     return held, numbers
@@ -116,15 +122,11 @@ def _influence(df, ctx):
             "or center) lowers the mean top-k intersection further than random sign perturbation at "
             "the largest eps, for every method.")
 def _fig9(df, ctx):
-    require(df, "attack", ["random_sign"], "figures.ghorbani_fig9.attacks")
-    if not set(TARGETED) & set(df["attack"]):
-        require(df, "attack", TARGETED, "figures.ghorbani_fig9.attacks")
+    random, targeted = _random_vs_targeted(df, "figures.ghorbani_fig9.attacks")
     eps_max = df["eps"].max()
-    m = _means(df[df["eps"] == eps_max], "topk_intersection").unstack("attack")
     numbers, held = {}, True
     for method in sorted(df["method"].unique()):
-        rnd = float(m.loc[(method, eps_max), "random_sign"])
-        best = float(m.loc[(method, eps_max), [a for a in TARGETED if a in m.columns]].min())
+        rnd, best = float(random.loc[(method, eps_max)]), float(targeted.loc[(method, eps_max)])
         numbers[f"{method}: random/targeted at eps={eps_max:g}"] = f"{rnd:.3g}/{best:.3g}"
         held &= best < rnd
     return held, numbers
