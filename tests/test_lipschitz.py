@@ -105,6 +105,45 @@ def test_same_seed_same_numbers_different_seed_different_trace():
         assert not np.array_equal(a["trace"], c["trace"])
 
 
+def test_vectorised_space_matches_skopt_s_space():
+    """lipschitz._box_space: the same draws and transforms as skopt's own Space."""
+    from skopt.utils import normalize_dimensions
+
+    lo, hi = np.array([-1.0, 0.0, 2.5, -3.0]), np.array([1.0, 0.5, 4.0, -2.9])
+    ref = normalize_dimensions([(float(a), float(b)) for a, b in zip(lo, hi)])
+    fast = L._box_space(normalize_dimensions([(float(a), float(b)) for a, b in zip(lo, hi)]))
+    X = fast.rvs(n_samples=50, random_state=np.random.RandomState(3))
+    assert X == ref.rvs(n_samples=50, random_state=np.random.RandomState(3))
+    assert np.array_equal(fast.transform(X), ref.transform(X))
+    Xt = np.random.default_rng(0).uniform(size=(9, 4))
+    assert fast.inverse_transform(Xt) == ref.inverse_transform(Xt)
+    assert fast.distance(X[0], X[1]) == pytest.approx(ref.distance(X[0], X[1]), rel=1e-12)
+    assert X[0] in fast and [0.0, 0.0, 3.0, -4.0] not in fast and [0.0, 0.0, 3.0] not in fast
+    with pytest.raises(ValueError):
+        fast.transform([[0.0, 0.0, 3.0, -4.0]])
+
+
+def test_vectorised_space_gives_the_points_of_gp_minimize():
+    """The ask/tell loop of _bo, with either space, evaluates exactly the points that
+    skopt.gp_minimize with the same settings evaluates."""
+    from skopt import gp_minimize
+
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(4, 6))
+    f = lambda z: np.tanh(W @ z)  # noqa: E731
+    x = rng.uniform(size=6)
+    runs = {s: estimate(f, x, eps=0.2, n_calls=16, n_initial_points=5, seed=4, space=s)
+            for s in ("vectorised", "skopt")}
+    obj = L._Ratio(f, x, np.asarray(f(x), dtype=np.float64), x - 0.2, x + 0.2, 16, False)
+    gp = L._gp(6, 4, True, 0, 10)
+    res = gp_minimize(lambda z: -obj(z), [(float(a), float(b)) for a, b in zip(obj.lo, obj.hi)],
+                      base_estimator=gp, n_calls=16, n_initial_points=5, random_state=4,
+                      acq_optimizer="sampling", n_points=1000, n_restarts_optimizer=5,
+                      model_queue_size=1)
+    assert np.array_equal(runs["vectorised"]["trace"], runs["skopt"]["trace"])
+    assert np.array_equal(runs["vectorised"]["trace"], -res.func_vals)
+
+
 # ------------------------------------------------------------------------------ eq. (2)
 
 def brute(X, A, eps, p):
