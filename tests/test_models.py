@@ -284,3 +284,23 @@ def test_torchvision_missing_says_paper_extra():
     for name in M.names("torchvision"):
         with pytest.raises(M.ModelError, match=r"pip install -e '\.\[paper\]'"):
             M.build(name, (3, 224, 224), 1000)
+
+
+def test_forest_fast_path_is_bit_identical_to_sklearn():
+    """models.sklearn_predict: the per-tree sum without sklearn's joblib dispatch gives
+    scikit-learn's own numbers exactly; anything else goes through scikit-learn."""
+    import pandas as pd
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 6)), rng.integers(0, 3, 200)
+    clf = RandomForestClassifier(n_estimators=15, random_state=0).fit(X, y)
+    reg = ExtraTreesRegressor(n_estimators=15, random_state=0).fit(X, X[:, 0] + rng.normal(size=200))
+    Z = rng.normal(size=(37, 6))
+    assert np.array_equal(M.sklearn_predict(clf, Z), clf.predict_proba(Z))
+    assert np.array_equal(M.sklearn_predict(reg, Z, proba=False), reg.predict(Z))
+    assert np.array_equal(M.sklearn_predict(clf, Z[:1].astype(np.float32)), clf.predict_proba(Z[:1]))
+    with pytest.raises(ValueError, match="features"):  # sklearn's own error
+        M.sklearn_predict(clf, Z[:, :5])
+    named = RandomForestClassifier(n_estimators=5, random_state=0).fit(pd.DataFrame(X), y)
+    assert np.array_equal(M.sklearn_predict(named, pd.DataFrame(Z)), named.predict_proba(pd.DataFrame(Z)))

@@ -118,8 +118,10 @@ class _Model:
                     outs.append(head(xb).double().cpu().numpy())
             out = np.concatenate(outs) if outs else np.zeros((0, 1))
         elif hasattr(self.model, "predict_proba") or hasattr(self.model, "predict"):
-            fn = getattr(self.model, "predict_proba", None) or self.model.predict
-            out = fn(X.reshape(len(X), -1) if X.ndim > 2 else X)  # sklearn wants (n, D)
+            from .models import sklearn_predict
+
+            out = sklearn_predict(self.model, X.reshape(len(X), -1) if X.ndim > 2 else X,  # (n, D)
+                                  proba=hasattr(self.model, "predict_proba"))
         else:
             out = self.model(X)
         out = np.asarray(out, dtype=np.float64)
