@@ -38,10 +38,11 @@ else
 LOCKED =
 endif
 
+# the report in the same run (--report-after-run): a second snakemake would rebuild the DAG
 figures: $(STAMP)
-	@$(LOCKED) $(SNAKEMAKE) || { rc=$$?; [ $$rc -ne 75 ] || \
+	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
+	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
-	$(SNAKEMAKE) --report figures/report.html
 
 report: $(STAMP)
 	$(SNAKEMAKE) --report figures/report.html

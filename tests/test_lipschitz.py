@@ -313,6 +313,23 @@ def test_points_and_summary_on_a_linear_explainer():
     assert np.allclose(table["explanation_norm"], np.linalg.norm(w, axis=1).tolist() * 2, rtol=1e-5)
 
 
+def test_points_do_not_depend_on_the_chunking():
+    """A point's search is seeded by its index in the whole set (first_index + i)."""
+    import torch
+    from torch import nn
+
+    from attrobust import lipschitz as lip
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))  # saliency varies with x
+    X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    kw = dict(eps=0.3, n_calls=6, estimator="random", seed=7)
+    whole = lip.points("saliency", model, X, [0, 1, 0, 1], **kw)
+    parts = [lip.points("saliency", model, X[a:a + 2], [0, 1], first_index=a, **kw) for a in (0, 2)]
+    assert np.array_equal(whole["trace"], np.concatenate([p["trace"] for p in parts]))
+    assert not np.array_equal(parts[1]["trace"], lip.points("saliency", model, X[2:], [0, 1], **kw)["trace"])
+
+
 def test_noise_ratios_of_a_linear_map_and_clipping():
     """Fig. 5's ratio: for f(x) = c x it is exactly c at every sigma; versions share one
     noise draw (x'_s - x proportional to s without clipping) and stay in [lower, upper]."""

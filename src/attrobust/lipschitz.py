@@ -632,8 +632,12 @@ def explainer(method: str, model: Any, *, target: Any, seed: int, shape: Any,
 
 def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
            n_calls: int = 200, estimator: str = "bo", lower: Any = None, upper: Any = None,
-           seed: int = 0, noise_seeds: int = 3, **params: Any) -> dict:
+           seed: int = 0, noise_seeds: int = 3, first_index: int = 0, **params: Any) -> dict:
     """:func:`estimate` for every row of ``X`` with explainer ``method`` of ``model``.
+
+    Row i is point ``first_index + i`` of a larger set and its search is seeded with
+    ``seed + first_index + i``, so a point's estimate does not depend on how the set is
+    cut into chunks (jobs).
 
     Each point is explained for its own ``targets`` class (None: single-output models)
     with the seed held fixed; for stochastic methods the noise floor (:func:`noise_floor`
@@ -652,7 +656,7 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
         f = explainer(method, model, target=t, seed=seed, shape=x.shape, **params)
         fx = np.asarray(f(x))
         est = estimate(f, x, eps=eps, n_calls=n_calls, method=estimator, lower=lower, upper=upper,
-                       seed=seed + i, f_x=fx)
+                       seed=seed + first_index + i, f_x=fx)
         floor = 0.0
         if stochastic and noise_seeds > 1:
             def f_seeded(xx, s, t=t):

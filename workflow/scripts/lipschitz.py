@@ -24,7 +24,7 @@ params = lipschitz.protocol_params(
 box = lipschitz.protocol_box(p.protocol, p.eps, ds["X_train"], np.concatenate([ds["X_train"], ds["X_test"]]))
 res = lipschitz.points(
     wc.method, model, X, targets, n_calls=p.n_calls, estimator=p.estimator, seed=p.seed,
-    noise_seeds=p.noise_seeds, **box, **params,
+    noise_seeds=p.noise_seeds, first_index=p.chunk * p.chunk_size, **box, **params,
 )
 seconds = res.pop("seconds")  # timing stays in the log: results depend only on inputs and seed
 logging.getLogger("lipschitz").info("seconds per point: %s", seconds.round(2).tolist())
