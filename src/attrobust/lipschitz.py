@@ -233,8 +233,9 @@ def _bo(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int, *,
         n_restarts_optimizer: int = 5, xi: float = 0.01, kappa: float = 1.96,
         initial_point_generator: str = "random", ard: bool | None = None,
         gp_restarts: int = 0, refit_every: int = 10, space: str = "vectorised") -> None:
-    """Bayesian optimisation with skopt (``gp_minimize``'s ask/tell loop over ``skopt.Optimizer``) of ``-ratio`` over the box of the
-    free (flattened) coordinates: ``n_calls`` evaluations, the first
+    """Bayesian optimisation with skopt (``gp_minimize``'s ask/tell loop over
+    ``skopt.Optimizer``) of ``-ratio`` over the box of the free (flattened) coordinates:
+    ``n_calls`` evaluations, the first
     ``min(n_initial_points, n_calls)`` uniform at random, ``random_state=seed``.
 
     Time: with a cheap ``f``, skopt's own work per call dominates: refitting the GP's
