@@ -189,6 +189,7 @@ def _box_space(space):
     low = np.array([d.low for d in dims], dtype=np.float64)
     high = np.array([d.high for d in dims], dtype=np.float64)
     width = high - low
+    divisor = np.where(width == 0.0, 1.0, width)  # skopt maps a zero-width dimension to 0
     scale = np.nextafter(1.0, 2.0)  # skopt's _uniform_inclusive(0, 1): U[0, 1] incl. 1
     bounds = [(0.0, 1.0)] * len(dims)
 
@@ -210,7 +211,7 @@ def _box_space(space):
             X = np.asarray(X, dtype=np.float64)
             if np.any(X > high + 1e-8) or np.any(X < low - 1e-8):  # Normalize's check
                 raise ValueError("All values should be within the bounds of the space")
-            return (X - low) / np.where(width == 0.0, 1.0, width)
+            return (X - low) / divisor
 
         def inverse_transform(self, Xt):
             Xt = np.asarray(Xt, dtype=np.float64)
