@@ -51,3 +51,15 @@ def test_every_rule_names_an_existing_env():
         assert len(envs) == n_rules, f"{smk.name}: {n_rules} rules, {len(envs)} conda envs"
         for env in envs:
             assert (ROOT / env).is_file(), env
+
+
+def test_license_and_catalog_metadata_agree_with_the_repository():
+    """LICENSE names pyproject's licence; the workflow catalog's metadata parses, and what
+    it promises exists (conda envs for every rule, a report)."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert (ROOT / "LICENSE").read_text().startswith(f"{meta['license']} License")
+    usage = yaml.safe_load((ROOT / ".snakemake-workflow-catalog.yml").read_text())["usage"]
+    assert usage["software-stack-deployment"]["conda"] == bool(ENVS)
+    assert usage["report"] is True and (ROOT / "workflow/report/workflow.rst").is_file()
+    for configfile in re.findall(r"config/\w+\.yaml", usage["mandatory-flags"]["desc"]):
+        assert (ROOT / configfile).is_file(), configfile
