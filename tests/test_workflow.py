@@ -156,12 +156,20 @@ def planned_jobs(repo):
         (("src/attrobust/plots/nielsen.py", '"""Absolute attribution', '"""The absolute attribution'),
          {"fig_gallery": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1, "fig_nielsen_faithfulness": 1,
           "fig_nielsen_pgd": 1, "claims": 1}),
+        # a module imported only indirectly (metrics, through attacks, sanity and the plots):
+        # every job whose script imports it, directly or not (attrobust.deps), and what
+        # reads their results
+        (("src/attrobust/metrics.py", "def topk_mask(", "# edited\ndef topk_mask("),
+         {"attack": 21, "attack_metrics": 18, "kamath_metrics": 1, "nielsen_class": 2, "nielsen_sanity": 2,
+          "nielsen_train_permuted": 1, "fig_ghorbani": 1, "fig_ghorbani_fig9": 1, "fig_ghorbani_influence": 1,
+          "fig_kamath": 1, "fig_robustness_matrix": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1,
+          "claims": 1}),
         # a method added to a figure: only that method's job, the figure and the ledger
         (("tiny.yaml", "nielsen_class: {methods: [saliency, gradcam]",
           "nielsen_class: {methods: [saliency, gradcam, guided_backprop]"),
          {"nielsen_class": 1, "fig_nielsen_class": 1, "claims": 1}),
     ],
-    ids=["method-param", "figure-style", "attack-eps", "library-module", "added-method"],
+    ids=["method-param", "figure-style", "attack-eps", "library-module", "indirect-module", "added-method"],
 )
 def test_a_change_reruns_only_what_it_affects(run, edit, expected):
     path, old, new = run / edit[0], edit[1], edit[2]

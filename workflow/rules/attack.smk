@@ -5,7 +5,7 @@ rule attack:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("attacks", "explain", "models"),
+        lib=lib("attack.py"),
     output:
         "results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
     params:
@@ -32,7 +32,7 @@ rule attack:
 rule attack_metrics:
     input:
         attack="results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
-        lib=lib("metrics"),
+        lib=lib("attack_metrics.py"),
     output:
         "results/metrics/ghorbani/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
     params:

@@ -1,11 +1,14 @@
 # Helpers shared by the rules: config checks, model specs, target lists.
+import os
 import sys
 from pathlib import Path
 
 # The repository's own library (also inside conda envs, where it is not installed).
 LIB = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1] / "src"
+SCRIPTS = LIB.parent / "workflow" / "scripts"
 sys.path.insert(0, str(LIB))
 from attrobust import config as cfg
+from attrobust import deps
 from attrobust import data as ardata
 from attrobust import explain as arexplain
 
@@ -27,13 +30,12 @@ ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
 ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
 
 
-def lib(*modules):
-    """Library modules a job runs; editing one reruns its jobs (input mtime)."""
-    return [str(LIB / "attrobust" / f"{m}.py") for m in modules]
-
-
-# Every module of the claims ledger (one per paper): a new paper's claims rerun the ledger.
-CLAIM_MODULES = sorted(f"claims/{p.stem}" for p in (LIB / "attrobust" / "claims").glob("*.py"))
+def lib(script):
+    """The library modules `script` (a file of workflow/scripts/, the rule's own `script:`)
+    imports, directly or not (`attrobust.deps`): as inputs, editing one reruns exactly the
+    jobs that run it. Relative to the working directory, so that a copy of the repository
+    elsewhere (a cluster's scratch disk) has the same inputs."""
+    return [os.path.relpath(p) for p in deps.import_closure(SCRIPTS / script)]
 
 
 def source(dataset):

@@ -22,7 +22,7 @@ rule download:
 rule prepare:
     input:
         raw=raw_dir,
-        lib=lib("data"),
+        lib=lib("prepare.py"),
     output:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",

@@ -5,7 +5,7 @@ rule explain:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("explain", "models"),
+        lib=lib("explain.py"),
     output:
         "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.npz",
     params:
@@ -32,7 +32,7 @@ rule unification_curves:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("unification", "explain", "models"),
+        lib=lib("unification_curves.py"),
     output:
         "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.csv",
     params:

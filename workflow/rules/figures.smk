@@ -13,7 +13,7 @@ rule fig_alvarez_melis_fig1:
             for m in FIG1["models"]
             for meth in FIG1["methods"]
         ],
-        lib=lib("plots/__init__", "plots/alvarez_melis", "models"),
+        lib=lib("fig_alvarez_melis_fig1.py"),
     output:
         pdf="figures/alvarez-melis/fig1_lime_shap_2d.pdf",
         png=report(
@@ -48,7 +48,7 @@ rule fig_alvarez_melis:
             lipschitz_chunks(ALVAREZ["example_dataset"], ALVAREZ["model"], m, ALVAREZ["n_points"])
             for m in ALVAREZ["methods"]
         ],
-        lib=lib("plots/__init__", "plots/alvarez_melis"),
+        lib=lib("fig_alvarez_melis.py"),
     output:
         [
             report(
@@ -88,7 +88,7 @@ rule fig_alvarez_melis_images:
         table="results/metrics/alvarez_melis/lipschitz_images.csv",
         chunks=[f for fs in alvarez_images_lipschitz().values() for f in fs],
         noise=f"results/lipschitz/{run_id(ALVAREZ_IMAGES['dataset'], ALVAREZ_IMAGES['model'])}/noise_ratios.npz",
-        lib=lib("plots/__init__", "plots/alvarez_melis"),
+        lib=lib("fig_alvarez_melis_images.py"),
     output:
         [
             report(
@@ -119,7 +119,7 @@ rule fig_alvarez_melis_images:
 rule fig_alvarez_melis_discrete:
     input:
         pair=f"results/lipschitz/{run_id(ALVAREZ_DISCRETE['dataset'], ALVAREZ_DISCRETE['model'])}/discrete.npz",
-        lib=lib("plots/__init__", "plots/alvarez_melis"),
+        lib=lib("fig_alvarez_melis_discrete.py"),
     output:
         pdf="figures/alvarez-melis/fig4_discrete_pair.pdf",
         png=report(
@@ -148,7 +148,7 @@ rule fig_alvarez_melis_fig8:
     input:
         data=f"results/data/{ALVAREZ_FIG8['dataset']}.npz",
         chunk=FIG8_CHUNK,
-        lib=lib("plots/__init__", "plots/alvarez_melis"),
+        lib=lib("fig_alvarez_melis_fig8.py"),
     output:
         pdf="figures/alvarez-melis/fig8_saliency_maximiser.pdf",
         png=report(
@@ -181,7 +181,7 @@ rule fig_gallery:
             explanation(GALLERY["dataset"], GALLERY["model"], meth)
             for meth in GALLERY["methods"]
         ],
-        lib=lib("plots/__init__", "plots/nielsen"),
+        lib=lib("fig_gallery.py"),
     output:
         pdf="figures/nielsen/fig1_gallery.pdf",
         png=report(
@@ -216,7 +216,7 @@ rule fig_agarwal:
         simulated=f"results/data/{AGARWAL['simulated']}.npz",
         curves=agarwal_curves(),
         lipschitz=agarwal_lipschitz(),
-        lib=lib("plots/__init__", "plots/agarwal", "unification"),
+        lib=lib("fig_agarwal.py"),
     output:
         [
             report(
@@ -246,7 +246,7 @@ rule fig_agarwal:
 rule claims:
     input:
         unpack(claim_tables),
-        lib=lib(*CLAIM_MODULES, "unification"),
+        lib=lib("claims.py"),
     output:
         md=report(
             "figures/claims.md",
@@ -298,7 +298,7 @@ rule fig_ghorbani:
             for m in GHORBANI["methods"]
             for a in GHORBANI["attacks"]
         ],
-        lib=lib("plots/__init__", "plots/ghorbani", "metrics"),
+        lib=lib("fig_ghorbani.py"),
     output:
         [
             report(
@@ -329,7 +329,7 @@ rule fig_ghorbani:
 rule fig_robustness_matrix:
     input:
         unpack(robustness_inputs),
-        lib=lib("plots/__init__", "plots/summary", "attacks"),
+        lib=lib("fig_robustness_matrix.py"),
     output:
         csv="results/metrics/robustness_matrix.csv",
         pdf="figures/summary/robustness_matrix.pdf",

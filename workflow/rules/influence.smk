@@ -6,7 +6,7 @@ rule influence:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("influence", "curvature", "models"),
+        lib=lib("influence.py"),
     output:
         npz="results/influence/{dataset}/{model}/{regime}/seed{seed}/influence.npz",
         csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/influence.csv",
@@ -38,7 +38,7 @@ rule hessian_angles:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("curvature", "models"),
+        lib=lib("hessian_angles.py"),
     output:
         npz="results/curvature/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.npz",
         csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.csv",
@@ -71,7 +71,7 @@ rule fig_ghorbani_influence:
         influence=f"results/influence/{influence_run()}/influence.npz",
         table=influence_table(),
         hessian=f"results/curvature/{influence_run()}/hessian_angles.npz",
-        lib=lib("plots/__init__", "plots/ghorbani"),
+        lib=lib("fig_ghorbani_influence.py"),
     output:
         [
             report(
@@ -98,7 +98,7 @@ rule fig_ghorbani_influence:
 rule fig_ghorbani_fig9:
     input:
         metrics=fig9_results("metrics"),
-        lib=lib("plots/__init__", "plots/ghorbani"),
+        lib=lib("fig_ghorbani_fig9.py"),
     output:
         pdf="figures/ghorbani/fig9_topk_spearman_second.pdf",
         png=report(

@@ -31,7 +31,7 @@ KAMATH_EXAMPLE = (  # Figs. 3 and 6: IG under the top-k attack at `budget`
 rule kamath_metrics:
     input:
         attacks=KAMATH_FILES,
-        lib=lib("metrics"),
+        lib=lib("kamath_metrics.py"),
     output:
         "results/metrics/kamath/lens.csv",
     params:
@@ -75,7 +75,7 @@ rule fig_kamath:
             f"results/attacks/{run_id(KAMATH['dataset'], m)}/integrated_gradients/topk/eps{KAMATH['budget']:g}.npz"
             for m in KAMATH["robust_models"]
         ],
-        lib=lib("plots/__init__", "plots/kamath", "metrics"),
+        lib=lib("fig_kamath.py"),
     output:
         [
             report(

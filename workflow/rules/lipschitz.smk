@@ -6,7 +6,7 @@ rule unification_lipschitz:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("unification", "explain", "lipschitz", "models"),
+        lib=lib("unification_lipschitz.py"),
     output:
         "results/lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma_sweep.csv",
     params:
@@ -27,7 +27,7 @@ rule lipschitz:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("lipschitz", "explain", "models"),
+        lib=lib("lipschitz.py"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.npz",
     params:
@@ -54,7 +54,7 @@ rule lipschitz:
 rule lipschitz_table:
     input:
         unpack(alvarez_lipschitz),
-        lib=lib("lipschitz"),
+        lib=lib("lipschitz_table.py"),
     output:
         "results/metrics/alvarez_melis/lipschitz_uci.csv",
     params:
@@ -71,7 +71,7 @@ rule lipschitz_table:
 rule lipschitz_images_table:
     input:
         unpack(alvarez_images_lipschitz),
-        lib=lib("lipschitz"),
+        lib=lib("lipschitz_table.py"),
     output:
         "results/metrics/alvarez_melis/lipschitz_images.csv",
     params:
@@ -90,7 +90,7 @@ rule noise_ratios:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("lipschitz", "explain", "models"),
+        lib=lib("noise_ratios.py"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.npz",
     params:
@@ -120,7 +120,7 @@ rule lipschitz_discrete:
             f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}.npz"
             for m in discrete_settings(wc)["methods"]
         ],
-        lib=lib("lipschitz"),
+        lib=lib("lipschitz_discrete.py"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",
     params:
@@ -139,10 +139,12 @@ rule lipschitz_discrete:
 rule lipschitz_discrete_table:
     input:
         unpack(fig1_discrete),
+        lib=lib("lipschitz_discrete_table.py"),
     output:
         "results/metrics/alvarez_melis/discrete_fig1.csv",
     params:
         dataset=ALVAREZ_FIG1["dataset"],
+        models=ALVAREZ_FIG1["models"],
     log:
         "logs/lipschitz_discrete_table.log",
     conda:

@@ -36,7 +36,7 @@ rule nielsen_class:
     input:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
-        lib=lib("sanity", "faithfulness", "explain", "models", "metrics"),
+        lib=lib("nielsen_class.py"),
     output:
         npz=f"results/nielsen/class/{NIELSEN_RUN}/{{method}}.npz",
         csv=f"results/metrics/nielsen/class/{NIELSEN_RUN}/{{method}}.csv",
@@ -56,7 +56,7 @@ rule nielsen_class:
 rule nielsen_train_permuted:
     input:
         data="results/data/{dataset}.npz",
-        lib=lib("models", "sanity"),
+        lib=lib("nielsen_train_permuted.py"),
     output:
         model=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
         metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
@@ -78,7 +78,7 @@ rule nielsen_sanity:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         permuted=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
-        lib=lib("sanity", "faithfulness", "explain", "models", "metrics"),
+        lib=lib("nielsen_sanity.py"),
     output:
         csv=f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{{method}}.csv",
         npz=f"results/nielsen/sanity/{NIELSEN_RUN}/{{method}}.npz",
@@ -100,7 +100,7 @@ rule nielsen_faithfulness:
     input:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
-        lib=lib("faithfulness", "explain", "models"),
+        lib=lib("nielsen_faithfulness.py"),
     output:
         f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.csv",
     params:
@@ -123,7 +123,7 @@ rule nielsen_faithfulness:
 rule fig_nielsen_class:
     input:
         results=[f"results/nielsen/class/{NIELSEN_METHODS['class'][0]}/{m}.npz" for m in NIELSEN_METHODS["class"][1]],
-        lib=lib("plots/__init__", "plots/nielsen", "sanity"),
+        lib=lib("fig_nielsen_class.py"),
     output:
         pdf="figures/nielsen/fig2_class_sensitivity.pdf",
         png=report(
@@ -154,7 +154,7 @@ rule fig_nielsen_sanity:
         tables=[f"results/metrics/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.csv" for m in NIELSEN_METHODS["sanity"][1]],
         examples=[f"results/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.npz" for m in NIELSEN_METHODS["sanity"][1]],
         permuted=f"results/nielsen/permuted_labels/{run_id(NIELSEN_SANITY['dataset'], NIELSEN_SANITY['model'])}/metrics.json",
-        lib=lib("plots/__init__", "plots/nielsen"),
+        lib=lib("fig_nielsen_sanity.py"),
     output:
         [
             report(
@@ -182,7 +182,7 @@ rule fig_nielsen_faithfulness:
             f"results/metrics/nielsen/faithfulness/{NIELSEN_METHODS['faithfulness'][0]}/{m}.csv"
             for m in NIELSEN_METHODS["faithfulness"][1]
         ],
-        lib=lib("plots/__init__", "plots/nielsen", "faithfulness"),
+        lib=lib("fig_nielsen_faithfulness.py"),
     output:
         csv="figures/nielsen/faithfulness.csv",
         md="figures/nielsen/faithfulness.md",
@@ -208,7 +208,7 @@ rule fig_nielsen_faithfulness:
 rule fig_nielsen_pgd:
     input:
         explanations=[explanation(NIELSEN_PGD["dataset"], m, NIELSEN_PGD["method"]) for m in NIELSEN_PGD["models"]],
-        lib=lib("plots/__init__", "plots/nielsen", "faithfulness"),
+        lib=lib("fig_nielsen_pgd.py"),
     output:
         csv="results/metrics/nielsen/pgd_saliency.csv",
         pdf="figures/nielsen/fig3_pgd_saliency.pdf",

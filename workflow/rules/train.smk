@@ -4,7 +4,7 @@
 rule train:
     input:
         data="results/data/{dataset}.npz",
-        lib=lib("models"),
+        lib=lib("train.py"),
     output:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{model}/{regime}/seed{seed}/metrics.json",

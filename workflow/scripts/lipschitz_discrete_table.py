@@ -10,7 +10,7 @@ from attrobust import utils
 
 utils.log_to(snakemake.log[0])
 rows = []
-for model in snakemake.input.keys():
+for model in snakemake.params.models:
     d = utils.load_npz(getattr(snakemake.input, model))
     for m, method in enumerate(d["methods"]):
         for i in range(len(d["X"])):
