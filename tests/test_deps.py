@@ -1,6 +1,7 @@
 """Rules' library inputs are the import closure of their scripts (`attrobust.deps`)."""
 import re
 
+import pytest
 from attrobust import deps
 
 from _workflow import ROOT
@@ -45,3 +46,22 @@ def test_every_rule_takes_the_closure_of_its_own_script():
                 continue
             assert lib == [f'"{script}"'], f"{smk.name}: rule {rule} runs {script} but takes lib={lib}"
     assert without == ["download"]
+
+
+def test_the_library_has_no_import_cycle():
+    """From the modules' own imports, function-local ones included (graphlib names a cycle)."""
+    from graphlib import TopologicalSorter
+
+    graph = deps.import_graph()
+    assert {"attrobust.attacks", "attrobust.claims.kamath", "attrobust.plots.nielsen"} <= set(graph)
+    assert "attrobust.metrics" in graph["attrobust.attacks"]
+    TopologicalSorter(graph).prepare()  # raises CycleError with the cycle
+
+
+def test_a_cycle_would_be_found():
+    from graphlib import CycleError, TopologicalSorter
+
+    graph = deps.import_graph()
+    graph["attrobust.metrics"] = graph["attrobust.metrics"] | {"attrobust.attacks"}
+    with pytest.raises(CycleError):
+        TopologicalSorter(graph).prepare()

@@ -62,3 +62,14 @@ def import_closure(script: str | Path) -> list[Path]:
                 todo.extend(_direct_imports(path, name))
     return sorted(seen.values())
 
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports, for every module of the package (checks
+    such as "no import cycle")."""
+    graph = {}
+    for path in sorted((SRC / PACKAGE).rglob("*.py")):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[name] = {m for m in _direct_imports(path, name) if m != name and _module_file(m)}
+    return graph

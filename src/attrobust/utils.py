@@ -126,16 +126,3 @@ def log_to(path: str | os.PathLike) -> None:
     logging.captureWarnings(True)
     logging.getLogger("shap").setLevel(logging.WARNING)  # one INFO line per explained row
 
-
-def model_job(snakemake) -> tuple[dict, Any, Any]:
-    """What every workflow script that runs a trained model starts with: log to the job's
-    log, give torch the job's threads, and return (prepared dataset, device, model) from
-    ``input.data``, ``input.model`` and ``params.device`` (CPU when the rule has none)."""
-    import torch
-
-    from . import data, models
-
-    log_to(snakemake.log[0])
-    torch.set_num_threads(snakemake.threads)
-    device = get_device(getattr(snakemake.params, "device", "cpu"))
-    return data.load_prepared(snakemake.input.data), device, models.load(snakemake.input.model, device=device)

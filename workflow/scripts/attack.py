@@ -6,9 +6,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import torch
 
-from attrobust import attacks, explain, models, utils
+from attrobust import attacks, explain, jobs, models, utils
 
-ds, device, model = utils.model_job(snakemake)
+ds, device, model = jobs.model_job(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
 X = ds["X_test"][: p.n_images]
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import torch
 
-from attrobust import explain, models, utils
+from attrobust import explain, jobs, models, utils
 
-ds, device, model = utils.model_job(snakemake)
+ds, device, model = jobs.model_job(snakemake)
 p = snakemake.params
 method = snakemake.wildcards.method
 X, y = ds["X_test"][: p.n_points], ds["y_test"][: p.n_points]

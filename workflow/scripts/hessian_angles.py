@@ -7,9 +7,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import pandas as pd
 
-from attrobust import curvature, models, utils
+from attrobust import curvature, jobs, models, utils
 
-ds, device, model = utils.model_job(snakemake)
+ds, device, model = jobs.model_job(snakemake)
 p = snakemake.params
 utils.seed_everything(p.seed)
 X = ds["X_test"][: p.n_images]

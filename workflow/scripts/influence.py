@@ -7,9 +7,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import pandas as pd
 
-from attrobust import influence, models, utils
+from attrobust import influence, jobs, models, utils
 
-ds, device, model = utils.model_job(snakemake)
+ds, device, model = jobs.model_job(snakemake)
 p = snakemake.params
 utils.seed_everything(p.seed)
 X_train, y_train, train_index = influence.binary_subset(ds["X_train"], ds["y_train"], p.classes)

@@ -8,9 +8,9 @@ import logging
 import numpy as np
 import torch
 
-from attrobust import explain, lipschitz, models, utils
+from attrobust import explain, jobs, lipschitz, models, utils
 
-ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
+ds, _, model = jobs.model_job(snakemake)  # on the CPU: the rule has no device
 p, wc = snakemake.params, snakemake.wildcards
 X = ds["X_test"][p.chunk * p.chunk_size : (p.chunk + 1) * p.chunk_size]
 outputs = models.predict_proba(model, X)

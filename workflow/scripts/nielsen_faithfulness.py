@@ -6,9 +6,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import explain, faithfulness as F, models, utils
+from attrobust import explain, faithfulness as F, jobs, models, utils
 
-ds, device, model = utils.model_job(snakemake)
+ds, device, model = jobs.model_job(snakemake)
 p = snakemake.params
 method = snakemake.wildcards.method
 X, y = ds["X_test"][: p.n_images], ds["y_test"][: p.n_images]

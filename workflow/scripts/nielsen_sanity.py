@@ -7,9 +7,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import pandas as pd
 
-from attrobust import explain, faithfulness, models, sanity, utils
+from attrobust import explain, faithfulness, jobs, models, sanity, utils
 
-ds, device, model = utils.model_job(snakemake)
+ds, device, model = jobs.model_job(snakemake)
 p = snakemake.params
 method = snakemake.wildcards.method
 permuted = models.load(snakemake.input.permuted, device=device)

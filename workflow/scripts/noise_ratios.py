@@ -7,9 +7,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import torch
 
-from attrobust import explain, lipschitz, models, utils
+from attrobust import explain, jobs, lipschitz, models, utils
 
-ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
+ds, _, model = jobs.model_job(snakemake)  # on the CPU: the rule has no device
 p = snakemake.params
 x = ds["X_test"][p.example]
 target = int(explain.resolve_target("predicted", None, models.predict_proba(model, x[None]))[0])

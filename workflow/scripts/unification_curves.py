@@ -5,9 +5,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import models, unification, utils
+from attrobust import jobs, models, unification, utils
 
-ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
+ds, _, model = jobs.model_job(snakemake)  # on the CPU: the rule has no device
 p, wc = snakemake.params, snakemake.wildcards
 X = ds["X_test"][: p.n_points]
 target = models.predict_proba(model, X).argmax(1)  # explain the predicted class

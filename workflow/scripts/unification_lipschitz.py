@@ -5,9 +5,9 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import models, unification, utils
+from attrobust import jobs, models, unification, utils
 
-ds, _, model = utils.model_job(snakemake)  # on the CPU: the rule has no device
+ds, _, model = jobs.model_job(snakemake)  # on the CPU: the rule has no device
 s, wc = snakemake.params.sweep, snakemake.wildcards
 X = ds["X_test"][: s["n_points"]]
 X_all = pd.concat([pd.DataFrame(ds["X_train"]), pd.DataFrame(ds["X_test"])]).to_numpy()

@@ -4,7 +4,7 @@ Table "agarwal": rows of :func:`attrobust.unification.curves` plus dataset, mode
 """
 import numpy as np
 
-from . import claim, nearest
+from ..ledger import claim, nearest
 
 AGARWAL = "Agarwal et al. 2021"
 

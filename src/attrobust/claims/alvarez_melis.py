@@ -7,7 +7,7 @@ Table "alvarez_melis_images": the same for the image model (Figs. 5-7), one row 
 Table "alvarez_melis_fig1": the discrete estimate (2) of Fig. 1's explanations, one row per
 (model, method, explained test point): ``L`` (NaN: no neighbour within eps), ``n_neighbours``.
 """
-from . import NotEvaluable, claim, require
+from ..ledger import NotEvaluable, claim, require
 
 ALVAREZ = "Alvarez-Melis & Jaakkola 2018"
 

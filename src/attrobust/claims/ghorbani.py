@@ -5,7 +5,7 @@ spearman, center_shift and label_kept (workflow/scripts/attack_metrics.py).
 """
 import numpy as np
 
-from . import claim, require
+from ..ledger import claim, require
 
 GHORBANI = "Ghorbani et al. 2019"
 TARGETED = ("topk", "mass_center")

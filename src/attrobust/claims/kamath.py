@@ -6,7 +6,7 @@ figures.kamath's dataset, model, robust_models, budget, ws.
 """
 import numpy as np
 
-from . import NotEvaluable, claim, require
+from ..ledger import NotEvaluable, claim, require
 
 KAMATH = "Kamath et al. 2023"
 _RUN = ["dataset", "model", "method", "attack", "eps", "image"]

@@ -10,7 +10,7 @@ Tables (workflow/rules/nielsen.smk):
 - "nielsen_faithfulness": one row per (method, image, quantity[, fraction]);
 - "nielsen_pgd": one row per (model, regime, image, quantity) with mass_inside and gini.
 """
-from . import NotEvaluable, claim, require
+from ..ledger import NotEvaluable, claim, require
 
 NIELSEN = "Nielsen et al. 2022"
 #: Perturbation-based (black-box style) methods, against which gradient methods are compared.
