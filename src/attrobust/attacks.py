@@ -53,6 +53,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import utils
+
 
 class AttackError(ValueError):
     """Bad attack name, saliency method, parameter or input."""
@@ -500,7 +502,7 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
                     f"the gradient of the dissimilarity is 0 for {dead} of {len(x)} images; "
                     f"with {run.method!r} on a ReLU network pass softplus_beta (Ghorbani et al. "
                     "2019, Algorithm 1 footnote c)", RuntimeWarning, stacklevel=3)
-        x_t = torch.min(torch.max(x_t + step * g.sign(), lo), hi).detach()
+        x_t = utils.sign_step(x_t, g, step, lo, hi)
         d, kept = run.evaluate(x_t)
         better = kept & (d > best)
         best, found = torch.where(better, d, best), found | kept

@@ -46,6 +46,8 @@ from typing import Sequence
 
 import numpy as np
 
+from . import utils
+
 SCORES = ("eq2", "eq1")
 
 
@@ -300,7 +302,7 @@ def attack(last: LastLayer, x, y01, *, eps: float, n_top: int = 3, n_iter: int =
         with torch.enable_grad():
             s, _ = last._torch_score(grad_model, xg, yt, V)
             g = torch.autograd.grad(s.sum(), xg)[0]
-        x_cur = torch.min(torch.max(x_cur - step * g.sign(), lo), hi).detach()
+        x_cur = utils.sign_step(x_cur, -g, step, lo, hi)  # descent: lower the score
         with torch.no_grad():
             s_new, z = last._torch_score(last.model, x_cur, yt, V)
             kept = (z > 0) == label

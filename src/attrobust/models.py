@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .utils import atomic_path, get_device, seed_everything
+from .utils import atomic_path, get_device, seed_everything, sign_step
 
 
 class ModelError(ValueError):
@@ -636,7 +636,7 @@ def _adversary(model, x, y, regime: str, p: dict, lo: float, hi: float, gen):
                 else:
                     obj = _ig_sum_norm_objective(model, x, xa, y, p["lam"], p["ig_steps"], True).sum()
                 g = torch.autograd.grad(obj, xa)[0]
-            x_adv = torch.min(torch.max(x_adv + step * g.sign(), xl), xh).detach()
+            x_adv = sign_step(x_adv, g, step, xl, xh)
     finally:
         model.train(was_training)
     return x_adv

@@ -112,6 +112,15 @@ def _to_builtin(o: Any) -> Any:
     raise TypeError(f"cannot serialise {type(o).__name__} to JSON")
 
 
+def sign_step(x, g, step: float, lo, hi):
+    """One projected signed-gradient step, ``clip(x + step * sign(g), lo, hi)``, detached:
+    the update of PGD (Madry et al. 2018), Ghorbani et al.'s Algorithm 1 and their influence
+    attack (pass ``-g`` to descend). ``lo``/``hi``: the eps-box intersected with the data range."""
+    import torch
+
+    return torch.min(torch.max(x + step * g.sign(), lo), hi).detach()
+
+
 def log_to(path: str | os.PathLike) -> None:
     """Send logging, warnings and stderr of a workflow job to its Snakemake log file."""
     import logging
