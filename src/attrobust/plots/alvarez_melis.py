@@ -221,8 +221,8 @@ def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str |
             ax.invert_yaxis()
             ax.set_xlim(-lim, lim)
             what = "x_i" if r == 0 else "x_j"
-            t = (f"{label(m)} at {what} (test point {k}): class {cname(int(tgt[k]))}, "
-                 f"P = {out[k, int(tgt[k])]:.2f}, predicted {cname(int(out[k].argmax()))}")
+            t = (f"{label(m)} at {what} (test point {k})\nexplains {cname(int(tgt[k]))}: "
+                 f"P = {out[k, int(tgt[k])]:.2f}; predicted {cname(int(out[k].argmax()))}")
             if r == 1:
                 t += f"\n||f(x_i) - f(x_j)|| / ||x_i - x_j|| = {ratio:.3g} (max over pairs {np.nanmax(L[c]):.3g})"
             ax.set_title(t, fontsize=7)
