@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -67,13 +68,30 @@ def bf_lens(S, T, k, w, shape):
 
 
 def bf_smooth(a, w):
+    """Kamath et al. Sec. 3.1's w-smoothed map in exact rational arithmetic, rounded once."""
     h, wd = a.shape
     out = np.zeros_like(a)
     for i, j in itertools.product(range(h), range(wd)):
-        s = sum(a[p, q] for p in range(i - w, i + w + 1) for q in range(j - w, j + w + 1)
-                if 0 <= p < h and 0 <= q < wd)
-        out[i, j] = s / (2 * w + 1) ** 2
+        s = sum((Fraction(a[p, q]) for p in range(i - w, i + w + 1) for q in range(j - w, j + w + 1)
+                 if 0 <= p < h and 0 <= q < wd), Fraction(0))
+        out[i, j] = float(s / (2 * w + 1) ** 2)
     return out
+
+
+def random_maps(seed, kind, shape=(3, 7, 8)):
+    """Maps of one kind: 'continuous' (no ties), 'integer' (values 0..3: many ties),
+    'zeros' (a zero background with a few continuous values), 'dyadic' (signed multiples
+    of 1/8), 'wide' (magnitudes over 15 orders: no exact float64 sum of a window)."""
+    rng = np.random.default_rng(seed)
+    if kind == "continuous":
+        return rng.random(shape)
+    if kind == "integer":
+        return rng.integers(0, 4, shape).astype(np.float64)
+    if kind == "zeros":
+        return np.where(rng.random(shape) < 0.25, rng.random(shape), 0.0)
+    if kind == "dyadic":
+        return rng.integers(-8, 9, shape) / 8.0
+    return rng.random(shape) * 10.0 ** rng.integers(-12, 3, shape)
 
 
 # ---------------------------------------------------------------------- registry
@@ -193,12 +211,60 @@ def test_lens_forgives_a_one_pixel_shift():
     assert M.lens_prec(a1, a2, 10, 1)[0] == 1.0 and M.lens_recall(a1, a2, 10, 1)[0] == 1.0
 
 
-@pytest.mark.parametrize("w", [0, 1, 2])
-def test_smooth_is_the_papers_formula(w):
-    a = np.random.default_rng(4).random((2, 5, 6))
+@pytest.mark.parametrize("kind", ["continuous", "integer", "zeros", "dyadic", "wide"])
+@pytest.mark.parametrize("w", [0, 1, 2, 3])
+def test_smooth_is_the_papers_formula(w, kind):
+    """Exactly (==) the window sum divided once, also at the border (zero outside)."""
+    a = random_maps(4, kind, (2, 5, 6))
     s = M.smooth(a, w)
     for n in range(2):
-        np.testing.assert_allclose(s[n], bf_smooth(a[n], w), atol=1e-12)
+        np.testing.assert_array_equal(s[n], bf_smooth(a[n], w))
+
+
+def test_lens_rank_correlations_keep_ties_issue_16():
+    """Issue #16 item 10: a box filter's per-axis means gave tied windows different floats
+    (0.26927 and 0.20917 here); the exact window means give Spearman 0.30870 and tau 0.25."""
+    a1 = np.array([[[2, 0, 1], [0, 0, 2], [0, 0, 1]]], dtype=np.float64)
+    a2 = np.array([[[1, 0, 2], [2, 2, 0], [2, 0, 1]]], dtype=np.float64)
+    s1, s2 = bf_smooth(a1[0], 1).ravel(), bf_smooth(a2[0], 1).ravel()
+    assert M.lens_spearman(a1, a2, 1)[0] == pytest.approx(spearmanr(s1, s2).statistic, abs=1e-12)
+    assert M.lens_spearman(a1, a2, 1)[0] == pytest.approx(0.30870, abs=5e-6)
+    assert M.lens_kendall(a1, a2, 1)[0] == pytest.approx(0.25, abs=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "integer", "zeros", "wide"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_lens_and_topk_metric_matches_brute_force(kind, seed):
+    """Every top-k and LENS metric of this module against the papers' definitions written
+    out with Python sets, exact rationals and scipy.stats, on random maps with and without
+    ties, several k and w (Ghorbani et al. Sec. 2.3; Kamath et al. Sec. 3.1-3.2, 4)."""
+    a1 = random_maps(seed, kind)
+    a2 = np.where(random_maps(seed + 10, "integer") == 0, random_maps(seed + 20, kind), a1)
+    shape = a1.shape[1:]
+    for k, w in itertools.product([1, 4, 9], [0, 1, 2]):
+        got = {name: M.compute(name, a1, a2, **{p: v for p, v in {"k": k, "w": w}.items()
+                                                 if p in M.params(name)})
+               for name in ("topk_intersection", "lens_prec", "lens_recall", "lens_distance",
+                            "lens_spearman", "lens_kendall")}
+        div_ok = 9 * k <= a1[0].size or w == 0  # top-k-div needs room for k windows
+        if div_ok:
+            for name in ("topk_div_intersection", "lens_prec_div", "lens_recall_div"):
+                got[name] = M.compute(name, a1, a2, k=k, w=w)
+        for i in range(len(a1)):
+            S, T = bf_topk(a1[i], k), bf_topk(a2[i], k)
+            p, r = bf_lens(S, T, k, w, shape)
+            s1, s2 = bf_smooth(a1[i], w).ravel(), bf_smooth(a2[i], w).ravel()
+            want = {"topk_intersection": len(S & T) / k, "lens_prec": p, "lens_recall": r,
+                    "lens_distance": (1 - p) + (1 - r),
+                    "lens_spearman": spearmanr(s1, s2).statistic,
+                    "lens_kendall": kendalltau(s1, s2).statistic}
+            if div_ok:
+                Sd, Td = bf_div(a1[i], k, w), bf_div(a2[i], k, w)
+                pd_, rd = bf_lens(Sd, Td, k, w, shape)
+                want.update(topk_div_intersection=len(Sd & Td) / k, lens_prec_div=pd_,
+                            lens_recall_div=rd)
+            for name, v in want.items():
+                assert got[name][i] == pytest.approx(v, abs=1e-12), (name, k, w, i)
 
 
 def test_rank_correlations_match_scipy(maps):

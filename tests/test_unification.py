@@ -1,4 +1,6 @@
 """SmoothGrad and C-LIME from common random numbers (Agarwal et al. 2021): known answers."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -73,12 +75,49 @@ def test_curves_rows_and_determinism():
     assert all(r["maxdist_smoothgrad"] > 0 and r["maxdist_clime"] > 0 for r in rows)
 
 
+@pytest.mark.parametrize("output", ["prob", "logit"])
+def test_one_output_model_agrees_with_explain_and_is_not_zero(output):
+    """Issue #16 item 10: with output='prob' a softmax over a model's single column is the
+    constant 1, and smoothgrad_clime returned zeros while explain('clime') explained the
+    output itself. Both explain the output; on a linear model both estimators give w."""
+    from attrobust.explain import explain
+
+    w = [0.5, -2.0, 3.0]
+    model = linear_model(w, 0.1)
+    x = np.array([0.3, -0.4, 0.2])
+    for target in (0, 1):  # ignored for one output, as in explain
+        sg, cl = U.smoothgrad_clime(model, x, target, n_samples=50, sigma=0.3, seed=2, output=output)
+        np.testing.assert_allclose(sg, w, rtol=1e-12)
+        np.testing.assert_allclose(cl, w, rtol=1e-9)
+    torch.manual_seed(0)
+    curved = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+    _, cl = U.smoothgrad_clime(curved, x, 0, n_samples=200, sigma=0.5, seed=3, output=output)
+    ref = explain("clime", copy.deepcopy(curved).float(), x[None], 0, seed=3, output=output, n_samples=200, sigma=0.5)
+    assert np.abs(cl).max() > 0.01
+    np.testing.assert_allclose(cl, ref[0], rtol=1e-5, atol=1e-7)
+
+
+def test_two_class_model_agrees_with_explain():
+    """The softmax probability of the target, the same draws: the two paths agree."""
+    from attrobust.explain import explain
+
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+    x = np.array([0.3, -0.4, 0.2])
+    for output in ("prob", "logit"):
+        _, cl = U.smoothgrad_clime(model, x, 1, n_samples=200, sigma=0.5, seed=3, output=output)
+        ref = explain("clime", copy.deepcopy(model).float(), x[None], 1, seed=3, output=output, n_samples=200, sigma=0.5)
+        np.testing.assert_allclose(cl, ref[0], rtol=1e-5, atol=1e-7)
+
+
 def test_bad_arguments():
     model = linear_model([1.0, 2.0], 0.0)
     with pytest.raises(ValueError, match="sigma"):
         U.smoothgrad_clime(model, [0.0, 0.0], 0, n_samples=10, sigma=0.0)
     with pytest.raises(ValueError, match="n_samples"):
         U.smoothgrad_clime(model, [0.0, 0.0], 0, n_samples=3, sigma=0.1)
+    with pytest.raises(ValueError, match="output"):
+        U.smoothgrad_clime(model, [0.0, 0.0], 0, n_samples=10, sigma=0.1, output="proba")
 
 
 def test_lipschitz_falls_with_sigma_on_a_curved_function():

@@ -27,14 +27,18 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
     """SmoothGrad and C-LIME of one input ``x`` (shape (D,)) from the same n draws.
 
     ``model`` is a torch module returning logits; ``output='prob'`` explains the softmax
-    probability of ``target`` (the paper's f), ``'logit'`` the logit. ``ridge`` adds
+    probability of ``target`` (the paper's f), ``'logit'`` the logit. A model with one
+    output ((N,) or (N, 1): a regression or a single score) is explained as it is, for
+    either ``output`` and any ``target``, as :func:`attrobust.explain.explain` does. ``ridge`` adds
     ridge * ||w||^2 to the mean squared error of C-LIME (Appendix D), intercept unpenalised.
     Returns (smoothgrad, clime) as float64 arrays of shape (D,).
     """
     import torch
 
-    from .explain import clime_fit
+    from .explain import _torch_classes, clime_fit
 
+    if output not in ("prob", "logit"):
+        raise ValueError(f"output must be 'prob' or 'logit', got {output!r}")
     if not (sigma > 0 and np.isfinite(sigma)):
         raise ValueError(f"sigma must be a finite number > 0, got {sigma}")
     x = np.asarray(x, dtype=np.float64).reshape(-1)
@@ -49,8 +53,12 @@ def smoothgrad_clime(model, x, target, *, n_samples: int, sigma: float, seed: in
     eps = np.random.default_rng(seed).standard_normal((n, d)) * sigma
     param = next(model.parameters(), torch.zeros((), dtype=torch.float64))
     xp = torch.tensor(x + eps, dtype=param.dtype, device=param.device, requires_grad=True)
-    out = model(xp)
-    out = torch.softmax(out, dim=1) if output == "prob" else out
+    # the explained function of explain('smoothgrad'/'clime', ...): softmax over the
+    # classes for output='prob', and a one-output model's output as it is (a softmax over
+    # one column is the constant 1, whose explanations are all zero)
+    out = _torch_classes()["Head"](model, output == "prob")(xp)
+    if out.shape[1] == 1:
+        target = 0  # the single output, whatever the target (as in explain)
     if not 0 <= int(target) < out.shape[1]:  # a negative index would explain another class
         raise ValueError(f"target {int(target)} is out of range: the model has {out.shape[1]} "
                          f"outputs (classes 0..{out.shape[1] - 1})")

@@ -227,6 +227,20 @@ def discrete_settings(wildcards):
     return ALVAREZ_DISCRETE
 
 
+def target_tag(target):
+    """The explanation file's suffix for a class a section fixes ("" for the dataset's)."""
+    return "" if target is None else f".target{target}"
+
+
+def explain_target(wildcards):
+    """The `explain` job's class: the one in the file name's suffix, else the dataset's."""
+    tag = wildcards.get("target", "")
+    if not tag:
+        return config["datasets"][wildcards.dataset]["target"]
+    t = tag[len(".target"):]
+    return "predicted" if t == "predicted" else int(t)
+
+
 def lipschitz_n_calls(wildcards):
     """Explainer calls per point: `n_calls_blackbox` for LIME/SHAP where a section sets it
     (the paper: 40 for LIME/SHAP, 200 otherwise), else `n_calls`."""

@@ -1,17 +1,22 @@
 # Stage 3: attributions of one method for the first test points of a dataset.
 
 
+# `{method}.npz` explains the dataset's `target`; `{method}.target<class>.npz` a class a
+# section fixes (figures.alvarez_melis_discrete.target: eq. (2) compares one quantity).
 rule explain:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("explain.py"),
     output:
-        "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.npz",
+        "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.npz",
+    wildcard_constraints:
+        method=r"[A-Za-z0-9_]+",
+        target=r"(\.target(\d+|predicted))?",
     params:
         method_params=lambda wc: config["methods"].get(wc.method, {}),
         n_points=lambda wc: n_explain(wc.dataset),
-        target=lambda wc: config["datasets"][wc.dataset]["target"],
+        target=lambda wc: explain_target(wc),
         n_background=config["explain"]["n_background"],
         batch_size=config["explain"]["batch_size"],
         seed=lambda wc: int(wc.seed),
@@ -20,7 +25,7 @@ rule explain:
     # change the last bits); jobs run side by side instead
     threads: 1
     log:
-        "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.log",
+        "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.log",
     conda:
         "../../envs/torch.yaml"
     script:

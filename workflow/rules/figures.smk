@@ -216,6 +216,9 @@ rule fig_agarwal:
         simulated=f"results/data/{AGARWAL['simulated']}.npz",
         curves=agarwal_curves(),
         lipschitz=agarwal_lipschitz(),
+        models=[  # Fig. 5's accuracies: the focus dataset's well- and under-trained model
+            f"{model_dir(AGARWAL['focus'], m)}/metrics.json" for m in (AGARWAL["model"], AGARWAL["undertrained"])
+        ],
         lib=lib("fig_agarwal.py"),
     output:
         [

@@ -117,7 +117,8 @@ rule lipschitz_discrete:
     input:
         data="results/data/{dataset}.npz",
         explanations=lambda wc: [
-            f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}.npz"
+            f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}"
+            f"{target_tag(discrete_settings(wc).get('target'))}.npz"
             for m in discrete_settings(wc)["methods"]
         ],
         lib=lib("lipschitz_discrete.py"),
@@ -126,6 +127,7 @@ rule lipschitz_discrete:
     params:
         methods=lambda wc: discrete_settings(wc)["methods"],
         eps=lambda wc: discrete_settings(wc)["eps"],
+        target=lambda wc: discrete_settings(wc).get("target"),  # None: the dataset's target
     log:
         "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.log",
     conda:

@@ -3,6 +3,8 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
+import json
+
 import pandas as pd
 
 from attrobust import data, utils
@@ -16,7 +18,9 @@ figs = [
     agarwal.fig2(curves, model=p.model, sigma=p.sigma, datasets=p.datasets),
     agarwal.fig3(curves, model=p.model, sigma=p.sigma, datasets=p.datasets),
     agarwal.fig4(curves, model=p.model, sigmas=p.sigmas, dataset=p.focus),
-    agarwal.fig5(curves, models=[p.model, p.undertrained], sigma=p.sigma, dataset=p.focus),
+    agarwal.fig5(curves, models=[p.model, p.undertrained], sigma=p.sigma, dataset=p.focus,
+                 accuracies={m: json.load(open(f))["test_accuracy"]
+                             for m, f in zip([p.model, p.undertrained], snakemake.input.models)}),
     agarwal.lipschitz_sigma(pd.read_csv(snakemake.input.lipschitz)),
 ]
 out = list(snakemake.output)

@@ -4,7 +4,7 @@ Table "agarwal": rows of :func:`attrobust.unification.curves` plus dataset, mode
 """
 import numpy as np
 
-from ..ledger import claim, nearest
+from ..ledger import NotEvaluable, claim, nearest
 
 AGARWAL = "Agarwal et al. 2021"
 
@@ -31,20 +31,41 @@ def _equivalence(df, ctx):
 
 
 @claim("agarwal-smoothgrad-more-robust", paper=AGARWAL, figure="Fig. 3", table="agarwal",
-       text="SmoothGrad's average maximum distance to neighbours' explanations is below "
-            "C-LIME's at every n on every dataset, and it completes 90% of its fall over the n "
-            "grid at no larger n than C-LIME does (saturates earlier).")
+       text="For a fixed, finite number of perturbations SmoothGrad is more robust than C-LIME "
+            "(Sec. 6.3: its average maximum distance saturates faster, by n = 200, and closer to "
+            "0): on every dataset SmoothGrad's curve settles (stays within 10% of its value at the "
+            "largest n) at no larger n than C-LIME's, and lies below C-LIME's at every n of the grid "
+            "before both have settled. Once both have settled they sit at the same limit "
+            "(Theorem 1) and are not compared.")
 def _robustness(df, ctx):
     d = df[(df["model"] == ctx["model"]) & np.isclose(df["sigma"], ctx["sigma"])]
+    if d["n"].nunique() < 3:
+        raise NotEvaluable(f"needs at least 3 values of n to tell when a curve settles; has "
+                           f"{sorted(d['n'].unique().tolist())} (config key figures.agarwal.ns)")
     numbers, held = {}, True
     for name, g in d.groupby("dataset"):
         sg = g.groupby("n")["maxdist_smoothgrad"].mean()
         cl = g.groupby("n")["maxdist_clime"].mean()
-        n_sg, n_cl = _saturation(sg), _saturation(cl)
-        numbers[f"{name}: SG/C-LIME max distance at n={sg.index[-1]}"] = f"{sg.iloc[-1]:.3g}/{cl.iloc[-1]:.3g}"
-        numbers[f"{name}: saturation n SG/C-LIME"] = f"{n_sg}/{n_cl}"
-        held &= bool((sg < cl).all() and n_sg <= n_cl)
+        n_sg, n_cl = _settled(sg), _settled(cl)
+        finite = sg.index < max(n_sg, n_cl)  # not both settled yet
+        below = sg[finite] < cl[finite]
+        numbers[f"{name}: SG/C-LIME max distance at n={sg.index[0]}"] = f"{sg.iloc[0]:.3g}/{cl.iloc[0]:.3g}"
+        numbers[f"{name}: settled at n SG/C-LIME"] = f"{n_sg}/{n_cl}"
+        numbers[f"{name}: SG below C-LIME at n < {max(n_sg, n_cl)}"] = f"{int(below.sum())} of {len(below)}"
+        numbers[f"{name}: SG/C-LIME at n={sg.index[-1]} (not compared)"] = f"{sg.iloc[-1]:.3g}/{cl.iloc[-1]:.3g}"
+        held &= bool(below.all() and n_sg <= n_cl)
     return held, numbers
+
+
+def _settled(curve, tol=0.1):
+    """Smallest n of the grid from which on a curve stays within ``tol`` (relative) of its
+    value at the largest n: where it has reached its plateau. Measured from the end, not
+    from the start: C-LIME's first value, at n just above D + 1, is an ill-conditioned least
+    squares fit (41 against SmoothGrad's 0.8 on breast cancer at n = 32), and a "share of
+    the total fall" would call C-LIME saturated as soon as that value is gone."""
+    v = curve.to_numpy()
+    out = np.abs(v - v[-1]) > tol * abs(v[-1])
+    return int(curve.index[0 if not out.any() else np.flatnonzero(out)[-1] + 1])
 
 
 @claim("agarwal-smaller-sigma-faster", paper=AGARWAL, figure="Fig. 4", table="agarwal",
@@ -66,13 +87,6 @@ def _undertrained(df, ctx):
     well = float(_rel_gap(d[d["model"] == ctx["model"]]).mean())
     under = float(_rel_gap(d[d["model"] == ctx["undertrained"]]).mean())
     return under > well, {"well-trained": well, "under-trained": under}
-
-
-def _saturation(curve, frac=0.9):
-    """Smallest n at which a falling curve has completed ``frac`` of its total fall."""
-    first, last = curve.iloc[0], curve.iloc[-1]
-    done = curve <= first - frac * (first - last)
-    return int(curve.index[int(np.argmax(done.to_numpy()))])
 
 
 @claim("agarwal-lipschitz-falls-with-sigma", paper=AGARWAL, figure="Beyond (Theorem 2)",

@@ -126,11 +126,41 @@ def fig4(curves, *, model: str, sigmas: Sequence[float], dataset: str):
     return _two_rows(d, "sigma", sigmas, lambda s: f"{dataset}, σ = {s:g}")
 
 
-def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str):
-    """Figs. 2 and 3 on one dataset for a well-trained and an under-trained model."""
+def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
+         accuracies: Mapping[str, float]):
+    """Fig. 5: Figs. 2 and 3 on one dataset for a well-trained and an under-trained model,
+    both models on one axis per panel (the paper's point is their difference: the
+    under-trained model converges more slowly), each named with its test accuracy
+    (``accuracies[model]``, from the model's metrics.json). Left: mean ||SmoothGrad -
+    C-LIME||; right: the average maximum distance to neighbours' explanations, colour for
+    the method, line style for the model."""
+    style()
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     d = _select(curves, sigma=float(sigma), dataset=dataset)
-    names = {models[0]: "well-trained", models[1]: "under-trained"}
-    return _two_rows(d, "model", list(models), lambda m: f"{dataset}, {names[m]} ({m})")
+    d = d[d["model"].isin(models)]
+    roles = dict(zip(models, ("well-trained", "under-trained")))
+    names = {m: f"{roles[m]} ({m}), test acc. {accuracies[m]:.1%}" for m in models}
+    d = d.assign(model=d["model"].map(names))
+    order = [names[m] for m in models]
+    fig, axes = plt.subplots(1, 2, figsize=(9.4, 3.6), constrained_layout=True)
+    sns.lineplot(d, x="n", y="gap", hue="model", hue_order=order, palette=["k", "#8c8c8c"],
+                 style="model", style_order=order, marker="o", errorbar="se", ax=axes[0])
+    _loglog(axes[0])
+    axes[0].set_ylabel("mean ||SmoothGrad − C-LIME||₂")
+    axes[0].set_title("Equivalence")
+    axes[0].legend(title=None, fontsize=7)
+    long = _long(d, {"maxdist_smoothgrad": "SmoothGrad", "maxdist_clime": "C-LIME"})
+    sns.lineplot(long, x="n", y="value", hue="method", palette=METHOD_COLORS, style="model",
+                 style_order=order, dashes=dict(zip(order, [(1, 0), (4, 2)])), marker="o",
+                 errorbar="se", ax=axes[1])
+    _loglog(axes[1])
+    axes[1].set_ylabel("mean max distance to neighbours")
+    axes[1].set_title("Robustness")
+    axes[1].legend(title=None, fontsize=7)
+    fig.suptitle(f"{dataset} (σ = {sigma:g}): well-trained vs under-trained model", fontsize=9)
+    return fig
 
 
 def lipschitz_sigma(table):

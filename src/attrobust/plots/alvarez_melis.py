@@ -175,8 +175,9 @@ def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str |
     """Fig. 4: the pair (x_i, x_j) of the test fold maximising the discrete estimate (2),
     eq. (2) decided on the first method; top row: explanations of x_i, bottom: of x_j, one
     column per method. ``pair`` holds ``methods``, ``X`` (N, D), ``A`` (M, N, D), ``L``
-    (M, N; NaN: no neighbour within eps), ``argmax`` (M, N), ``outputs`` (N, K) and
-    ``feature_names``. Without any neighbour within eps the figure says so."""
+    (M, N; NaN: no neighbour within eps), ``argmax`` (M, N), ``outputs`` (N, K),
+    ``feature_names`` and, where written, ``target`` (N,: the class explained at each point)
+    and ``class_names``. Without any neighbour within eps the figure says so."""
     style()
     import matplotlib.pyplot as plt
 
@@ -201,6 +202,14 @@ def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str |
     fig, axes = plt.subplots(2, len(methods), figsize=(3.3 * len(methods), 0.16 * len(names) * 2 + 1.6),
                              squeeze=False, constrained_layout=True)
     out = np.asarray(pair["outputs"])
+    # the class each point's explanation is of (files without it: each point's predicted class)
+    tgt = np.asarray(pair["target"]) if "target" in pair and pair["target"].ndim == 1 else out.argmax(1)
+    cls = [str(n) for n in pair["class_names"]] if "class_names" in pair else []
+
+    def cname(c):
+        return f"'{cls[c]}' ({c})" if c < len(cls) else str(c)
+
+    fixed = len(set(tgt.tolist())) == 1
     for c, m in enumerate(methods):
         lim = np.abs(A[c, [i, j]]).max() * 1.1 or 1.0
         ratio = np.linalg.norm(A[c, i] - A[c, j]) / dist
@@ -212,11 +221,14 @@ def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str |
             ax.invert_yaxis()
             ax.set_xlim(-lim, lim)
             what = "x_i" if r == 0 else "x_j"
-            t = f"{label(m)} at {what} (test point {k}, P(ŷ) = {out[k].max():.2f})"
+            t = (f"{label(m)} at {what} (test point {k})\nexplains {cname(int(tgt[k]))}: "
+                 f"P = {out[k, int(tgt[k])]:.2f}; predicted {cname(int(out[k].argmax()))}")
             if r == 1:
                 t += f"\n||f(x_i) - f(x_j)|| / ||x_i - x_j|| = {ratio:.3g} (max over pairs {np.nanmax(L[c]):.3g})"
             ax.set_title(t, fontsize=7)
-    fig.suptitle(title + f"; ||x_i - x_j|| = {dist:.3g}", fontsize=8)
+    what = (f"explained class {cname(int(tgt[0]))} at every point" if fixed
+            else "each point explains its own predicted class")
+    fig.suptitle(title + f"; ||x_i - x_j|| = {dist:.3g}\n{what}", fontsize=8)
     return fig
 
 

@@ -60,70 +60,64 @@ def fig8(table, *, methods: Sequence[str]):
     return _grid(table, {"center_shift": "center shift (pixels)"}, methods)
 
 
+def _image_and_map(ax_img, ax_map, res: Mapping, xk: str, ak: str, pk: str, index: int, what: str,
+                   method: str, class_names: Sequence[str]):
+    """One (image, saliency map) pair from one attack file: the image ``res[xk][index]``
+    with its predicted class and probability, and the map ``res[ak][index]`` computed for
+    that very image (the attack of each method perturbs the image differently)."""
+    from ..metrics import saliency_map
+
+    p = res[pk][index]
+    c = int(p.argmax())
+    name = class_names[c] if len(class_names) > c else str(c)
+    _show(ax_img, res[xk][index], f"{what}\n'{name}' ({p[c]:.2f})")
+    A = res[ak][index : index + 1]
+    check_finite(A, f"{method} saliency maps")
+    ax_map.imshow(saliency_map(A)[0], cmap="inferno")
+    ax_map.set_xticks([])
+    ax_map.set_yticks([])
+    ax_map.set_title(f"{METHOD_LABELS.get(method, method)}\nsaliency map", fontsize=7)
+
+
 def fig1(examples: Mapping[str, Mapping], *, index: int = 0, class_names: Sequence[str] = ()):
-    """One test image and its saliency maps (top row) and the center-attacked image with its
-    maps (bottom row); ``examples[method]`` is the center attack's file at the largest eps."""
+    """Fig. 1: for each method (``examples[method]``: the center attack's file for that
+    method at the largest eps), the test image and its saliency map (top row) and the image
+    the center attack made for that method with its saliency map (bottom row), side by side
+    as in the paper, where each method has its own perturbed image."""
     style()
     import matplotlib.pyplot as plt
 
-    from ..metrics import saliency_map
-
     methods = list(examples)
-    first = examples[methods[0]]
-    fig, axes = plt.subplots(2, len(methods) + 1, figsize=(2.1 * (len(methods) + 1), 4.6),
-                             constrained_layout=True)
-    for r, (xk, ak, pk) in enumerate([("x", "A", "probs"), ("x_adv", "A_adv", "probs_adv")]):
-        img = first[xk][index].transpose(1, 2, 0)
-        axes[r, 0].imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray_r", vmin=0, vmax=1)
-        p = first[pk][index]
-        c = int(p.argmax())
-        name = class_names[c] if len(class_names) > c else str(c)
-        axes[r, 0].set_title(f"{'original' if r == 0 else 'center attack'}\n'{name}' ({p[c]:.2f})", fontsize=8)
-        for j, m in enumerate(methods, start=1):
-            A = examples[m][ak][index : index + 1]
-            check_finite(A, f"{m} saliency maps")
-            axes[r, j].imshow(saliency_map(A)[0], cmap="inferno")
-            if r == 0:
-                axes[r, j].set_title(METHOD_LABELS.get(m, m), fontsize=8)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
+    fig, axes = plt.subplots(2, 2 * len(methods), figsize=(1.75 * 2 * len(methods), 4.4),
+                             squeeze=False, constrained_layout=True)
+    for j, m in enumerate(methods):
+        for r, (xk, ak, pk, what) in enumerate([("x", "A", "probs", "original"),
+                                                ("x_adv", "A_adv", "probs_adv", "center attack")]):
+            _image_and_map(axes[r, 2 * j], axes[r, 2 * j + 1], examples[m], xk, ak, pk, index,
+                           what, m, class_names)
     return fig
 
 
 def appendix_example(files: Mapping[tuple[str, str], Mapping], *, index: int, eps: float,
                      class_names: Sequence[str] = ()):
-    """Figs. 5-7 (Appendix C): one test image and every method's saliency map, before (top
-    row) and after each attack at ``eps`` (one row per attack); ``files[(method, attack)]``
-    is that attack's file. Each attacked row names the predicted class and its probability
-    (the label is kept by construction)."""
+    """Figs. 5-7 (Appendix C): one test image and every method's saliency map (top row),
+    then one row per attack at ``eps``: for each method the image that attack made against
+    that method and its saliency map; ``files[(method, attack)]`` is that attack's file.
+    Each image names its predicted class and probability (the label is kept by construction)."""
     style()
     import matplotlib.pyplot as plt
 
-    from ..metrics import saliency_map
-
     methods = list(dict.fromkeys(m for m, _ in files))
     attacks = list(dict.fromkeys(a for _, a in files))
-    fig, axes = plt.subplots(1 + len(attacks), len(methods) + 1,
-                             figsize=(2.0 * (len(methods) + 1), 2.1 * (1 + len(attacks))),
+    fig, axes = plt.subplots(1 + len(attacks), 2 * len(methods),
+                             figsize=(1.7 * 2 * len(methods), 2.1 * (1 + len(attacks))),
                              squeeze=False, constrained_layout=True)
     rows = [(None, "x", "A", "probs")] + [(a, "x_adv", "A_adv", "probs_adv") for a in attacks]
     for r, (att, xk, ak, pk) in enumerate(rows):
-        src = files[(methods[0], att or attacks[0])]  # the image attacked for the first method
-        p = src[pk][index]
-        c = int(p.argmax())
-        name = class_names[c] if len(class_names) > c else str(c)
-        label = "original" if att is None else f"{ATTACK_LABELS.get(att, att)}, eps {eps:g}"
-        _show(axes[r, 0], src[xk][index], f"{label}\n'{name}' ({p[c]:.2f})")
-        for j, m in enumerate(methods, start=1):
-            f = files[(m, att or attacks[0])]
-            A = f[ak][index : index + 1]
-            check_finite(A, f"{m} saliency maps")
-            axes[r, j].imshow(saliency_map(A)[0], cmap="inferno")
-            axes[r, j].set_xticks([])
-            axes[r, j].set_yticks([])
-            if r == 0:
-                axes[r, j].set_title(METHOD_LABELS.get(m, m), fontsize=8)
+        what = "original" if att is None else f"{ATTACK_LABELS.get(att, att)}, ε {eps:g}"
+        for j, m in enumerate(methods):
+            _image_and_map(axes[r, 2 * j], axes[r, 2 * j + 1], files[(m, att or attacks[0])],
+                           xk, ak, pk, index, what, m, class_names)
     return fig
 
 
