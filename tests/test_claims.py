@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from attrobust import claims
-from attrobust.ledger import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, paired_ci, verdict
+from attrobust.ledger import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, pair, paired_ci, verdict
 
 
 def ghorbani_table(attacks, methods=("simple_gradient", "integrated_gradients"), n_images=12):
@@ -57,6 +57,17 @@ def test_paired_ci_is_seeded_paired_and_agrees_with_scipy():
     est, lo, hi = paired_ci(m, stat=lambda x, axis: np.median(x.mean(axis=-1), axis=axis), seed=0)
     assert est == pytest.approx(np.median((a + b) / 2)) and lo <= est <= hi
     assert paired_ci([1.0], [0.0])[1:] == (-np.inf, np.inf)  # one unit: nothing to decide on
+    with pytest.raises(ValueError, match="no units"):
+        paired_ci([], [])
+
+
+def test_pair_aligns_units_and_says_when_none_are_shared():
+    df = pd.DataFrame({"image": [0, 1, 2, 1, 2, 3], "method": ["a"] * 3 + ["b"] * 3,
+                       "value": [1.0, 2.0, 3.0, 20.0, 30.0, 40.0]})
+    a, b = pair(df, "image", "method", "a", "b", "value")
+    assert a.tolist() == [2.0, 3.0] and b.tolist() == [20.0, 30.0]
+    with pytest.raises(claims.NotEvaluable, match="method a and c"):
+        pair(df, "image", "method", "a", "c", "value")
 
 
 def test_ledger_depends_only_on_the_seed():

@@ -96,6 +96,8 @@ def paired_ci(a, b=None, *, stat=np.mean, paired: bool = True, n_boot: int = N_B
     """
     a = np.asarray(a, dtype=np.float64)
     b = None if b is None else np.asarray(b, dtype=np.float64)
+    if not len(a) or (b is not None and not len(b)):
+        raise ValueError("no units to compare")
     if paired and b is not None and len(a) != len(b):
         raise ValueError(f"paired samples differ in length ({len(a)} vs {len(b)})")
 
@@ -167,9 +169,9 @@ def pair(df, unit: str, column: str, a, b, value: str):
     """Values of ``value`` for ``column == a`` and ``column == b`` over the units present in
     both, averaged within a unit (e.g. an image's several classes), as two aligned arrays."""
     wide = df[df[column].isin([a, b])].pivot_table(index=unit, columns=column, values=value, aggfunc="mean")
-    if a not in wide or b not in wide:
-        return np.empty(0), np.empty(0)
-    wide = wide[[a, b]].dropna()
+    wide = wide[[a, b]].dropna() if a in wide and b in wide else wide.iloc[:0]
+    if wide.empty:
+        raise NotEvaluable(f"no {unit} has a {value} for both {column} {a} and {b}")
     return wide[a].to_numpy(), wide[b].to_numpy()
 
 
@@ -233,7 +235,8 @@ def to_markdown(ledger) -> str:
         f"not counted above): {passed} pass, {failed} fail"
         + (f", {len(checks) - passed - failed} not evaluated" if len(checks) - passed - failed else "") + ".",
         "",
-        "| claim | paper | figure | kind | statement | paper's number | measured (estimate [95% interval]) | verdict |",
+        f"| claim | paper | figure | kind | statement | paper's number | measured (estimate [{LEVEL:.0%} interval]) "
+        "| verdict |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in ledger.itertuples(index=False):
