@@ -59,6 +59,9 @@ def test_paired_ci_is_seeded_paired_and_agrees_with_scipy():
     assert paired_ci([1.0], [0.0])[1:] == (-np.inf, np.inf)  # one unit: nothing to decide on
     with pytest.raises(ValueError, match="no units"):
         paired_ci([], [])
+    # a unit without a value leaves both samples when paired, only its own when not
+    assert paired_ci([1.0, np.nan, 3.0, 5.0], [0.0, 100.0, 1.0, 2.0])[0] == pytest.approx(2.0)
+    assert paired_ci([1.0, np.nan, 3.0], [0.0, 3.0], paired=False)[0] == pytest.approx(0.5)
 
 
 def test_pair_aligns_units_and_says_when_none_are_shared():

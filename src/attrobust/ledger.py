@@ -92,14 +92,23 @@ def paired_ci(a, b=None, *, stat=np.mean, paired: bool = True, n_boot: int = N_B
     resamples each on its own. ``stat(x, axis=...)`` reduces over the unit axis and may reduce
     the remaining ones too (e.g. the mean curve's saturation point), returning one number per
     resample. Fewer than two units carry no information about spread: the interval is then
-    (-inf, inf). Returns (estimate, lo, hi); deterministic given ``seed``.
+    (-inf, inf). Units with a non-finite value are left out (in both samples when paired).
+    Returns (estimate, lo, hi); deterministic given ``seed``.
     """
     a = np.asarray(a, dtype=np.float64)
     b = None if b is None else np.asarray(b, dtype=np.float64)
-    if not len(a) or (b is not None and not len(b)):
-        raise ValueError("no units to compare")
     if paired and b is not None and len(a) != len(b):
         raise ValueError(f"paired samples differ in length ({len(a)} vs {len(b)})")
+    # a unit without a value (NaN: e.g. a constant map's Spearman) is left out, in both samples when paired
+    def finite(x):  # per unit: every value of the unit is finite
+        return np.isfinite(x).all(axis=tuple(range(1, x.ndim)))
+
+    keep_a, keep_b = finite(a), None if b is None else finite(b)
+    if paired and b is not None:
+        keep_a = keep_b = keep_a & keep_b
+    a, b = a[keep_a], None if b is None else b[keep_b]
+    if not len(a) or (b is not None and not len(b)):
+        raise ValueError("no units to compare")
 
     def diff(x, y, axis):
         return stat(x, axis=axis) - (0.0 if y is None else stat(y, axis=axis))
@@ -160,6 +169,8 @@ class Part:
 def compare(ctx: Mapping, label: str, a, b=None, *, side: str, null: float = 0.0, stat=np.mean,
             paired: bool = True, level: float = LEVEL) -> Part:
     """A :class:`Part` from :func:`paired_ci` with the run's seed (``ctx['seed']``)."""
+    if not len(a) or (b is not None and not len(b)):
+        raise NotEvaluable(f"{label}: no units with a value on this run")
     est, lo, hi = paired_ci(a, b, stat=stat, paired=paired, level=level, seed=int(ctx.get("seed", 0)),
                             n_boot=int(ctx.get("n_boot", N_BOOT)))
     return Part(label, est, lo, hi, side, null)
