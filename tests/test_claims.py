@@ -102,7 +102,7 @@ def test_missing_attack_is_reported_not_evaluated_with_the_config_key():
     assert not np.any(led["measured"] == "")
 
 
-def test_markdown_opens_with_counts_per_paper_and_verdict():
+def test_markdown_opens_with_counts_per_paper_and_verdict(tmp_path):
     t = ghorbani_table(["random_sign", "topk", "mass_center"])
     t.loc[t["attack"] == "mass_center", "center_shift"] = 0.0  # contradicts the center claim
     led = claims.evaluate({"ghorbani": t}, {})
@@ -116,3 +116,6 @@ def test_markdown_opens_with_counts_per_paper_and_verdict():
     assert "95%" in head and "2000 resamples" in head
     assert "| ghorbani-label-unchanged | Ghorbani et al. 2019 | Figs. 1-2 | code check |" in md
     assert md.count("\n| ghorbani-") == len(led)
+    csv = tmp_path / "claims.csv"
+    led.to_csv(csv, index=False)
+    assert claims.to_markdown(pd.read_csv(csv)) == md  # the CSV holds everything the ledger shows

@@ -171,8 +171,7 @@ def compare(ctx: Mapping, label: str, a, b=None, *, side: str, null: float = 0.0
     """A :class:`Part` from :func:`paired_ci` with the run's seed (``ctx['seed']``)."""
     if not len(a) or (b is not None and not len(b)):
         raise NotEvaluable(f"{label}: no units with a value on this run")
-    est, lo, hi = paired_ci(a, b, stat=stat, paired=paired, level=level, seed=int(ctx.get("seed", 0)),
-                            n_boot=int(ctx.get("n_boot", N_BOOT)))
+    est, lo, hi = paired_ci(a, b, stat=stat, paired=paired, level=level, seed=int(ctx.get("seed", 0)))
     return Part(label, est, lo, hi, side, null)
 
 
@@ -252,7 +251,8 @@ def to_markdown(ledger) -> str:
     ]
     for r in ledger.itertuples(index=False):
         shown = r.verdict if r.kind == FINDING else {HOLDS: "pass", CONTRADICTED: "fail"}.get(r.verdict, r.verdict)
-        lines.append(f"| {r.claim} | {r.paper} | {r.figure} | {r.kind} | {r.statement} | {r.reported or ''} "
+        reported = r.reported if isinstance(r.reported, str) else ""  # empty cells read back from CSV: NaN
+        lines.append(f"| {r.claim} | {r.paper} | {r.figure} | {r.kind} | {r.statement} | {reported} "
                      f"| {r.measured} | {shown} |")
     return "\n".join(lines) + "\n"
 
