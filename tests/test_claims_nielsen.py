@@ -6,6 +6,12 @@ import pandas as pd
 from attrobust import claims
 
 
+def _images(df, n=6):
+    """``df`` repeated over ``n`` images, values jittered by +-1% so the units differ."""
+    return pd.concat([df.assign(image=i, **{c: df[c] * (1 + 0.01 * (-1) ** i) for c in ("value", "spearman")
+                                            if c in df}) for i in range(n)], ignore_index=True)
+
+
 def _ledger(table, df, context=None):
     led = claims.evaluate({table: df}, {table: context or {}})
     return led.set_index("claim")
@@ -15,11 +21,11 @@ def test_gradcam_class_claim():
     df = pd.DataFrame({"method": ["gradcam", "gradcam", "saliency", "saliency"], "image": [0, 1, 0, 1],
                        "spearman": [0.1, 0.2, 0.5, 0.6]})
     led = _ledger("nielsen_class", df)
-    assert led.loc["nielsen-gradcam-class-sensitive", "reproduced"] == "yes"
+    assert led.loc["nielsen-gradcam-class-sensitive", "verdict"] == "holds"
     df["spearman"] = [0.9, 0.9, 0.1, 0.1]
-    assert _ledger("nielsen_class", df).loc["nielsen-gradcam-class-sensitive", "reproduced"] == "no"
+    assert _ledger("nielsen_class", df).loc["nielsen-gradcam-class-sensitive", "verdict"] == "contradicted"
     led = _ledger("nielsen_class", df[df["method"] == "saliency"])
-    assert led.loc["nielsen-gradcam-class-sensitive", "reproduced"] == "not evaluated"
+    assert led.loc["nielsen-gradcam-class-sensitive", "verdict"] == "not evaluated"
 
 
 def _sanity(rho):
@@ -34,25 +40,28 @@ def _sanity(rho):
 
 
 def test_sanity_claims():
-    df = _sanity({"guided_backprop": (0.8, 0.7), "saliency": (0.3, 0.1), "gradcam": (0.1, 0.5)})
+    df = _images(_sanity({"guided_backprop": (0.8, 0.7), "saliency": (0.3, 0.1), "gradcam": (0.1, 0.5)}))
     led = _ledger("nielsen_sanity", df)
-    assert led.loc["nielsen-guided-backprop-top-layer", "reproduced"] == "yes"
-    assert led.loc["nielsen-permuted-labels-saliency", "reproduced"] == "yes"
-    df = _sanity({"guided_backprop": (0.2, 0.05), "saliency": (0.3, 0.1)})
+    assert led.loc["nielsen-guided-backprop-top-layer", "verdict"] == "holds"
+    assert led.loc["nielsen-permuted-labels-saliency", "verdict"] == "holds"
+    df = _images(_sanity({"guided_backprop": (0.2, 0.05), "saliency": (0.3, 0.1)}))
     led = _ledger("nielsen_sanity", df)
-    assert led.loc["nielsen-guided-backprop-top-layer", "reproduced"] == "no"
-    assert led.loc["nielsen-permuted-labels-saliency", "reproduced"] == "no"
+    assert led.loc["nielsen-guided-backprop-top-layer", "verdict"] == "contradicted"
+    assert led.loc["nielsen-permuted-labels-saliency", "verdict"] == "contradicted"
 
 
 def test_pgd_and_sensitivity_claims():
     df = pd.DataFrame({"model": ["a", "a", "b", "b"], "regime": ["natural", "natural", "pgd", "pgd"],
                        "method": "saliency", "image": 0, "quantity": ["mass_inside", "gini"] * 2,
                        "value": [0.5, 0.4, 0.7, 0.6]})
+    assert _ledger("nielsen_pgd", df, {"models": ["a", "b"]}).loc[
+        "nielsen-pgd-saliency-concentrated", "verdict"] == "inconclusive"  # one image decides nothing
+    df = _images(df)
     led = _ledger("nielsen_pgd", df, {"models": ["a", "b"]})
-    assert led.loc["nielsen-pgd-saliency-concentrated", "reproduced"] == "yes"
+    assert led.loc["nielsen-pgd-saliency-concentrated", "verdict"] == "holds"
     assert "0.5/0.7" in led.loc["nielsen-pgd-saliency-concentrated", "measured"]
-    f = pd.DataFrame({"method": ["saliency", "occlusion", "lime"], "image": 0, "quantity": "max_sensitivity",
-                      "fraction": float("nan"), "value": [0.1, 0.2, 0.3]})
-    assert _ledger("nielsen_faithfulness", f).loc["nielsen-gradient-lower-max-sensitivity", "reproduced"] == "yes"
-    f["value"] = [0.25, 0.2, 0.3]
-    assert _ledger("nielsen_faithfulness", f).loc["nielsen-gradient-lower-max-sensitivity", "reproduced"] == "no"
+    f = _images(pd.DataFrame({"method": ["saliency", "occlusion", "lime"], "image": 0, "quantity": "max_sensitivity",
+                              "fraction": float("nan"), "value": [0.1, 0.2, 0.3]}))
+    assert _ledger("nielsen_faithfulness", f).loc["nielsen-gradient-lower-max-sensitivity", "verdict"] == "holds"
+    f["value"] = [0.25, 0.2, 0.3] * 6
+    assert _ledger("nielsen_faithfulness", f).loc["nielsen-gradient-lower-max-sensitivity", "verdict"] == "contradicted"

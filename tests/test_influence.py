@@ -213,11 +213,11 @@ def test_claim_targeted_beats_random():
 
     held = claims.evaluate({"ghorbani_influence": _table()}, {"ghorbani_influence": {"k": 5}})
     row = held.set_index("claim").loc["ghorbani-influence-targeted-beats-random"]
-    assert row["reproduced"] == "yes" and "0.4/0.9" in row["measured"]
+    assert row["verdict"] == "holds" and "top-5 overlap targeted minus random at eps=16 = -0.5" in row["measured"]
     bad = claims.evaluate({"ghorbani_influence": _table(0.9, 0.4)}, {})
-    assert bad.set_index("claim").loc["ghorbani-influence-targeted-beats-random", "reproduced"] == "no"
+    assert bad.set_index("claim").loc["ghorbani-influence-targeted-beats-random", "verdict"] == "contradicted"
     only = claims.evaluate({"ghorbani_influence": _table().query("attack == 'targeted'")}, {})
-    assert only.set_index("claim").loc["ghorbani-influence-targeted-beats-random", "reproduced"] == "not evaluated"
+    assert only.set_index("claim").loc["ghorbani-influence-targeted-beats-random", "verdict"] == "not evaluated"
 
 
 def test_figures_draw():
@@ -242,9 +242,10 @@ def test_claim_orthogonal_directions():
     from attrobust import claims
 
     df = pd.DataFrame({"panel": ["feature_importance"] * 3 + ["influence"] * 3,
-                       "image": [0, 1, 2] * 2, "angle": [80, 70, 60, 10, 50, 5]})
+                       "image": [0, 1, 2] * 2, "angle": [80, 70, 60, 10, 30, 5]})
     row = claims.evaluate({"ghorbani_angles": df}, {}).set_index("claim").loc["ghorbani-orthogonal-directions"]
-    assert row["reproduced"] == "no" and "70 deg" in row["measured"] and "10 deg" in row["measured"]
+    assert row["verdict"] == "contradicted" and "(a) feature importance (deg) = 70 [" in row["measured"]
+    assert "(b) influence (deg) = 10 [" in row["measured"]
     df.loc[df["panel"] == "influence", "angle"] = [80, 85, 50]
     row = claims.evaluate({"ghorbani_angles": df}, {}).set_index("claim").loc["ghorbani-orthogonal-directions"]
-    assert row["reproduced"] == "yes"
+    assert row["verdict"] == "holds"

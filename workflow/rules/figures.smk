@@ -269,6 +269,7 @@ rule claims:
             "nielsen_pgd": {"models": config["figures"]["nielsen_pgd"]["models"]},
             "kamath": {k: config["figures"]["kamath"][k] for k in ("dataset", "model", "robust_models", "budget", "ws")},
         },
+        seed=config["seed"],
     log:
         "logs/claims.log",
     conda:

@@ -12,7 +12,8 @@ names = [k for k in snakemake.input.keys() if k != "lib"]
 tables = {
     k: pd.concat([pd.read_csv(f) for f in getattr(snakemake.input, k)], ignore_index=True) for k in names
 }
-ledger = claims.evaluate(tables, snakemake.params.context)
+# the config's seed seeds every bootstrap interval: the ledger depends only on config, code and seed
+ledger = claims.evaluate(tables, snakemake.params.context, seed=snakemake.params.seed)
 with utils.atomic_path(snakemake.output.csv) as tmp:
     ledger.to_csv(tmp, index=False)
 with utils.atomic_path(snakemake.output.md) as tmp:
