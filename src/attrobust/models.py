@@ -460,6 +460,13 @@ def _check_data(data: dict, spec: dict, need_train: bool = True) -> None:
                              f"{spec['arch']!r} was built for {tuple(spec['input_shape'])}")
         if not np.isfinite(X).all():
             raise ModelError(f"X_{split} contains NaN or inf")
+        if spec["task"] == "classification" and not (
+                np.issubdtype(y.dtype, np.integer) or y.dtype == bool
+                or (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)))):
+            # cast to int64 for the loss, 0.7 would train as class 0 and score accuracy 0
+            raise ModelError(f"y_{split} must hold class indices (ints) for the classification "
+                             f"model {spec['arch']!r}; got dtype {y.dtype} with non-integer values "
+                             "(for a numeric target build the model with task='regression')")
         if spec["task"] == "classification" and (y.min() < 0 or y.max() >= spec["n_classes"]):
             raise ModelError(f"y_{split} has labels outside [0, {spec['n_classes']}) "
                              f"for model {spec['arch']!r}")
