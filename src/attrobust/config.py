@@ -9,6 +9,8 @@ any job starts. Only the registries are imported (no torch), which keeps start-u
 """
 from __future__ import annotations
 
+import functools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,10 @@ from . import data, explain, models
 
 class ConfigError(ValueError):
     """A config value that names something unknown or unusable; the message names the key."""
+
+
+#: The workflow's config schema (the library is run from the repository's src/).
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 #: Methods a figure section computes without listing them.
@@ -121,8 +127,55 @@ def _check_regime(name: str, spec: dict) -> None:
         raise ConfigError(f"models.{name}.regime_params: {err}") from None
 
 
+def _key(path) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _walk(obj, path=()):
+    """(path, value) of every leaf of a config."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _walk(v, (*path, i))
+    else:
+        yield path, obj
+
+
+@functools.lru_cache(maxsize=4)
+def _strict_validator(schema_path: str):
+    """The schema's validator with JSON Schema's `integer` narrowed to Python ints: by the
+    spec 2.0 is an integer, and a job then gets `seed1.0` paths or range(2.0)."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    base = jsonschema.validators.validator_for(schema)
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)(schema)
+
+
+def check_types(config: dict, schema: str | Path = SCHEMA) -> None:
+    """NaN and infinity nowhere (they pass `exclusiveMinimum`), and a whole float such
+    as 2.0 nowhere the schema asks for an integer. Run after the schema's own validation,
+    so an error of the strict validator can only come from such a float."""
+    for path, v in _walk(config):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{_key(path)} = {v!r}: NaN and infinity are not allowed; "
+                              "give a finite number")
+    err = next(iter(_strict_validator(str(schema)).iter_errors(config)), None)
+    if err is not None:
+        for path, v in _walk(err.instance, tuple(err.absolute_path)):
+            if isinstance(v, float) and v.is_integer():
+                raise ConfigError(f"{_key(path)} = {v!r} must be an integer: write {int(v)}")
+        raise ConfigError(f"{_key(err.absolute_path)}: {err.message}")  # pragma: no cover
+
+
 def check(config: dict) -> None:
     """Raise :class:`ConfigError` naming the first key whose value cannot work."""
+    check_types(config)
     mirror_keys = sorted({d.mirror_key for d in data.REGISTRY.values() if d.mirror_key})
     for key in config.get("mirrors", {}):
         if key not in mirror_keys:
@@ -174,6 +227,127 @@ def check(config: dict) -> None:
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")
         _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")
+    check_ranges(config)
+
+
+def _sizes(config: dict, name: str):
+    """(data.Size, (n_train, n_test) or None) of config dataset ``name``, from the registry
+    and the dataset's config entry, without loading it; (None, None) if not known."""
+    spec = config.get("datasets", {}).get(name) or {}
+    src = source(config, name)
+    if src not in data.REGISTRY:
+        return None, None
+    opts = spec.get("options") or {}
+    try:
+        split = data.split_sizes(src, test_fraction=spec.get("test_fraction", 0.2),
+                                 n_samples=spec.get("n_samples"), options=opts)
+        return data.size(src, opts), split
+    except (data.DataError, TypeError, ValueError):  # options checked with their own message
+        return None, None
+
+
+def _index(key: str, value, n: int | None, what: str) -> None:
+    if n is not None and value is not None and not isinstance(value, str) and not 0 <= value < n:
+        raise ConfigError(f"{key} = {value!r} is out of range: allowed 0..{n - 1} ({what})")
+
+
+def _check_big_enough(config: dict, name: str) -> None:
+    """Every class needs an example in the train and the test split (the influence, class
+    sensitivity and sanity jobs pick examples by class; a job deep in the DAG otherwise
+    fails with 'class 3 has no example')."""
+    spec = config["datasets"].get(name) or {}
+    size, split = _sizes(config, name)
+    if split is None or not size.n_classes:
+        return
+    k, (n_train, n_test) = size.n_classes, split
+    if min(n_train, n_test) >= k:
+        return
+    src, tf = source(config, name), spec.get("test_fraction", 0.2)
+    fits = next((n for n in range(10, size.n + 1) if min(data.split_sizes(
+        src, test_fraction=tf, n_samples=n, options=spec.get("options") or {})) >= k), None)
+    if spec.get("n_samples") is not None:
+        key, fix = f"datasets.{name}.n_samples = {spec['n_samples']}", (
+            f"set it to at least {fits} (or null: all {size.n})" if fits else
+            f"no n_samples does with test_fraction {tf}; change datasets.{name}.test_fraction")
+    else:
+        key, fix = f"datasets.{name}.test_fraction = {tf}", "move test_fraction towards 0.5"
+    raise ConfigError(f"{key} leaves {n_train} training and {n_test} test examples for the {k} "
+                      f"classes of dataset {src!r}; every class needs an example in both splits: {fix}")
+
+
+def check_ranges(config: dict) -> None:
+    """Indices within the data they index, class indices within the dataset's classes,
+    top-k sets within an image's pixels, and datasets big enough for what is asked of them,
+    all from the registry's sizes (attrobust.data.size) without loading any data."""
+    figs, secs = figures(config), config.get("figures", {})
+    for name in used_datasets(config):
+        _check_big_enough(config, name)
+    for name, spec in config.get("datasets", {}).items():
+        size, _ = _sizes(config, name)
+        if size is not None and isinstance((spec or {}).get("target"), int):
+            _index(f"datasets.{name}.target", spec["target"], size.n_classes,
+                   f"the classes of dataset {source(config, name)!r}; or 'predicted' or 'true'")
+
+    def test_images(sec, n_images=None):
+        """(dataset, the number of test images a section's index may pick from)."""
+        ds = secs[sec].get("dataset")
+        _, split = _sizes(config, ds)
+        n = None if split is None else split[1]
+        if n_images is not None:
+            n = n_images if n is None else min(n, n_images)
+        return ds, n
+
+    for sec, key, n_key in (("alvarez_melis_images", "example", None), ("alvarez_melis_fig8", "point", None),
+                            ("ghorbani", "example", "n_images"), ("nielsen_class", "example", "n_images"),
+                            ("nielsen_sanity", "example", "n_images"), ("kamath", "example", None)):
+        if sec not in figs:
+            continue
+        # Kamath's example is an image of figures.ghorbani's attack files (its n_images)
+        n_img = secs["ghorbani"].get("n_images") if sec == "kamath" else secs[sec].get(n_key) if n_key else None
+        ds, n = test_images(sec, n_img)
+        limit = f"figures.{'ghorbani' if sec == 'kamath' else sec}.n_images = {n_img}" if n_img else ""
+        _index(f"figures.{sec}.{key}", secs[sec].get(key), n,
+               f"an index into the {n} test images of dataset {ds!r}" + (f" used, {limit}" if limit else ""))
+    for sec in ("nielsen_sanity", "nielsen_faithfulness"):
+        if sec in figs and isinstance(secs[sec].get("target"), int):
+            size, _ = _sizes(config, secs[sec]["dataset"])
+            _index(f"figures.{sec}.target", secs[sec]["target"], size and size.n_classes,
+                   f"the classes of dataset {secs[sec]['dataset']!r}; or 'predicted' or 'true'")
+    if "nielsen_class" in figs:
+        size, _ = _sizes(config, secs["nielsen_class"]["dataset"])
+        if size and size.n_classes and secs["nielsen_class"].get("n_other", 1) > size.n_classes - 1:
+            raise ConfigError(f"figures.nielsen_class.n_other = {secs['nielsen_class']['n_other']} is out of "
+                              f"range: allowed 1..{size.n_classes - 1} (the other classes of dataset "
+                              f"{secs['nielsen_class']['dataset']!r})")
+    if "ghorbani_influence" in figs:
+        inf = secs["ghorbani_influence"]
+        size, split = _sizes(config, inf["dataset"])
+        for i, c in enumerate(inf.get("classes", [])):
+            _index(f"figures.ghorbani_influence.classes[{i}]", c, size and size.n_classes,
+                   f"the classes of dataset {inf['dataset']!r}")
+        for key in ("k", "n_top"):  # sets of training points
+            if split is not None and inf.get(key, 1) > split[0]:
+                raise ConfigError(f"figures.ghorbani_influence.{key} = {inf[key]} is out of range: allowed "
+                                  f"1..{split[0]} (the training examples of dataset {inf['dataset']!r})")
+    # top-k sets of pixels of a saliency map (H x W, channels summed)
+    topk = [("ghorbani", "k", [secs.get("ghorbani", {}).get("dataset")]),
+            ("ghorbani_fig9", "k", [secs.get("ghorbani_fig9", {}).get("dataset")]),
+            ("kamath", "k", [secs.get("kamath", {}).get("dataset"), *secs.get("kamath", {}).get("datasets", [])]),
+            ("kamath", "t", [secs.get("kamath", {}).get("dataset"), *secs.get("kamath", {}).get("datasets", [])])]
+    for sec, key, dsets in topk:
+        if sec not in figs:
+            continue
+        owner = "ghorbani" if sec == "ghorbani_fig9" else sec  # Fig. 9 attacks with figures.ghorbani.k
+        v = secs.get(owner, {}).get(key)
+        for ds in dsets:
+            size, _ = _sizes(config, ds) if ds else (None, None)
+            if v is None or size is None or size.input_shape is None or len(size.input_shape) != 3:
+                continue
+            n_px = math.prod(size.input_shape[1:])
+            if not 1 <= v <= n_px:
+                raise ConfigError(f"figures.{owner}.{key} = {v} is out of range: allowed 1..{n_px} (the "
+                                  f"pixels of a saliency map of dataset {ds!r}, {size.input_shape[1]} x "
+                                  f"{size.input_shape[2]})")
 
 
 def _check_alvarez(config: dict) -> None:

@@ -381,7 +381,26 @@ def split_hp(name: str, hp: dict) -> tuple[dict, dict]:
             raise ModelError(
                 f"unknown hyper-parameter(s) {unknown} for architecture {name!r}; allowed: {allowed}"
             )
+        _check_build_values(arch, build_hp)
     return build_hp, train_hp
+
+
+def _positive_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+
+
+def _check_build_values(arch: Arch, build_hp: dict) -> None:
+    """Layer sizes have the form of the builder's default (an int, or a list of ints),
+    so that a wrong form fails here, not as a TypeError inside a training job."""
+    sig = inspect.signature(arch.builder).parameters
+    for k, v in build_hp.items():
+        default = sig[k].default
+        if isinstance(default, (tuple, list)):
+            if not (isinstance(v, (tuple, list)) and all(_positive_int(u) for u in v)):
+                raise ModelError(f"{k} = {v!r} must be a list of ints >= 1 (one per layer), "
+                                 f"like the default {list(default)}")
+        elif isinstance(default, int) and not _positive_int(v):
+            raise ModelError(f"{k} = {v!r} must be an int >= 1 (default {default})")
 
 
 def _plain(o: Any) -> Any:
