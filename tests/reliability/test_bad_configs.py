@@ -371,3 +371,15 @@ def test_smallest_accepted_dataset_has_every_class_in_both_splits():
     d = data.load("digits", n_samples=46, seed=0)
     assert set(d["y_train"]) == set(d["y_test"]) == set(range(10))
 
+
+
+@pytest.mark.parametrize("config, why", [("nope.yaml", "does not exist"), ("config", "is a directory")])
+def test_make_names_a_missing_or_directory_config(config, why):
+    """snakemake itself answers `--configfile nope.yaml` with a traceback, before the
+    workflow's checks run; `make figures` checks CONFIG first (target config-file)."""
+    import subprocess
+
+    res = subprocess.run(["make", "-s", "config-file", f"CONFIG={config}"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert f"CONFIG={config} {why}" in res.stderr and "Traceback" not in res.stderr, res.stderr
