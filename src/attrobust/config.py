@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import data, explain, models
+from . import data, datasizes, explain, models
 
 
 class ConfigError(ValueError):
@@ -239,9 +239,9 @@ def _sizes(config: dict, name: str):
         return None, None
     opts = spec.get("options") or {}
     try:
-        split = data.split_sizes(src, test_fraction=spec.get("test_fraction", 0.2),
+        split = datasizes.split_sizes(src, test_fraction=spec.get("test_fraction", 0.2),
                                  n_samples=spec.get("n_samples"), options=opts)
-        return data.size(src, opts), split
+        return datasizes.size(src, opts), split
     except (data.DataError, TypeError, ValueError):  # options checked with their own message
         return None, None
 
@@ -263,7 +263,7 @@ def _check_big_enough(config: dict, name: str) -> None:
     if min(n_train, n_test) >= k:
         return
     src, tf = source(config, name), spec.get("test_fraction", 0.2)
-    fits = next((n for n in range(10, size.n + 1) if min(data.split_sizes(
+    fits = next((n for n in range(10, size.n + 1) if min(datasizes.split_sizes(
         src, test_fraction=tf, n_samples=n, options=spec.get("options") or {})) >= k), None)
     if spec.get("n_samples") is not None:
         key, fix = f"datasets.{name}.n_samples = {spec['n_samples']}", (
@@ -278,7 +278,7 @@ def _check_big_enough(config: dict, name: str) -> None:
 def check_ranges(config: dict) -> None:
     """Indices within the data they index, class indices within the dataset's classes,
     top-k sets within an image's pixels, and datasets big enough for what is asked of them,
-    all from the registry's sizes (attrobust.data.size) without loading any data."""
+    all from the registry's sizes (attrobust.datasizes) without loading any data."""
     figs, secs = figures(config), config.get("figures", {})
     for name in used_datasets(config):
         _check_big_enough(config, name)

@@ -223,7 +223,7 @@ BAD += [
      ["models.mlp_elu.hp", "hidden = 32", "list of ints", "[10, 10]"]),
     ("cnn-hidden-list", {"models": {"cnn_small": {"hp": {"hidden": [64]}}}},
      ["models.cnn_small.hp", "hidden = [64]", "int >= 1"]),
-    # --- indices within the data (sizes from attrobust.data.size; small.yaml: 40 test digits)
+    # --- indices within the data (sizes from attrobust.datasizes; small.yaml: 40 test digits)
     ("alvarez-images-example-out-of-range",
      {"figures": {"alvarez_melis_images": {"enabled": True, "example": 9999}}},
      ["figures.alvarez_melis_images.example = 9999", "allowed 0..39", "'digits'"]),
@@ -349,13 +349,13 @@ def test_table_has_at_least_30_bad_configs():
     ("wine", {}), ("breast_cancer", {"n_samples": 150}), ("iris", {"test_fraction": 0.3}), ("diabetes", {}),
 ])
 def test_registry_sizes_are_what_load_gives(name, kw):
-    """attrobust.data.size / split_sizes (no data loaded) agree with attrobust.data.load."""
-    from attrobust import data
+    """attrobust.datasizes (no data loaded) agrees with attrobust.data.load."""
+    from attrobust import data, datasizes
 
     d = data.load(name, test_fraction=kw.get("test_fraction", 0.2), n_samples=kw.get("n_samples"),
                   **kw.get("options", {}))
-    size = data.size(name, kw.get("options"))
-    assert data.split_sizes(name, **kw) == (len(d["y_train"]), len(d["y_test"]))
+    size = datasizes.size(name, kw.get("options"))
+    assert datasizes.split_sizes(name, **kw) == (len(d["y_train"]), len(d["y_test"]))
     assert size.input_shape == d["input_shape"]
     assert size.n_classes == (len(d["class_names"]) if d["task"] == "classification" else None)
 
