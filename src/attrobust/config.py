@@ -230,9 +230,12 @@ def check(config: dict) -> None:
     check_ranges(config)
 
 
-def _sizes(config: dict, name: str):
-    """(data.Size, (n_train, n_test) or None) of config dataset ``name``, from the registry
-    and the dataset's config entry, without loading it; (None, None) if not known."""
+def _sizes(config: dict, name: str, known: dict | None = None):
+    """(datasizes.Size, (n_train, n_test) or None) of config dataset ``name``: from ``known``
+    (sizes of loaded data), else from the registry and the dataset's config entry, without
+    loading it; (None, None) if not known."""
+    if known and name in known:
+        return known[name]
     spec = config.get("datasets", {}).get(name) or {}
     src = source(config, name)
     if src not in data.REGISTRY:
@@ -251,18 +254,23 @@ def _index(key: str, value, n: int | None, what: str) -> None:
         raise ConfigError(f"{key} = {value!r} is out of range: allowed 0..{n - 1} ({what})")
 
 
-def _check_big_enough(config: dict, name: str) -> None:
+def _check_big_enough(config: dict, name: str, known: dict | None = None) -> None:
     """Every class needs an example in the train and the test split (the influence, class
     sensitivity and sanity jobs pick examples by class; a job deep in the DAG otherwise
     fails with 'class 3 has no example')."""
     spec = config["datasets"].get(name) or {}
-    size, split = _sizes(config, name)
+    size, split = _sizes(config, name, known)
     if split is None or not size.n_classes:
         return
     k, (n_train, n_test) = size.n_classes, split
     if min(n_train, n_test) >= k:
         return
     src, tf = source(config, name), spec.get("test_fraction", 0.2)
+    if known and name in known:  # sizes of the loaded files: no registry size to search
+        raise ConfigError(
+            f"datasets.{name}: the files of dataset {src!r} give {n_train} training and {n_test} test "
+            f"examples for its {k} classes; every class needs an example in both splits: raise "
+            f"datasets.{name}.n_samples (now {spec.get('n_samples')}) or change test_fraction ({tf})")
     fits = next((n for n in range(10, size.n + 1) if min(datasizes.split_sizes(
         src, test_fraction=tf, n_samples=n, options=spec.get("options") or {})) >= k), None)
     if spec.get("n_samples") is not None:
@@ -275,15 +283,17 @@ def _check_big_enough(config: dict, name: str) -> None:
                       f"classes of dataset {src!r}; every class needs an example in both splits: {fix}")
 
 
-def check_ranges(config: dict) -> None:
+def check_ranges(config: dict, known: dict | None = None) -> None:
     """Indices within the data they index, class indices within the dataset's classes,
     top-k sets within an image's pixels, and datasets big enough for what is asked of them,
-    all from the registry's sizes (attrobust.datasizes) without loading any data."""
+    all from the registry's sizes (attrobust.datasizes) without loading any data, or from
+    ``known``: {config dataset: (Size, (n_train, n_test))} of loaded data."""
     figs, secs = figures(config), config.get("figures", {})
+    _sizes_ = functools.partial(_sizes, known=known)
     for name in used_datasets(config):
-        _check_big_enough(config, name)
+        _check_big_enough(config, name, known)
     for name, spec in config.get("datasets", {}).items():
-        size, _ = _sizes(config, name)
+        size, _ = _sizes_(config, name)
         if size is not None and isinstance((spec or {}).get("target"), int):
             _index(f"datasets.{name}.target", spec["target"], size.n_classes,
                    f"the classes of dataset {source(config, name)!r}; or 'predicted' or 'true'")
@@ -291,7 +301,7 @@ def check_ranges(config: dict) -> None:
     def test_images(sec, n_images=None):
         """(dataset, the number of test images a section's index may pick from)."""
         ds = secs[sec].get("dataset")
-        _, split = _sizes(config, ds)
+        _, split = _sizes_(config, ds)
         n = None if split is None else split[1]
         if n_images is not None:
             n = n_images if n is None else min(n, n_images)
@@ -310,18 +320,18 @@ def check_ranges(config: dict) -> None:
                f"an index into the {n} test images of dataset {ds!r}" + (f" used, {limit}" if limit else ""))
     for sec in ("nielsen_sanity", "nielsen_faithfulness"):
         if sec in figs and isinstance(secs[sec].get("target"), int):
-            size, _ = _sizes(config, secs[sec]["dataset"])
+            size, _ = _sizes_(config, secs[sec]["dataset"])
             _index(f"figures.{sec}.target", secs[sec]["target"], size and size.n_classes,
                    f"the classes of dataset {secs[sec]['dataset']!r}; or 'predicted' or 'true'")
     if "nielsen_class" in figs:
-        size, _ = _sizes(config, secs["nielsen_class"]["dataset"])
+        size, _ = _sizes_(config, secs["nielsen_class"]["dataset"])
         if size and size.n_classes and secs["nielsen_class"].get("n_other", 1) > size.n_classes - 1:
             raise ConfigError(f"figures.nielsen_class.n_other = {secs['nielsen_class']['n_other']} is out of "
                               f"range: allowed 1..{size.n_classes - 1} (the other classes of dataset "
                               f"{secs['nielsen_class']['dataset']!r})")
     if "ghorbani_influence" in figs:
         inf = secs["ghorbani_influence"]
-        size, split = _sizes(config, inf["dataset"])
+        size, split = _sizes_(config, inf["dataset"])
         for i, c in enumerate(inf.get("classes", [])):
             _index(f"figures.ghorbani_influence.classes[{i}]", c, size and size.n_classes,
                    f"the classes of dataset {inf['dataset']!r}")
@@ -340,7 +350,7 @@ def check_ranges(config: dict) -> None:
         owner = "ghorbani" if sec == "ghorbani_fig9" else sec  # Fig. 9 attacks with figures.ghorbani.k
         v = secs.get(owner, {}).get(key)
         for ds in dsets:
-            size, _ = _sizes(config, ds) if ds else (None, None)
+            size, _ = _sizes_(config, ds) if ds else (None, None)
             if v is None or size is None or size.input_shape is None or len(size.input_shape) != 3:
                 continue
             n_px = math.prod(size.input_shape[1:])
@@ -468,3 +478,12 @@ def _check_mirror(config: dict, name: str, key: str) -> None:
         f"{key}: dataset {name!r} needs local files but the config key "
         f"'mirrors.{info.mirror_key}' is {mirror!r}, which is not a directory. {data.howto(info)}"
     )
+
+
+def check_loaded(config: dict, name: str, d: dict) -> None:
+    """:func:`check_ranges` with the sizes of config dataset ``name`` as loaded
+    (:func:`attrobust.data.load`): the prepare job's check for datasets whose size only
+    their files tell (attrobust.datasizes: None), before any model trains on them."""
+    n_classes = len(d["class_names"]) if d["task"] == "classification" else None
+    size = datasizes.Size(len(d["y_train"]) + len(d["y_test"]), None, n_classes, tuple(d["input_shape"]))
+    check_ranges(config, known={name: (size, (len(d["y_train"]), len(d["y_test"])))})

@@ -383,3 +383,23 @@ def test_make_names_a_missing_or_directory_config(config, why):
                          capture_output=True, text=True)
     assert res.returncode == 2
     assert f"CONFIG={config} {why}" in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_dataset_of_unknown_size_is_checked_when_loaded():
+    """online_shoppers' rows are known once its (unpinned) file is read: the prepare job
+    runs the same checks with the loaded sizes (attrobust.config.check_loaded)."""
+    import numpy as np
+
+    conf = bad_config({"figures": {"alvarez_melis_fig1": {"dataset": "online_shoppers"}},
+                       "datasets": {"online_shoppers": {"n_samples": 12}}})
+    check_like_the_snakefile(conf)  # nothing to check before the file is read
+
+    def loaded(n_train, n_test):
+        return {"class_names": ["False", "True"], "task": "classification", "input_shape": (10,),
+                "y_train": np.zeros(n_train, np.int64), "y_test": np.zeros(n_test, np.int64)}
+
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.check_loaded(conf, "online_shoppers", loaded(11, 1))
+    msg = str(err.value)
+    assert "datasets.online_shoppers" in msg and "11 training and 1 test" in msg and "n_samples" in msg, msg
+    cfg.check_loaded(conf, "online_shoppers", loaded(10, 3))
