@@ -315,9 +315,12 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
         # Kamath's example is an image of figures.ghorbani's attack files (its n_images)
         n_img = secs["ghorbani"].get("n_images") if sec == "kamath" else secs[sec].get(n_key) if n_key else None
         ds, n = test_images(sec, n_img)
-        limit = f"figures.{'ghorbani' if sec == 'kamath' else sec}.n_images = {n_img}" if n_img else ""
-        _index(f"figures.{sec}.{key}", secs[sec].get(key), n,
-               f"an index into the {n} test images of dataset {ds!r}" + (f" used, {limit}" if limit else ""))
+        what = f"an index into the {n} test images of dataset {ds!r}"
+        if n_img:
+            owner = "ghorbani" if sec == "kamath" else sec
+            what = (f"an index into the first {n} test images of dataset {ds!r}, set by "
+                    f"figures.{owner}.n_images = {n_img}")
+        _index(f"figures.{sec}.{key}", secs[sec].get(key), n, what)
     for sec in ("nielsen_sanity", "nielsen_faithfulness"):
         if sec in figs and isinstance(secs[sec].get("target"), int):
             size, _ = _sizes_(config, secs[sec]["dataset"])
