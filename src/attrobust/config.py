@@ -210,10 +210,12 @@ def check(config: dict) -> None:
     for name in config.get("datasets", {}):
         key = f"datasets.{name}.source" if config["datasets"][name].get("source") else f"datasets.{name}"
         _known(source(config, name), data.REGISTRY, key)
+        opts = config["datasets"][name].get("options") or {}
         try:  # the loader's keyword options, checked here rather than in the prepare job
-            data._options(source(config, name), config["datasets"][name].get("options") or {})
+            data._options(source(config, name), opts)
         except data.DataError as err:
             raise ConfigError(f"datasets.{name}.options: {err}") from None
+        _check_option_types(source(config, name), opts, f"datasets.{name}.options")
     ag = config.get("figures", {}).get("agarwal", {})
     for k in ("simulated", "focus"):  # drawn from the curves/data of `datasets` only
         if "agarwal" in figures(config) and k in ag and ag[k] not in ag.get("datasets", []):
@@ -453,6 +455,19 @@ def _check_hp(model: str, spec: dict) -> None:
                     raise models.ModelError(f"{k} = {v!r} must be {_TRAIN_HP_RULES[k]}")
     except (models.ModelError, ValueError, TypeError) as err:
         raise ConfigError(f"models.{model}.hp: {err}") from None
+
+
+def _check_option_types(src: str, options: dict, key: str) -> None:
+    """An option whose default is an int takes an int (synthetic2d's n = 200.0 would fail
+    in the prepare job)."""
+    import inspect
+
+    params = inspect.signature(data._LOADERS[src]).parameters
+    for k, v in options.items():
+        default = params[k].default
+        if isinstance(default, int) and not isinstance(default, bool) and (
+                isinstance(v, bool) or not isinstance(v, int)):
+            raise ConfigError(f"{key}.{k} = {v!r} must be an integer (default {default})")
 
 
 def _known(name: str, registry: dict, key: str) -> None:

@@ -217,6 +217,8 @@ BAD += [
     ("torch-hp-lr-nan", {"models": {"cnn_small": {"hp": {"lr": NAN}}}}, ["models.cnn_small.hp.lr = nan"]),
     ("dataset-option-inf", {"datasets": {"synthetic2d": {"options": {"n": INF}}}},
      ["datasets.synthetic2d.options.n = inf"]),
+    ("dataset-option-whole-float", {"datasets": {"synthetic2d": {"options": {"n": 200.0}}}},
+     ["datasets.synthetic2d.options.n = 200.0", "integer"]),
     # --- layer sizes in the form the architecture takes
     ("mlp-elu-hidden-int", {**agarwal(), "models": {"mlp_elu": {"arch": "mlp_elu", "hp": {"hidden": 32}},
                                                     "mlp_elu_under": {"arch": "mlp_elu"}}},
