@@ -222,6 +222,14 @@ def check(config: dict) -> None:
             raise ConfigError(f"figures.agarwal.{k} = {ag[k]!r} must be one of "
                               f"figures.agarwal.datasets: {', '.join(ag.get('datasets', []))}")
     _check_alvarez(config)
+    if "nielsen_sanity" in figures(config):  # the permuted-label model: the model's hp and these
+        ns = config["figures"]["nielsen_sanity"]
+        m = ns.get("model", "cnn_small")
+        spec = model_spec(config, m)
+        try:
+            _check_hp(m, {**spec, "hp": {**spec["hp"], **(ns.get("permuted_hp") or {})}})
+        except ConfigError as err:
+            raise ConfigError(f"figures.nielsen_sanity.permuted_hp: {str(err).split(': ', 1)[1]}") from None
     if "robustness_matrix" in figures(config) and not set(figures(config)) & set(MATRIX_SOURCES):
         raise ConfigError("figures.robustness_matrix needs at least one of the sections it draws "
                           f"from: figures.{', figures.'.join(MATRIX_SOURCES)}; enable one, or set "

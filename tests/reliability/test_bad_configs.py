@@ -225,6 +225,9 @@ BAD += [
      ["models.mlp_elu.hp", "hidden = 32", "list of ints", "[10, 10]"]),
     ("cnn-hidden-list", {"models": {"cnn_small": {"hp": {"hidden": [64]}}}},
      ["models.cnn_small.hp", "hidden = [64]", "int >= 1"]),
+    ("permuted-hp-epochs-whole-float", {"figures": {"nielsen_sanity": {"enabled": True,
+                                                                       "permuted_hp": {"epochs": 2.0}}}},
+     ["figures.nielsen_sanity.permuted_hp", "epochs = 2.0", "int >= 1"]),
     # --- indices within the data (sizes from attrobust.datasizes; small.yaml: 40 test digits)
     ("alvarez-images-example-out-of-range",
      {"figures": {"alvarez_melis_images": {"enabled": True, "example": 9999}}},
