@@ -268,7 +268,7 @@ def _check_big_enough(config: dict, name: str, known: dict | None = None) -> Non
     """Every class needs an example in the train and the test split (the influence, class
     sensitivity and sanity jobs pick examples by class; a job deep in the DAG otherwise
     fails with 'class 3 has no example')."""
-    spec = config["datasets"].get(name) or {}
+    spec = config.get("datasets", {}).get(name) or {}
     size, split = _sizes(config, name, known)
     if split is None or not size.n_classes:
         return
@@ -323,7 +323,7 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
         if sec not in figs:
             continue
         # Kamath's example is an image of figures.ghorbani's attack files (its n_images)
-        n_img = secs["ghorbani"].get("n_images") if sec == "kamath" else secs[sec].get(n_key) if n_key else None
+        n_img = secs.get("ghorbani", {}).get("n_images") if sec == "kamath" else secs[sec].get(n_key) if n_key else None
         ds, n = test_images(sec, n_img)
         what = f"an index into the {n} test images of dataset {ds!r}"
         if n_img:
@@ -333,25 +333,25 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
         _index(f"figures.{sec}.{key}", secs[sec].get(key), n, what)
     for sec in ("nielsen_sanity", "nielsen_faithfulness"):
         if sec in figs and isinstance(secs[sec].get("target"), int):
-            size, _ = _sizes_(config, secs[sec]["dataset"])
+            size, _ = _sizes_(config, secs[sec].get("dataset"))
             _index(f"figures.{sec}.target", secs[sec]["target"], size and size.n_classes,
-                   f"the classes of dataset {secs[sec]['dataset']!r}; or 'predicted' or 'true'")
+                   f"the classes of dataset {secs[sec].get('dataset')!r}; or 'predicted' or 'true'")
     if "nielsen_class" in figs:
-        size, _ = _sizes_(config, secs["nielsen_class"]["dataset"])
+        size, _ = _sizes_(config, secs["nielsen_class"].get("dataset"))
         if size and size.n_classes and secs["nielsen_class"].get("n_other", 1) > size.n_classes - 1:
             raise ConfigError(f"figures.nielsen_class.n_other = {secs['nielsen_class']['n_other']} is out of "
                               f"range: allowed 1..{size.n_classes - 1} (the other classes of dataset "
-                              f"{secs['nielsen_class']['dataset']!r})")
+                              f"{secs['nielsen_class'].get('dataset')!r})")
     if "ghorbani_influence" in figs:
         inf = secs["ghorbani_influence"]
-        size, split = _sizes_(config, inf["dataset"])
+        size, split = _sizes_(config, inf.get("dataset"))
         for i, c in enumerate(inf.get("classes", [])):
             _index(f"figures.ghorbani_influence.classes[{i}]", c, size and size.n_classes,
-                   f"the classes of dataset {inf['dataset']!r}")
+                   f"the classes of dataset {inf.get('dataset')!r}")
         for key in ("k", "n_top"):  # sets of training points
             if split is not None and inf.get(key, 1) > split[0]:
                 raise ConfigError(f"figures.ghorbani_influence.{key} = {inf[key]} is out of range: allowed "
-                                  f"1..{split[0]} (the training examples of dataset {inf['dataset']!r})")
+                                  f"1..{split[0]} (the training examples of dataset {inf.get('dataset')!r})")
     # top-k sets of pixels of a saliency map (H x W, channels summed)
     topk = [("ghorbani", "k", [secs.get("ghorbani", {}).get("dataset")]),
             ("ghorbani_fig9", "k", [secs.get("ghorbani_fig9", {}).get("dataset")]),
