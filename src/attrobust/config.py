@@ -3,9 +3,11 @@
 The JSON schema (``workflow/schemas/config.schema.yaml``) checks keys and types; this
 module checks what the schema cannot know: that every dataset, architecture and method
 named in the config exists, that method parameters are ones the method takes, that a
-gradient method is not asked of a scikit-learn model, and that mirror-only datasets
-have their mirror. It runs when the Snakefile is parsed, so a bad config fails before
-any job starts. Only the registries are imported (no torch), which keeps start-up fast.
+gradient method is not asked of a scikit-learn model, that mirror-only datasets
+have their mirror; and what the schema lets through: 2.0 as an integer, NaN and infinity,
+indices, classes and top-k sizes beyond the data and datasets too small to hold every
+class in both splits (sizes from :mod:`attrobust.datasizes`, without loading the data).
+It runs when the Snakefile is parsed, so a bad config fails before any job starts. Only the registries are imported (no torch), which keeps start-up fast.
 """
 from __future__ import annotations
 
@@ -253,7 +255,7 @@ def _sizes(config: dict, name: str, known: dict | None = None):
     opts = spec.get("options") or {}
     try:
         split = datasizes.split_sizes(src, test_fraction=spec.get("test_fraction", 0.2),
-                                 n_samples=spec.get("n_samples"), options=opts)
+                                      n_samples=spec.get("n_samples"), options=opts)
         return datasizes.size(src, opts), split
     except (data.DataError, TypeError, ValueError):  # options checked with their own message
         return None, None
@@ -323,7 +325,8 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
         if sec not in figs:
             continue
         # Kamath's example is an image of figures.ghorbani's attack files (its n_images)
-        n_img = secs.get("ghorbani", {}).get("n_images") if sec == "kamath" else secs[sec].get(n_key) if n_key else None
+        n_img = secs.get("ghorbani", {}).get("n_images") if sec == "kamath" else \
+            secs[sec].get(n_key) if n_key else None
         ds, n = test_images(sec, n_img)
         what = f"an index into the {n} test images of dataset {ds!r}"
         if n_img:
@@ -353,10 +356,11 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
                 raise ConfigError(f"figures.ghorbani_influence.{key} = {inf[key]} is out of range: allowed "
                                   f"1..{split[0]} (the training examples of dataset {inf.get('dataset')!r})")
     # top-k sets of pixels of a saliency map (H x W, channels summed)
+    kam = secs.get("kamath", {})
     topk = [("ghorbani", "k", [secs.get("ghorbani", {}).get("dataset")]),
             ("ghorbani_fig9", "k", [secs.get("ghorbani_fig9", {}).get("dataset")]),
-            ("kamath", "k", [secs.get("kamath", {}).get("dataset"), *secs.get("kamath", {}).get("datasets", [])]),
-            ("kamath", "t", [secs.get("kamath", {}).get("dataset"), *secs.get("kamath", {}).get("datasets", [])])]
+            ("kamath", "k", [kam.get("dataset"), *kam.get("datasets", [])]),
+            ("kamath", "t", [kam.get("dataset"), *kam.get("datasets", [])])]
     for sec, key, dsets in topk:
         if sec not in figs:
             continue
