@@ -347,6 +347,24 @@ def test_table_has_at_least_30_bad_configs():
     assert len({b[0] for b in BAD}) == len(BAD)
 
 
+def test_every_list_of_the_schema_is_a_set():
+    """A list added to the schema later is a set too (issue #21: eps [4, 4, 16] ran, and
+    the ledger counted the attacks at 4 twice)."""
+    def arrays(node, path=""):
+        if isinstance(node, dict):
+            if node.get("type") == "array":
+                yield path, node
+            for k, v in node.items():
+                yield from arrays(v, f"{path}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from arrays(v, f"{path}[{i}]")
+
+    found = list(arrays(yaml.safe_load(open(SCHEMA))))
+    assert len(found) >= 20
+    assert [p for p, node in found if node.get("uniqueItems") is not True] == []
+
+
 # ------------------------------------------- the sizes check_ranges reads, against the data
 
 @pytest.mark.parametrize("name, kw", [
