@@ -11,7 +11,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures report test lint venv clean
+.PHONY: figures report test lint venv clean config-file
 
 venv: $(STAMP)
 
@@ -38,20 +38,28 @@ else
 LOCKED =
 endif
 
+# snakemake reads --configfile before the workflow's own checks and answers a missing file
+# or a directory with a Python traceback: say it in one line instead.
+config-file:
+	@if [ -d "$(CONFIG)" ]; then why="is a directory"; elif [ ! -e "$(CONFIG)" ]; then why="does not exist"; \
+	  elif [ ! -r "$(CONFIG)" ]; then why="is not readable"; fi; \
+	  if [ -n "$$why" ]; then echo "make: CONFIG=$(CONFIG) $$why; give a YAML config file," \
+	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi
+
 # the report in the same run (--report-after-run): a second snakemake would rebuild the DAG
-figures: $(STAMP)
+figures: config-file $(STAMP)
 	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
 	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
 
-report: $(STAMP)
+report: config-file $(STAMP)
 	$(SNAKEMAKE) --report figures/report.html
 
 # pytest exits 5 when it collects no test: not a failure of the suite.
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) || test $$? -eq 5
 
-lint: $(STAMP)
+lint: config-file $(STAMP)
 	$(SNAKEMAKE) --lint
 
 clean:

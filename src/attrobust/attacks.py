@@ -402,12 +402,20 @@ def _check_inputs(x, eps, step, n_iter):
 
     if x.ndim != 4:
         raise AttackError(f"attacks take image batches (N, C, H, W); got shape {tuple(x.shape)}")
+    if len(x) == 0:
+        raise AttackError(f"x is an empty batch (shape {tuple(x.shape)}); attack at least one image")
     if not torch.isfinite(x).all() or x.min() < -1e-6 or x.max() > 1 + 1e-6:
         raise AttackError(f"attack inputs must be finite images in [0, 1]; got values in "
                           f"[{float(x.min()):.4g}, {float(x.max()):.4g}]")
     for name, v, lo in (("eps", eps, 0.0), ("step", step, 0.0)):
         if not (isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v) and v >= lo):
             raise AttackError(f"{name} must be a finite number >= {lo} in [0, 1] pixel units; got {v!r}")
+        # the images are in [0, 1] (checked above): a larger L_inf budget or step is a
+        # 0-255 value passed unscaled, and the ball would hold every image
+        if v > 1:
+            raise AttackError(f"{name}={v!r} exceeds the images' value range [0, 1]; {name} is in "
+                              f"[0, 1] pixel units (a 0-255 value v is v / 255, e.g. {v!r} -> "
+                              f"{v / 255:.4g})")
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise AttackError(f"n_iter must be an int >= 1; got {n_iter!r}")
 

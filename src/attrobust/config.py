@@ -3,20 +3,28 @@
 The JSON schema (``workflow/schemas/config.schema.yaml``) checks keys and types; this
 module checks what the schema cannot know: that every dataset, architecture and method
 named in the config exists, that method parameters are ones the method takes, that a
-gradient method is not asked of a scikit-learn model, and that mirror-only datasets
-have their mirror. It runs when the Snakefile is parsed, so a bad config fails before
-any job starts. Only the registries are imported (no torch), which keeps start-up fast.
+gradient method is not asked of a scikit-learn model, that mirror-only datasets
+have their mirror; and what the schema lets through: 2.0 as an integer, NaN and infinity,
+indices, classes and top-k sizes beyond the data and datasets too small to hold every
+class in both splits (sizes from :mod:`attrobust.datasizes`, without loading the data).
+It runs when the Snakefile is parsed, so a bad config fails before any job starts. Only the registries are imported (no torch), which keeps start-up fast.
 """
 from __future__ import annotations
 
+import functools
+import math
 from pathlib import Path
 from typing import Any
 
-from . import data, explain, models
+from . import data, datasizes, explain, models
 
 
 class ConfigError(ValueError):
     """A config value that names something unknown or unusable; the message names the key."""
+
+
+#: The workflow's config schema (the library is run from the repository's src/).
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 #: Methods a figure section computes without listing them.
@@ -121,8 +129,55 @@ def _check_regime(name: str, spec: dict) -> None:
         raise ConfigError(f"models.{name}.regime_params: {err}") from None
 
 
+def _key(path) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _walk(obj, path=()):
+    """(path, value) of every leaf of a config."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _walk(v, (*path, i))
+    else:
+        yield path, obj
+
+
+@functools.lru_cache(maxsize=4)
+def _strict_validator(schema_path: str):
+    """The schema's validator with JSON Schema's `integer` narrowed to Python ints: by the
+    spec 2.0 is an integer, and a job then gets `seed1.0` paths or range(2.0)."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    base = jsonschema.validators.validator_for(schema)
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)(schema)
+
+
+def check_types(config: dict, schema: str | Path = SCHEMA) -> None:
+    """NaN and infinity nowhere (they pass `exclusiveMinimum`), and a whole float such
+    as 2.0 nowhere the schema asks for an integer. Run after the schema's own validation,
+    so an error of the strict validator can only come from such a float."""
+    for path, v in _walk(config):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{_key(path)} = {v!r}: NaN and infinity are not allowed; "
+                              "give a finite number")
+    err = next(iter(_strict_validator(str(schema)).iter_errors(config)), None)
+    if err is not None:
+        for path, v in _walk(err.instance, tuple(err.absolute_path)):
+            if isinstance(v, float) and v.is_integer():
+                raise ConfigError(f"{_key(path)} = {v!r} must be an integer: write {int(v)}")
+        raise ConfigError(f"{_key(err.absolute_path)}: {err.message}")  # pragma: no cover
+
+
 def check(config: dict) -> None:
     """Raise :class:`ConfigError` naming the first key whose value cannot work."""
+    check_types(config)
     mirror_keys = sorted({d.mirror_key for d in data.REGISTRY.values() if d.mirror_key})
     for key in config.get("mirrors", {}):
         if key not in mirror_keys:
@@ -157,16 +212,26 @@ def check(config: dict) -> None:
     for name in config.get("datasets", {}):
         key = f"datasets.{name}.source" if config["datasets"][name].get("source") else f"datasets.{name}"
         _known(source(config, name), data.REGISTRY, key)
+        opts = config["datasets"][name].get("options") or {}
         try:  # the loader's keyword options, checked here rather than in the prepare job
-            data._options(source(config, name), config["datasets"][name].get("options") or {})
+            data._options(source(config, name), opts)
         except data.DataError as err:
             raise ConfigError(f"datasets.{name}.options: {err}") from None
+        _check_option_types(source(config, name), opts, f"datasets.{name}.options")
     ag = config.get("figures", {}).get("agarwal", {})
     for k in ("simulated", "focus"):  # drawn from the curves/data of `datasets` only
         if "agarwal" in figures(config) and k in ag and ag[k] not in ag.get("datasets", []):
             raise ConfigError(f"figures.agarwal.{k} = {ag[k]!r} must be one of "
                               f"figures.agarwal.datasets: {', '.join(ag.get('datasets', []))}")
     _check_alvarez(config)
+    if "nielsen_sanity" in figures(config):  # the permuted-label model: the model's hp and these
+        ns = config["figures"]["nielsen_sanity"]
+        m = ns.get("model", "cnn_small")
+        spec = model_spec(config, m)
+        try:
+            _check_hp(m, {**spec, "hp": {**spec["hp"], **(ns.get("permuted_hp") or {})}})
+        except ConfigError as err:
+            raise ConfigError(f"figures.nielsen_sanity.permuted_hp: {str(err).split(': ', 1)[1]}") from None
     if "robustness_matrix" in figures(config) and not set(figures(config)) & set(MATRIX_SOURCES):
         raise ConfigError("figures.robustness_matrix needs at least one of the sections it draws "
                           f"from: figures.{', figures.'.join(MATRIX_SOURCES)}; enable one, or set "
@@ -174,6 +239,142 @@ def check(config: dict) -> None:
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")
         _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")
+    check_ranges(config)
+
+
+def _sizes(config: dict, name: str, known: dict | None = None):
+    """(datasizes.Size, (n_train, n_test) or None) of config dataset ``name``: from ``known``
+    (sizes of loaded data), else from the registry and the dataset's config entry, without
+    loading it; (None, None) if not known."""
+    if known and name in known:
+        return known[name]
+    spec = config.get("datasets", {}).get(name) or {}
+    src = source(config, name)
+    if src not in data.REGISTRY:
+        return None, None
+    opts = spec.get("options") or {}
+    try:
+        split = datasizes.split_sizes(src, test_fraction=spec.get("test_fraction", 0.2),
+                                      n_samples=spec.get("n_samples"), options=opts)
+        return datasizes.size(src, opts), split
+    except (data.DataError, TypeError, ValueError):  # options checked with their own message
+        return None, None
+
+
+def _index(key: str, value, n: int | None, what: str) -> None:
+    if n is not None and value is not None and not isinstance(value, str) and not 0 <= value < n:
+        raise ConfigError(f"{key} = {value!r} is out of range: allowed 0..{n - 1} ({what})")
+
+
+def _check_big_enough(config: dict, name: str, known: dict | None = None) -> None:
+    """Every class needs an example in the train and the test split (the influence, class
+    sensitivity and sanity jobs pick examples by class; a job deep in the DAG otherwise
+    fails with 'class 3 has no example')."""
+    spec = config.get("datasets", {}).get(name) or {}
+    size, split = _sizes(config, name, known)
+    if split is None or not size.n_classes:
+        return
+    k, (n_train, n_test) = size.n_classes, split
+    if min(n_train, n_test) >= k:
+        return
+    src, tf = source(config, name), spec.get("test_fraction", 0.2)
+    if known and name in known:  # sizes of the loaded files: no registry size to search
+        raise ConfigError(
+            f"datasets.{name}: the files of dataset {src!r} give {n_train} training and {n_test} test "
+            f"examples for its {k} classes; every class needs an example in both splits: raise "
+            f"datasets.{name}.n_samples (now {spec.get('n_samples')}) or change test_fraction ({tf})")
+    fits = next((n for n in range(10, size.n + 1) if min(datasizes.split_sizes(
+        src, test_fraction=tf, n_samples=n, options=spec.get("options") or {})) >= k), None)
+    if spec.get("n_samples") is not None:
+        key, fix = f"datasets.{name}.n_samples = {spec['n_samples']}", (
+            f"set it to at least {fits} (or null: all {size.n})" if fits else
+            f"no n_samples does with test_fraction {tf}; change datasets.{name}.test_fraction")
+    else:
+        key, fix = f"datasets.{name}.test_fraction = {tf}", "move test_fraction towards 0.5"
+    raise ConfigError(f"{key} leaves {n_train} training and {n_test} test examples for the {k} "
+                      f"classes of dataset {src!r}; every class needs an example in both splits: {fix}")
+
+
+def check_ranges(config: dict, known: dict | None = None) -> None:
+    """Indices within the data they index, class indices within the dataset's classes,
+    top-k sets within an image's pixels, and datasets big enough for what is asked of them,
+    all from the registry's sizes (attrobust.datasizes) without loading any data, or from
+    ``known``: {config dataset: (Size, (n_train, n_test))} of loaded data."""
+    figs, secs = figures(config), config.get("figures", {})
+    _sizes_ = functools.partial(_sizes, known=known)
+    for name in used_datasets(config):
+        _check_big_enough(config, name, known)
+    for name, spec in config.get("datasets", {}).items():
+        size, _ = _sizes_(config, name)
+        if size is not None and isinstance((spec or {}).get("target"), int):
+            _index(f"datasets.{name}.target", spec["target"], size.n_classes,
+                   f"the classes of dataset {source(config, name)!r}; or 'predicted' or 'true'")
+
+    def test_images(sec, n_images=None):
+        """(dataset, the number of test images a section's index may pick from)."""
+        ds = secs[sec].get("dataset")
+        _, split = _sizes_(config, ds)
+        n = None if split is None else split[1]
+        if n_images is not None:
+            n = n_images if n is None else min(n, n_images)
+        return ds, n
+
+    for sec, key, n_key in (("alvarez_melis_images", "example", None), ("alvarez_melis_fig8", "point", None),
+                            ("ghorbani", "example", "n_images"), ("nielsen_class", "example", "n_images"),
+                            ("nielsen_sanity", "example", "n_images"), ("kamath", "example", None)):
+        if sec not in figs:
+            continue
+        # Kamath's example is an image of figures.ghorbani's attack files (its n_images)
+        n_img = secs.get("ghorbani", {}).get("n_images") if sec == "kamath" else \
+            secs[sec].get(n_key) if n_key else None
+        ds, n = test_images(sec, n_img)
+        what = f"an index into the {n} test images of dataset {ds!r}"
+        if n_img:
+            owner = "ghorbani" if sec == "kamath" else sec
+            what = (f"an index into the first {n} test images of dataset {ds!r}, set by "
+                    f"figures.{owner}.n_images = {n_img}")
+        _index(f"figures.{sec}.{key}", secs[sec].get(key), n, what)
+    for sec in ("nielsen_sanity", "nielsen_faithfulness"):
+        if sec in figs and isinstance(secs[sec].get("target"), int):
+            size, _ = _sizes_(config, secs[sec].get("dataset"))
+            _index(f"figures.{sec}.target", secs[sec]["target"], size and size.n_classes,
+                   f"the classes of dataset {secs[sec].get('dataset')!r}; or 'predicted' or 'true'")
+    if "nielsen_class" in figs:
+        size, _ = _sizes_(config, secs["nielsen_class"].get("dataset"))
+        if size and size.n_classes and secs["nielsen_class"].get("n_other", 1) > size.n_classes - 1:
+            raise ConfigError(f"figures.nielsen_class.n_other = {secs['nielsen_class']['n_other']} is out of "
+                              f"range: allowed 1..{size.n_classes - 1} (the other classes of dataset "
+                              f"{secs['nielsen_class'].get('dataset')!r})")
+    if "ghorbani_influence" in figs:
+        inf = secs["ghorbani_influence"]
+        size, split = _sizes_(config, inf.get("dataset"))
+        for i, c in enumerate(inf.get("classes", [])):
+            _index(f"figures.ghorbani_influence.classes[{i}]", c, size and size.n_classes,
+                   f"the classes of dataset {inf.get('dataset')!r}")
+        for key in ("k", "n_top"):  # sets of training points
+            if split is not None and inf.get(key, 1) > split[0]:
+                raise ConfigError(f"figures.ghorbani_influence.{key} = {inf[key]} is out of range: allowed "
+                                  f"1..{split[0]} (the training examples of dataset {inf.get('dataset')!r})")
+    # top-k sets of pixels of a saliency map (H x W, channels summed)
+    kam = secs.get("kamath", {})
+    topk = [("ghorbani", "k", [secs.get("ghorbani", {}).get("dataset")]),
+            ("ghorbani_fig9", "k", [secs.get("ghorbani_fig9", {}).get("dataset")]),
+            ("kamath", "k", [kam.get("dataset"), *kam.get("datasets", [])]),
+            ("kamath", "t", [kam.get("dataset"), *kam.get("datasets", [])])]
+    for sec, key, dsets in topk:
+        if sec not in figs:
+            continue
+        owner = "ghorbani" if sec == "ghorbani_fig9" else sec  # Fig. 9 attacks with figures.ghorbani.k
+        v = secs.get(owner, {}).get(key)
+        for ds in dsets:
+            size, _ = _sizes_(config, ds) if ds else (None, None)
+            if v is None or size is None or size.input_shape is None or len(size.input_shape) != 3:
+                continue
+            n_px = math.prod(size.input_shape[1:])
+            if not 1 <= v <= n_px:
+                raise ConfigError(f"figures.{owner}.{key} = {v} is out of range: allowed 1..{n_px} (the "
+                                  f"pixels of a saliency map of dataset {ds!r}, {size.input_shape[1]} x "
+                                  f"{size.input_shape[2]})")
 
 
 def _check_alvarez(config: dict) -> None:
@@ -268,6 +469,19 @@ def _check_hp(model: str, spec: dict) -> None:
         raise ConfigError(f"models.{model}.hp: {err}") from None
 
 
+def _check_option_types(src: str, options: dict, key: str) -> None:
+    """An option whose default is an int takes an int (synthetic2d's n = 200.0 would fail
+    in the prepare job)."""
+    import inspect
+
+    params = inspect.signature(data._LOADERS[src]).parameters
+    for k, v in options.items():
+        default = params[k].default
+        if isinstance(default, int) and not isinstance(default, bool) and (
+                isinstance(v, bool) or not isinstance(v, int)):
+            raise ConfigError(f"{key}.{k} = {v!r} must be an integer (default {default})")
+
+
 def _known(name: str, registry: dict, key: str) -> None:
     if name not in registry:
         raise ConfigError(f"{key}: unknown name {name!r}; allowed: {', '.join(sorted(registry))}")
@@ -294,3 +508,12 @@ def _check_mirror(config: dict, name: str, key: str) -> None:
         f"{key}: dataset {name!r} needs local files but the config key "
         f"'mirrors.{info.mirror_key}' is {mirror!r}, which is not a directory. {data.howto(info)}"
     )
+
+
+def check_loaded(config: dict, name: str, d: dict) -> None:
+    """:func:`check_ranges` with the sizes of config dataset ``name`` as loaded
+    (:func:`attrobust.data.load`): the prepare job's check for datasets whose size only
+    their files tell (attrobust.datasizes: None), before any model trains on them."""
+    n_classes = len(d["class_names"]) if d["task"] == "classification" else None
+    size = datasizes.Size(len(d["y_train"]) + len(d["y_test"]), None, n_classes, tuple(d["input_shape"]))
+    check_ranges(config, known={name: (size, (len(d["y_train"]), len(d["y_test"])))})

@@ -148,7 +148,15 @@ def _prepared(model: Any, device: Any, batch_size: int):
         return
     params = list(model.parameters())
     home = params[0].device if params else torch.device("cpu")
-    dev = torch.device(device) if device is not None else home
+    if device is None:
+        dev = home
+    else:
+        from .utils import get_device
+
+        try:
+            dev = get_device(device)
+        except ValueError as err:
+            raise ExplainError(str(err)) from None
     was_training = model.training
     model.eval()
     if dev != home:
@@ -745,6 +753,42 @@ METHODS: dict[str, Method] = {m.name: m for m in [
 
 KINDS = ("gradient", "blackbox")
 
+#: Value ranges of the numeric method parameters (the config schema's `methods.<name>`
+#: ranges): (kind, lower bound, whether the bound is included). captum, lime and shap
+#: fail on 0 samples or steps with an IndexError or ZeroDivisionError that names nothing.
+_PARAM_RULES = {
+    ("integrated_gradients", "n_steps"): ("int", 1, True),
+    ("smoothgrad", "n_samples"): ("int", 1, True),
+    ("smoothgrad", "sigma"): ("number", 0, False),
+    ("lrp_epsilon", "epsilon"): ("number", 0, True),
+    ("gradient_shap", "nsamples"): ("int", 1, True),
+    ("lime", "num_samples"): ("int", 1, True),
+    ("lime", "segment_size"): ("int?", 1, True),
+    ("lime", "kernel_width"): ("number?", 0, False),
+    ("kernel_shap", "n_background"): ("int", 1, True),
+    ("kernel_shap", "nsamples"): ("int|auto", 1, True),
+    ("kernel_shap", "segment_size"): ("int?", 1, True),
+    ("clime", "n_samples"): ("int", 2, True),
+    ("clime", "sigma"): ("number", 0, False),
+    ("clime", "ridge"): ("number", 0, True),
+}
+
+
+def _check_param_values(method: str, p: dict) -> None:
+    for (meth, name), (kind, lo, closed) in _PARAM_RULES.items():
+        if meth != method:
+            continue
+        v = p[name]
+        if (kind.endswith("?") and v is None) or (kind == "int|auto" and v == "auto"):
+            continue
+        is_int = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        is_num = is_int or (isinstance(v, (float, np.floating)) and math.isfinite(v))
+        ok = (is_int if kind.startswith("int") else is_num) and (v >= lo if closed else v > lo)
+        if not ok:
+            what = "an int" if kind.startswith("int") else "a finite number"
+            extra = {"?": " or None", "o": " or 'auto'"}.get(kind[-1], "")
+            raise ExplainError(f"{method}: {name}={v!r} must be {what} {'>=' if closed else '>'} {lo}{extra}")
+
 
 def names(kind: str | None = None) -> list[str]:
     """Registered method names, optionally only those of ``kind`` ('gradient' | 'blackbox')."""
@@ -824,6 +868,7 @@ def explain(method: str, model: Any, inputs: Any, target: Any = None, *, seed: i
     p = {**m.defaults, **params}
     if p["output"] not in ("logit", "prob"):
         raise ExplainError(f"{method}: output={p['output']!r}; use 'logit' or 'prob'")
+    _check_param_values(method, p)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ExplainError(f"batch_size must be a positive int; got {batch_size!r}")
     x = _as_inputs(inputs)

@@ -381,7 +381,26 @@ def split_hp(name: str, hp: dict) -> tuple[dict, dict]:
             raise ModelError(
                 f"unknown hyper-parameter(s) {unknown} for architecture {name!r}; allowed: {allowed}"
             )
+        _check_build_values(arch, build_hp)
     return build_hp, train_hp
+
+
+def _positive_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+
+
+def _check_build_values(arch: Arch, build_hp: dict) -> None:
+    """Layer sizes have the form of the builder's default (an int, or a list of ints),
+    so that a wrong form fails here, not as a TypeError inside a training job."""
+    sig = inspect.signature(arch.builder).parameters
+    for k, v in build_hp.items():
+        default = sig[k].default
+        if isinstance(default, (tuple, list)):
+            if not (isinstance(v, (tuple, list)) and all(_positive_int(u) for u in v)):
+                raise ModelError(f"{k} = {v!r} must be a list of ints >= 1 (one per layer), "
+                                 f"like the default {list(default)}")
+        elif isinstance(default, int) and not _positive_int(v):
+            raise ModelError(f"{k} = {v!r} must be an int >= 1 (default {default})")
 
 
 def _plain(o: Any) -> Any:
@@ -460,6 +479,13 @@ def _check_data(data: dict, spec: dict, need_train: bool = True) -> None:
                              f"{spec['arch']!r} was built for {tuple(spec['input_shape'])}")
         if not np.isfinite(X).all():
             raise ModelError(f"X_{split} contains NaN or inf")
+        if spec["task"] == "classification" and not (
+                np.issubdtype(y.dtype, np.integer) or y.dtype == bool
+                or (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)))):
+            # cast to int64 for the loss, 0.7 would train as class 0 and score accuracy 0
+            raise ModelError(f"y_{split} must hold class indices (ints) for the classification "
+                             f"model {spec['arch']!r}; got dtype {y.dtype} with non-integer values "
+                             "(for a numeric target build the model with task='regression')")
         if spec["task"] == "classification" and (y.min() < 0 or y.max() >= spec["n_classes"]):
             raise ModelError(f"y_{split} has labels outside [0, {spec['n_classes']}) "
                              f"for model {spec['arch']!r}")

@@ -88,6 +88,9 @@ def similarity(A_ref, A) -> dict[str, np.ndarray]:
 def layers(model) -> list[str]:
     """Names of the learnable layers of ``model`` (modules with parameters of their own,
     e.g. Conv2d, Linear, BatchNorm), from the input to the output (registration order)."""
+    if not hasattr(model, "named_modules"):  # a scikit-learn estimator has no layers to reset
+        raise SanityError(f"model must be a torch nn.Module (cascading randomisation resets its "
+                          f"layers); got {type(model).__name__}")
     names = [n for n, m in model.named_modules()
              if n and any(True for _ in m.parameters(recurse=False))]
     if not names:

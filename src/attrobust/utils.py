@@ -29,10 +29,23 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+#: Device strings the library takes (the config schema's `device` pattern).
+DEVICE_PATTERN = r"auto|cpu|cuda(:[0-9]+)?"
+
+
 def get_device(preference: str = "auto"):
-    """Return a torch device: ``"auto"`` picks CUDA when present, else CPU."""
+    """Return a torch device: ``"auto"`` picks CUDA when present, else CPU; a
+    ``torch.device`` is returned as it is."""
+    import re
+
     import torch
 
+    if isinstance(preference, torch.device):
+        return preference
+    # checked here: torch's own error for 'gpu' is a RuntimeError that names no argument
+    if not isinstance(preference, str) or not re.fullmatch(DEVICE_PATTERN, preference):
+        raise ValueError(f"device={preference!r} is not a device; use 'auto', 'cpu', 'cuda' "
+                         "or 'cuda:<index>' (config key 'device')")
     if preference == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if preference.startswith("cuda") and not torch.cuda.is_available():

@@ -237,3 +237,76 @@ def test_agarwal_figure_refuses_nan_curves():
                      datasets=["wine_minmax", "simulated_minmax"])
     msg = str(err.value)
     assert "simulated_minmax" in msg and "mlp_elu" in msg and "rerun" in msg, msg
+
+
+# ----------------------------------------------- library holes of issue #21, item 7
+
+@pytest.mark.parametrize("x, kw, words", [
+    (X_IMG, {"eps": 8}, ["eps=8", "[0, 1]", "/ 255", "0.03137"]),     # a 0-255 value
+    (X_IMG, {"eps": 1e9}, ["eps=1000000000.0", "[0, 1]"]),
+    (X_IMG, {"step": 2.0}, ["step=2.0", "[0, 1]"]),
+    (X_IMG[:0], {}, ["x is an empty batch", "(0, 1, 8, 8)"]),
+])
+def test_attack_rejects_budgets_beyond_the_image_range_and_empty_batches(cnn, x, kw, words):
+    args = {"method": "simple_gradient", "eps": 0.05, **kw}
+    with pytest.raises(attacks.AttackError) as err:
+        attacks.attack("topk", cnn, x, k=4, n_iter=1, **args)
+    assert all(w in str(err.value) for w in words), str(err.value)
+
+
+def test_attack_takes_eps_at_the_range_bound(cnn):
+    out = attacks.attack("random_sign", cnn, X_IMG, method="simple_gradient", eps=1.0)
+    assert out["x_adv"].shape == X_IMG.shape
+
+
+@pytest.mark.parametrize("method, kw, words", [
+    ("integrated_gradients", {"n_steps": 0}, ["integrated_gradients", "n_steps=0", ">= 1"]),
+    ("smoothgrad", {"n_samples": 0}, ["smoothgrad", "n_samples=0", ">= 1"]),
+    ("smoothgrad", {"sigma": float("nan")}, ["smoothgrad", "sigma=nan", "finite", "> 0"]),
+    ("lrp_epsilon", {"epsilon": -1}, ["lrp_epsilon", "epsilon=-1", ">= 0"]),
+    ("lime", {"num_samples": 0, "background": X_TAB}, ["lime", "num_samples=0", ">= 1"]),
+    ("kernel_shap", {"nsamples": 0, "background": X_TAB}, ["kernel_shap", "nsamples=0", "'auto'"]),
+    ("clime", {"n_samples": 1}, ["clime", "n_samples=1", ">= 2"]),
+    ("gradient_shap", {"nsamples": 2.5, "background": X_TAB}, ["gradient_shap", "nsamples=2.5", "an int"]),
+])
+def test_explain_rejects_bad_method_parameters(mlp, method, kw, words):
+    with pytest.raises(explain.ExplainError) as err:
+        explain.explain(method, mlp, X_TAB, 0, **kw)
+    assert all(w in str(err.value) for w in words), str(err.value)
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", 3])
+def test_unknown_device_is_rejected_naming_the_argument(mlp, device):
+    from attrobust.utils import get_device
+
+    with pytest.raises(explain.ExplainError, match=r"device=.*'auto', 'cpu', 'cuda'"):
+        explain.explain("saliency", mlp, X_TAB, 0, device=device)
+    with pytest.raises(ValueError, match=r"device=.*'cuda:<index>'"):
+        get_device(device)
+    model = models.build("mlp", (4,), 3, seed=0, epochs=1)
+    with pytest.raises(ValueError, match=r"device=.*'auto', 'cpu'"):
+        models.train(model, {"X_train": X_TAB, "y_train": Y_TAB, "X_test": X_TAB, "y_test": Y_TAB},
+                     device=device)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "logistic_regression"])
+def test_train_rejects_float_labels_of_a_classifier(arch):
+    model = models.build(arch, (4,), 3, seed=0, **({"epochs": 1} if arch == "mlp" else {}))
+    y = np.linspace(0, 1.9, 6)  # 0.38 would train as class 0 and report accuracy 0.0
+    with pytest.raises(models.ModelError) as err:
+        models.train(model, {"X_train": X_TAB, "y_train": y, "X_test": X_TAB, "y_test": Y_TAB})
+    assert "y_train" in str(err.value) and "class indices" in str(err.value), str(err.value)
+
+
+def test_train_takes_whole_float_labels():
+    model = models.build("logistic_regression", (4,), 3, seed=0)
+    m = models.train(model, {"X_train": X_TAB, "y_train": Y_TAB.astype(float), "X_test": X_TAB,
+                             "y_test": Y_TAB})
+    assert m["train_accuracy"] > 0
+
+
+def test_cascade_rejects_a_scikit_learn_model(sk):
+    from attrobust import sanity
+
+    with pytest.raises(sanity.SanityError, match="model must be a torch nn.Module.*LogisticRegression"):
+        sanity.cascade(sk)
