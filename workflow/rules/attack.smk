@@ -6,6 +6,7 @@ rule attack:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("attacks", "explain", "models"),
+        code=script_file("attack"),
     output:
         "results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
     params:
@@ -33,6 +34,7 @@ rule attack_metrics:
     input:
         attack="results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
         lib=lib("metrics"),
+        code=script_file("attack_metrics"),
     output:
         "results/metrics/ghorbani/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
     params:

@@ -1,4 +1,5 @@
 # Helpers shared by the rules: config checks, model specs, target lists.
+import os
 import sys
 from pathlib import Path
 
@@ -27,9 +28,23 @@ ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
 ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
 
 
+# Code reaches rules as inputs, by paths relative to the working directory: Snakemake
+# compares an input's checksum when its mtime is newer than the outputs (inputs up to
+# `max-checksum-file-size`, profiles/*), so an edit reruns the jobs that run the code and a
+# touch, a `git checkout` or a copy to another directory reruns nothing (the profiles drop
+# the `code` trigger, which for script rules compares only the script's mtime).
+_REL = Path(os.path.relpath(LIB.parent, os.getcwd()))
+
+
 def lib(*modules):
-    """Library modules a job runs; editing one reruns its jobs (input mtime)."""
-    return [str(LIB / "attrobust" / f"{m}.py") for m in modules]
+    """Library modules a job runs; editing one reruns its jobs (input checksum)."""
+    return [str(_REL / "src" / "attrobust" / f"{m}.py") for m in modules]
+
+
+def script_file(name):
+    """The workflow script a rule runs (its `script:`), as an input: editing it reruns the
+    rule's jobs, touching it does not (see above; workflow/Snakefile checks every rule)."""
+    return str(_REL / "workflow" / "scripts" / f"{name}.py")
 
 
 # Every module of the claims ledger (one per paper): a new paper's claims rerun the ledger.

@@ -2,6 +2,8 @@
 
 
 rule download:
+    input:
+        code=script_file("download"),
     output:
         # the raw files and their SHA256SUMS (written last); a directory, so that the
         # between-workflow cache holds the files themselves
@@ -23,6 +25,7 @@ rule prepare:
     input:
         raw=raw_dir,
         lib=lib("data"),
+        code=script_file("prepare"),
     output:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",

@@ -6,6 +6,7 @@ rule explain:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("explain", "models"),
+        code=script_file("explain"),
     output:
         "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}.npz",
     params:
@@ -33,6 +34,7 @@ rule unification_curves:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("unification", "explain", "models"),
+        code=script_file("unification_curves"),
     output:
         "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.csv",
     params:

@@ -14,6 +14,7 @@ rule fig_alvarez_melis_fig1:
             for meth in FIG1["methods"]
         ],
         lib=lib("plots/__init__", "plots/alvarez_melis", "models"),
+        code=script_file("fig_alvarez_melis_fig1"),
     output:
         pdf="figures/alvarez-melis/fig1_lime_shap_2d.pdf",
         png=report(
@@ -49,6 +50,7 @@ rule fig_alvarez_melis:
             for m in ALVAREZ["methods"]
         ],
         lib=lib("plots/__init__", "plots/alvarez_melis"),
+        code=script_file("fig_alvarez_melis"),
     output:
         [
             report(
@@ -89,6 +91,7 @@ rule fig_alvarez_melis_images:
         chunks=[f for fs in alvarez_images_lipschitz().values() for f in fs],
         noise=f"results/lipschitz/{run_id(ALVAREZ_IMAGES['dataset'], ALVAREZ_IMAGES['model'])}/noise_ratios.npz",
         lib=lib("plots/__init__", "plots/alvarez_melis"),
+        code=script_file("fig_alvarez_melis_images"),
     output:
         [
             report(
@@ -120,6 +123,7 @@ rule fig_alvarez_melis_discrete:
     input:
         pair=f"results/lipschitz/{run_id(ALVAREZ_DISCRETE['dataset'], ALVAREZ_DISCRETE['model'])}/discrete.npz",
         lib=lib("plots/__init__", "plots/alvarez_melis"),
+        code=script_file("fig_alvarez_melis_discrete"),
     output:
         pdf="figures/alvarez-melis/fig4_discrete_pair.pdf",
         png=report(
@@ -149,6 +153,7 @@ rule fig_alvarez_melis_fig8:
         data=f"results/data/{ALVAREZ_FIG8['dataset']}.npz",
         chunk=FIG8_CHUNK,
         lib=lib("plots/__init__", "plots/alvarez_melis"),
+        code=script_file("fig_alvarez_melis_fig8"),
     output:
         pdf="figures/alvarez-melis/fig8_saliency_maximiser.pdf",
         png=report(
@@ -182,6 +187,7 @@ rule fig_gallery:
             for meth in GALLERY["methods"]
         ],
         lib=lib("plots/__init__", "plots/nielsen"),
+        code=script_file("fig_gallery"),
     output:
         pdf="figures/nielsen/fig1_gallery.pdf",
         png=report(
@@ -217,6 +223,7 @@ rule fig_agarwal:
         curves=agarwal_curves(),
         lipschitz=agarwal_lipschitz(),
         lib=lib("plots/__init__", "plots/agarwal", "unification"),
+        code=script_file("fig_agarwal"),
     output:
         [
             report(
@@ -247,6 +254,7 @@ rule claims:
     input:
         unpack(claim_tables),
         lib=lib(*CLAIM_MODULES, "unification"),
+        code=script_file("claims"),
     output:
         md=report(
             "figures/claims.md",
@@ -299,6 +307,7 @@ rule fig_ghorbani:
             for a in GHORBANI["attacks"]
         ],
         lib=lib("plots/__init__", "plots/ghorbani", "metrics"),
+        code=script_file("fig_ghorbani"),
     output:
         [
             report(
@@ -330,6 +339,7 @@ rule fig_robustness_matrix:
     input:
         unpack(robustness_inputs),
         lib=lib("plots/__init__", "plots/summary", "attacks"),
+        code=script_file("fig_robustness_matrix"),
     output:
         csv="results/metrics/robustness_matrix.csv",
         pdf="figures/summary/robustness_matrix.pdf",

@@ -7,6 +7,7 @@ rule influence:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("influence", "curvature", "models"),
+        code=script_file("influence"),
     output:
         npz="results/influence/{dataset}/{model}/{regime}/seed{seed}/influence.npz",
         csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/influence.csv",
@@ -39,6 +40,7 @@ rule hessian_angles:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("curvature", "models"),
+        code=script_file("hessian_angles"),
     output:
         npz="results/curvature/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.npz",
         csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.csv",
@@ -72,6 +74,7 @@ rule fig_ghorbani_influence:
         table=influence_table(),
         hessian=f"results/curvature/{influence_run()}/hessian_angles.npz",
         lib=lib("plots/__init__", "plots/ghorbani"),
+        code=script_file("fig_ghorbani_influence"),
     output:
         [
             report(
@@ -99,6 +102,7 @@ rule fig_ghorbani_fig9:
     input:
         metrics=fig9_results("metrics"),
         lib=lib("plots/__init__", "plots/ghorbani"),
+        code=script_file("fig_ghorbani_fig9"),
     output:
         pdf="figures/ghorbani/fig9_topk_spearman_second.pdf",
         png=report(

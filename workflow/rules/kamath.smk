@@ -32,6 +32,7 @@ rule kamath_metrics:
     input:
         attacks=KAMATH_FILES,
         lib=lib("metrics"),
+        code=script_file("kamath_metrics"),
     output:
         "results/metrics/kamath/lens.csv",
     params:
@@ -76,6 +77,7 @@ rule fig_kamath:
             for m in KAMATH["robust_models"]
         ],
         lib=lib("plots/__init__", "plots/kamath", "metrics"),
+        code=script_file("fig_kamath"),
     output:
         [
             report(

@@ -7,6 +7,7 @@ rule unification_lipschitz:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("unification", "explain", "lipschitz", "models"),
+        code=script_file("unification_lipschitz"),
     output:
         "results/lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma_sweep.csv",
     params:
@@ -28,6 +29,7 @@ rule lipschitz:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("lipschitz", "explain", "models"),
+        code=script_file("lipschitz"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.npz",
     params:
@@ -55,6 +57,7 @@ rule lipschitz_table:
     input:
         unpack(alvarez_lipschitz),
         lib=lib("lipschitz"),
+        code=script_file("lipschitz_table"),
     output:
         "results/metrics/alvarez_melis/lipschitz_uci.csv",
     params:
@@ -72,6 +75,7 @@ rule lipschitz_images_table:
     input:
         unpack(alvarez_images_lipschitz),
         lib=lib("lipschitz"),
+        code=script_file("lipschitz_table"),
     output:
         "results/metrics/alvarez_melis/lipschitz_images.csv",
     params:
@@ -91,6 +95,7 @@ rule noise_ratios:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("lipschitz", "explain", "models"),
+        code=script_file("noise_ratios"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.npz",
     params:
@@ -121,6 +126,7 @@ rule lipschitz_discrete:
             for m in discrete_settings(wc)["methods"]
         ],
         lib=lib("lipschitz"),
+        code=script_file("lipschitz_discrete"),
     output:
         "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",
     params:
@@ -139,6 +145,7 @@ rule lipschitz_discrete:
 rule lipschitz_discrete_table:
     input:
         unpack(fig1_discrete),
+        code=script_file("lipschitz_discrete_table"),
     output:
         "results/metrics/alvarez_melis/discrete_fig1.csv",
     params:

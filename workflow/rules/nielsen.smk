@@ -37,6 +37,7 @@ rule nielsen_class:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         lib=lib("sanity", "faithfulness", "explain", "models", "metrics"),
+        code=script_file("nielsen_class"),
     output:
         npz=f"results/nielsen/class/{NIELSEN_RUN}/{{method}}.npz",
         csv=f"results/metrics/nielsen/class/{NIELSEN_RUN}/{{method}}.csv",
@@ -57,6 +58,7 @@ rule nielsen_train_permuted:
     input:
         data="results/data/{dataset}.npz",
         lib=lib("models", "sanity"),
+        code=script_file("nielsen_train_permuted"),
     output:
         model=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
         metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
@@ -79,6 +81,7 @@ rule nielsen_sanity:
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         permuted=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
         lib=lib("sanity", "faithfulness", "explain", "models", "metrics"),
+        code=script_file("nielsen_sanity"),
     output:
         csv=f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{{method}}.csv",
         npz=f"results/nielsen/sanity/{NIELSEN_RUN}/{{method}}.npz",
@@ -101,6 +104,7 @@ rule nielsen_faithfulness:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         lib=lib("faithfulness", "explain", "models"),
+        code=script_file("nielsen_faithfulness"),
     output:
         f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.csv",
     params:
@@ -124,6 +128,7 @@ rule fig_nielsen_class:
     input:
         results=[f"results/nielsen/class/{NIELSEN_METHODS['class'][0]}/{m}.npz" for m in NIELSEN_METHODS["class"][1]],
         lib=lib("plots/__init__", "plots/nielsen", "sanity"),
+        code=script_file("fig_nielsen_class"),
     output:
         pdf="figures/nielsen/fig2_class_sensitivity.pdf",
         png=report(
@@ -155,6 +160,7 @@ rule fig_nielsen_sanity:
         examples=[f"results/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.npz" for m in NIELSEN_METHODS["sanity"][1]],
         permuted=f"results/nielsen/permuted_labels/{run_id(NIELSEN_SANITY['dataset'], NIELSEN_SANITY['model'])}/metrics.json",
         lib=lib("plots/__init__", "plots/nielsen"),
+        code=script_file("fig_nielsen_sanity"),
     output:
         [
             report(
@@ -183,6 +189,7 @@ rule fig_nielsen_faithfulness:
             for m in NIELSEN_METHODS["faithfulness"][1]
         ],
         lib=lib("plots/__init__", "plots/nielsen", "faithfulness"),
+        code=script_file("fig_nielsen_faithfulness"),
     output:
         csv="figures/nielsen/faithfulness.csv",
         md="figures/nielsen/faithfulness.md",
@@ -209,6 +216,7 @@ rule fig_nielsen_pgd:
     input:
         explanations=[explanation(NIELSEN_PGD["dataset"], m, NIELSEN_PGD["method"]) for m in NIELSEN_PGD["models"]],
         lib=lib("plots/__init__", "plots/nielsen", "faithfulness"),
+        code=script_file("fig_nielsen_pgd"),
     output:
         csv="results/metrics/nielsen/pgd_saliency.csv",
         pdf="figures/nielsen/fig3_pgd_saliency.pdf",

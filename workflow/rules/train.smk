@@ -5,6 +5,7 @@ rule train:
     input:
         data="results/data/{dataset}.npz",
         lib=lib("models"),
+        code=script_file("train"),
     output:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{model}/{regime}/seed{seed}/metrics.json",

@@ -8,7 +8,7 @@ import pandas as pd
 from attrobust import claims, utils
 
 utils.log_to(snakemake.log[0])
-names = [k for k in snakemake.input.keys() if k != "lib"]
+names = [k for k in snakemake.input.keys() if k not in ("lib", "code")]  # the rest: tables
 tables = {
     k: pd.concat([pd.read_csv(f) for f in getattr(snakemake.input, k)], ignore_index=True) for k in names
 }

@@ -10,7 +10,7 @@ from attrobust import utils
 
 utils.log_to(snakemake.log[0])
 rows = []
-for model in snakemake.input.keys():
+for model in (k for k in snakemake.input.keys() if k != "code"):  # the rest: one file per model
     d = utils.load_npz(getattr(snakemake.input, model))
     for m, method in enumerate(d["methods"]):
         for i in range(len(d["X"])):

@@ -9,7 +9,7 @@ from attrobust import lipschitz, utils
 
 utils.log_to(snakemake.log[0])
 parts = []
-for key in (k for k in snakemake.input.keys() if k != "lib"):
+for key in (k for k in snakemake.input.keys() if k not in ("lib", "code")):
     dataset, method = key.split("/")
     chunks = [utils.load_npz(f) for f in getattr(snakemake.input, key)]
     parts.append(lipschitz.summary(chunks).assign(dataset=dataset, method=method, model=snakemake.params.model))
