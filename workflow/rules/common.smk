@@ -104,6 +104,33 @@ def all_figures():
     return figs + list(rules.claims.output)
 
 
+def all_results(wildcards=None):
+    """Every output under results/ of every job the figures depend on, found by walking the
+    rules from the figures down (each file's producing rule, its wildcards, its inputs).
+
+    `rule all` requests them: Snakemake reruns a job for a missing output only when it is
+    a target or a job that needs the output runs anyway, so without this a result deleted by
+    hand, or by a job that failed during a rerun, stays missing behind up-to-date figures."""
+    from snakemake.exceptions import WorkflowError
+
+    todo, seen, found = [str(f) for f in all_figures()], set(), set()
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        producers = [r for r in workflow.rules if r.output and r.is_producer(f)]
+        if not producers:  # code, or a file given by the user
+            continue
+        if len(producers) > 1:
+            raise WorkflowError(f"all_results: {f} matches rules {[r.name for r in producers]}")
+        producer = producers[0]
+        wc = producer.get_wildcards(f)
+        found.update(str(o) for o in producer.expand_output(wc)[0] if str(o).startswith("results/"))
+        todo.extend(str(i) for i in producer.expand_input(wc)[0])
+    return sorted(found)
+
+
 def agarwal_curves():
     """Curves of Figs. 2-5: every dataset at every sigma (well-trained model), and the
     under-trained model at the default sigma."""
