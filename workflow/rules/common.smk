@@ -42,8 +42,8 @@ def lib(*modules):
 
 
 def script_file(name):
-    """The workflow script a rule runs (its `script:`), as an input: editing it reruns the
-    rule's jobs, touching it does not (see above; workflow/Snakefile checks every rule)."""
+    """The workflow script that a rule runs (its `script`), as an input. Editing it reruns
+    the rule's jobs, touching it does not (see above; workflow/Snakefile checks every rule)."""
     return str(_REL / "workflow" / "scripts" / f"{name}.py")
 
 
@@ -108,9 +108,10 @@ def all_results(wildcards=None):
     """Every output under results/ of every job the figures depend on, found by walking the
     rules from the figures down (each file's producing rule, its wildcards, its inputs).
 
-    `rule all` requests them: Snakemake reruns a job for a missing output only when it is
-    a target or a job that needs the output runs anyway, so without this a result deleted by
-    hand, or by a job that failed during a rerun, stays missing behind up-to-date figures."""
+    The target `all` requests them. Snakemake reruns a job for a missing output only when
+    it is a target or a job that needs the output runs anyway, so without this a result
+    deleted by hand, or by a job that failed during a rerun, stays missing behind
+    up-to-date figures."""
     from snakemake.exceptions import WorkflowError
 
     todo, seen, found = [str(f) for f in all_figures()], set(), set()
