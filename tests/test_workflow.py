@@ -127,6 +127,22 @@ def test_second_run_has_nothing_to_do(run):
     assert "Nothing to be done" in res.stdout + res.stderr
 
 
+@pytest.mark.e2e
+def test_default_target_requests_every_result(repo):
+    """`rule all` asks for every file under results/ that any job of the workflow writes
+    (all_results in workflow/rules/common.smk), so that a missing one is always rebuilt."""
+    import re
+
+    out = snakemake(repo, "--dry-run", "--forceall").stdout
+    blocks = re.split(r"^(?:local)?rule (\w+):$", out, flags=re.M)[1:]
+    jobs = [(name, dict(re.findall(r"^    (input|output): (.*)$", body, re.M))) for name, body in
+            zip(blocks[::2], blocks[1::2])]
+    requested = {f for name, b in jobs if name == "default" for f in b["input"].split(", ")}
+    written = {f for name, b in jobs if "output" in b for f in b["output"].split(", ") if f.startswith("results/")}
+    assert len(written) > 100
+    assert written <= requested, sorted(written - requested)
+
+
 def planned_jobs(repo):
     """Rule -> job count of a dry run (the "Job stats" table)."""
     out = snakemake(repo, "--cores", "2", "--dry-run").stdout

@@ -30,12 +30,23 @@ ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
 ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
 
 
+# Code reaches rules as inputs, by paths relative to the working directory: Snakemake
+# compares an input's checksum when its mtime is newer than the outputs (inputs up to
+# `max-checksum-file-size`, profiles/*), so an edit reruns the jobs that run the code and a
+# touch, a `git checkout` or a copy to another directory reruns nothing (the profiles drop
+# the `code` trigger, which for script rules compares only the script's mtime).
+def script_file(name):
+    """The workflow script that a rule runs (its `script`), as an input (workflow/Snakefile
+    checks that every rule has its own)."""
+    return os.path.relpath(SCRIPTS / f"{name}.py")
+
+
 def lib(script):
-    """The library modules `script` (a file of workflow/scripts/, the rule's own `script:`)
-    imports, directly or not (`attrobust.deps`): as inputs, editing one reruns exactly the
-    jobs that run it. Relative to the working directory, so that a copy of the repository
-    elsewhere (a cluster's scratch disk) has the same inputs."""
-    return [os.path.relpath(p) for p in deps.import_closure(SCRIPTS / script)]
+    """`script` (a file of workflow/scripts/, the rule's own `script:`) and every library
+    module it imports, directly or not (`attrobust.deps`): as inputs, editing one reruns
+    exactly the jobs that run it."""
+    modules = [os.path.relpath(p) for p in deps.import_closure(SCRIPTS / script)]
+    return [script_file(Path(script).stem), *modules]
 
 
 def source(dataset):
@@ -89,6 +100,34 @@ def all_figures():
     and the claims ledger."""
     figs = [f for name in FIGS for f in getattr(rules, f"fig_{name}").output]
     return figs + list(rules.claims.output)
+
+
+def all_results(wildcards=None):
+    """Every output under results/ of every job the figures depend on, found by walking the
+    rules from the figures down (each file's producing rule, its wildcards, its inputs).
+
+    The target `all` requests them. Snakemake reruns a job for a missing output only when
+    it is a target or a job that needs the output runs anyway, so without this a result
+    deleted by hand, or by a job that failed during a rerun, stays missing behind
+    up-to-date figures."""
+    from snakemake.exceptions import WorkflowError
+
+    todo, seen, found = [str(f) for f in all_figures()], set(), set()
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        producers = [r for r in workflow.rules if r.output and r.is_producer(f)]
+        if not producers:  # code, or a file given by the user
+            continue
+        if len(producers) > 1:
+            raise WorkflowError(f"all_results: {f} matches rules {[r.name for r in producers]}")
+        producer = producers[0]
+        wc = producer.get_wildcards(f)
+        found.update(str(o) for o in producer.expand_output(wc)[0] if str(o).startswith("results/"))
+        todo.extend(str(i) for i in producer.expand_input(wc)[0])
+    return sorted(found)
 
 
 def agarwal_curves():

@@ -2,6 +2,9 @@
 
 
 rule download:
+    input:
+        # the script alone: raw files are checked by their SHA256, whatever the library
+        code=script_file("download"),
     output:
         # the raw files and their SHA256SUMS (written last); a directory, so that the
         # between-workflow cache holds the files themselves
