@@ -92,7 +92,7 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
     curves = pd.read_csv(run / "results/metrics/agarwal/wine_minmax/mlp_elu/natural/seed0/sigma0.1.csv")
-    assert len(curves) == 3 * 2 and set(curves["n"]) == {20, 200}
+    assert len(curves) == 3 * 3 and set(curves["n"]) == {20, 60, 200}
     with np.load(run / "results/attacks/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps16.npz") as f:
         assert f["x_adv"].shape == f["x"].shape == (3, 1, 8, 8)
         assert np.abs(f["x_adv"] - f["x"]).max() <= 16 / 255 + 1e-6
