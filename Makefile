@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 # .snakemake/locks, and every later run stops with 'Directory cannot be locked'. make holds
 # .snakemake/make.flock while snakemake runs (the kernel drops it when the process dies): if
 # make gets it, no other make run is active here, so leftover locks are stale and cleared
-# (`snakemake --unlock`). Runs started with plain `snakemake` don't take it (README).
+# (`snakemake --unlock`). Runs started with plain `snakemake` don't take it (docs/reproducibility.md).
 FLOCK = $(shell command -v flock)
 UNLOCK_STALE = if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ]; then \
 	echo "make: no other run here holds .snakemake/make.flock: clearing the stale lock"; \

@@ -1,4 +1,4 @@
-"""The between-workflow cache and concurrent use (README, 'Sharing results between checkouts').
+"""The between-workflow cache and concurrent use (docs/reproducibility.md, 'Sharing results between checkouts').
 
 Two checkouts run the small config at the same time with one shared, initially empty
 ``SNAKEMAKE_OUTPUT_CACHE`` and one shared dataset mirror (``download_base_url: file://``,

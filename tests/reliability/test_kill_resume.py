@@ -28,7 +28,7 @@ ATTACK = "results/attacks/digits/cnn_small/natural/seed0/integrated_gradients/to
 # (stage, log file whose appearance triggers the kill, outputs of that job, target). A
 # segment runs the README's `make figures`, except the attack segment: the attack needs only
 # the CNN, so a whole-workflow segment could finish it before its trigger; that one runs
-# plain `snakemake <attack file>` (after `snakemake --unlock`, as README says).
+# plain `snakemake <attack file>` (after `snakemake --unlock`, as docs/reproducibility.md says).
 KILLS = [
     ("train", "logs/train/digits/cnn_small/natural/seed0.log", [f"{CNN}/model.pt", f"{CNN}/metrics.json"], None),
     ("attack", "logs/attack/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.log", [ATTACK], ATTACK),
