@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from _cluster import (copy_repo, differing_results, fitted_resource_args, is_plotting,
                       job_headers, run_snakemake)
-from _cluster import targets as _targets
 
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "slurm" / "start-local-cluster.sh"
@@ -73,12 +72,11 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def runs(cluster, tmp_path_factory):
-    """The tiny config run locally (default profile) and through profiles/slurm."""
-    base = tmp_path_factory.mktemp("slurm")
-    local, slurm = copy_repo(base / "local"), copy_repo(base / "slurm")
-    targets = _targets(local)
-    _snakemake(local, "--cores", "2", targets=targets)
+def runs(cluster, tiny_local_reference, tmp_path_factory):
+    """The tiny config run locally (default profile; shared with tests/sge) and through
+    profiles/slurm."""
+    local, targets = tiny_local_reference
+    slurm = copy_repo(tmp_path_factory.mktemp("slurm") / "slurm")
     resource_args, gpu_rules = fitted_resource_args(PROFILE, FIT)
     env = {**os.environ, "SBATCH_ACCOUNT": ACCOUNT, "SBATCH_PARTITION": PARTITION}
     res = _snakemake(slurm, "--workflow-profile", "profiles/slurm", *resource_args,
