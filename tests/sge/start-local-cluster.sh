@@ -126,10 +126,11 @@ sed -e 's/^schedule_interval .*/schedule_interval                 0:0:1/' \
     "$TMP/sched.cur" > "$TMP/sched"
 cmp -s "$TMP/sched.cur" "$TMP/sched" || qconf -Msconf "$TMP/sched" >/dev/null || die "qconf -Msconf failed"
 
-# The GPU consumable: an integer per host, requested per job (-l gpu=1), default 0.
-if ! qconf -sc | awk '{print $1}' | grep -qx "$GPU"; then
-    { qconf -sc | grep -v '^#'; echo "$GPU $GPU INT <= YES YES 0 0"; } > "$TMP/complex"
-    qconf -Mc "$TMP/complex" >/dev/null || die "qconf -Mc (adding the '$GPU' consumable) failed"
+# The GPU consumable: an integer per host, requested per job (-l gpu=1: consumable JOB,
+# not per slot, so that a job with slots of a PE still takes one GPU), default 0.
+if ! qconf -sc | awk -v g="$GPU" '$1 == g && $3 == "INT" && $6 == "JOB" {ok=1} END {exit !ok}'; then
+    { qconf -sc | grep -v '^#' | awk -v g="$GPU" '$1 != g'; echo "$GPU $GPU INT <= YES JOB 0 0"; } > "$TMP/complex"
+    qconf -Mc "$TMP/complex" >/dev/null || die "qconf -Mc (the '$GPU' consumable) failed"
 fi
 
 # This host submits and executes.

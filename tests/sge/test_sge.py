@@ -104,9 +104,10 @@ def test_every_submitted_job_finished_in_qacct(runs):
     jobs = [_qacct(i) for i in _submitted_ids(runs["out"])]
     assert collections.Counter(_rule_of(j["jobname"]) for j in jobs) == submitted
     assert {(j["failed"], j["exit_status"]) for j in jobs} == {("0", "0")}, jobs
-    # in the test queue, with the site's project-free, queue and runtime settings
+    # in the queue that SGE_QUEUE names, asked for by name, with a runtime limit
     assert {j["qname"] for j in jobs} == {SITE["SGE_QUEUE"]}, jobs
     for j in jobs:
+        assert f"-q {SITE['SGE_QUEUE']}" in j["category"], j
         assert re.search(r"(?:^|[ ,])h_rt=\d+", j["category"]), j
 
 
