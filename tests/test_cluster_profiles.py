@@ -125,7 +125,10 @@ def test_submit_rejects_bad_input_with_a_clear_error(fake, tmp_path, scheduler):
 def test_sge_status_reads_qstat_then_qacct(tmp_path, monkeypatch):
     bin_ = tmp_path / "bin"
     bin_.mkdir()
-    (bin_ / "qstat").write_text('#!/bin/sh\n[ "$2" = 7 ]\n')          # job 7 still queued
+    (bin_ / "qstat").write_text('#!/bin/sh\ncase $2 in\n'             # 7 queued, 12 in error state
+                                '7) echo "job_number: 7" ;;\n'
+                                '12) printf "job_number: 12\\nerror reason    1:  can\'t chdir\\n" ;;\n'
+                                '*) exit 1 ;;\nesac\n')
     (bin_ / "qacct").write_text('#!/bin/sh\ncase $2 in\n'
                                 '8) printf "jobnumber 8\\nfailed       0\\nexit_status  0\\n" ;;\n'
                                 '9) printf "jobnumber 9\\nfailed       0\\nexit_status  1\\n" ;;\n'
@@ -136,9 +139,10 @@ def test_sge_status_reads_qstat_then_qacct(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{bin_}{os.pathsep}{os.environ['PATH']}")
     status = {i: subprocess.run([str(ROOT / "profiles/sge/status"), i], capture_output=True,
                                 text=True, check=True).stdout.strip()
-              for i in ["7", "8", "9", "10", "11"]}
+              for i in ["7", "8", "9", "10", "11", "12"]}
     assert status == {"7": "running", "8": "success", "9": "failed", "10": "failed",
-                      "11": "running"}   # 11: ended, accounting record not written yet
+                      "11": "running",   # ended, accounting record not written yet
+                      "12": "failed"}
 
 
 # --- PBS and LSF through snakemake and the cluster-generic executor ---------------------

@@ -60,11 +60,11 @@ if [ ! -x /usr/sbin/sge_qmaster ] || [ ! -x /usr/sbin/sge_execd ] \
         || ! command -v qsub >/dev/null || ! command -v qacct >/dev/null; then
     say "installing gridengine-master gridengine-exec gridengine-client (apt)"
     export DEBIAN_FRONTEND=noninteractive
-    # The packages' own set-up (cell 'default', spool, manager) with this host as master.
+    # The packages' own set-up: cell 'default', spool, manager (the master's name is
+    # written below).
     debconf-set-selections <<EOF
 gridengine-common shared/gridengineconfig boolean true
 gridengine-common shared/gridenginecell string default
-gridengine-common shared/gridenginemaster string $HOST
 EOF
     apt-get update -q >/dev/null || die "apt-get update failed"
     apt-get install -y -q --no-install-recommends \
