@@ -7,16 +7,15 @@ job that COMPLETED, that the GPU rules asked for a GPU, and that both runs wrote
 results. Needs root on Debian (apt); skipped elsewhere or with ATTROBUST_SKIP_SLURM=1.
 """
 import collections
-import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from _workflow import copy_workflow
+from _cluster import (copy_repo, differing_results, fitted_resource_args, is_plotting,
+                      job_headers, run_snakemake)
 
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "slurm" / "start-local-cluster.sh"
@@ -24,8 +23,6 @@ PROFILE = ROOT / "profiles" / "slurm" / "profile.yaml"
 ACCOUNT, PARTITION = "attrobust", "main"
 # The test node has 2 CPUs and ~24 GB: the profile's requests, shrunk to fit two jobs at once.
 FIT = {"mem_mb": 3000, "cpus_per_gpu": 1}
-# Fields of JSON outputs that measure time, not results.
-TIMING_KEYS = {"seconds"}
 
 
 def _skip_reason():
@@ -45,62 +42,8 @@ pytestmark = [
 ]
 
 
-def _copy_repo(dst):
-    copy_workflow(dst)
-    shutil.copy(ROOT / "tests" / "e2e" / "tiny.yaml", dst / "tiny.yaml")
-    return dst
-
-
 def _snakemake(cwd, *args, targets=(), env=None):
-    cmd = [sys.executable, "-m", "snakemake", "--configfile", "tiny.yaml", *args, "--", *targets]
-    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1200)
-    if res.returncode != 0:
-        logs = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-2000:]}"
-                         for p in sorted((Path(cwd) / ".snakemake" / "slurm_logs").rglob("*.log")))
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}"
-                             f"\n{logs[-6000:]}")
-    return res
-
-
-def _is_plotting(rule):
-    return rule.startswith("fig_") or rule == "claims"
-
-
-def _targets(cwd):
-    """A quarter of the tiny DAG with every kind of job: one output of each computing rule
-    and the outputs of the plotting rule with the fewest upstream jobs."""
-    summary = _snakemake(cwd, "--workflow-profile", "none", "--detailed-summary").stdout
-    outputs = collections.defaultdict(list)
-    for line in summary.splitlines()[1:]:
-        fields = line.split("\t")
-        if len(fields) >= 3:
-            outputs[fields[2]].append(fields[0])
-
-    def n_jobs(targets):
-        out = _snakemake(cwd, "--workflow-profile", "none", "-n", "--quiet", "rules", targets=targets)
-        return int(re.search(r"^total\s+(\d+)", out.stdout + out.stderr, flags=re.M).group(1))
-
-    plotting = min((r for r in outputs if _is_plotting(r)), key=lambda r: n_jobs(outputs[r]))
-    return [sorted(outs)[0] for rule, outs in outputs.items() if not _is_plotting(rule)] + outputs[plotting]
-
-
-def _fitted_resource_args():
-    """--default-resources and --set-resources of the profile, with FIT's sizes.
-
-    On the command line these replace the profile's lists as a whole, so they restate
-    every entry (account, partition, gpu, ...) as the profile has it."""
-    import yaml
-
-    prof = yaml.safe_load(PROFILE.read_text())
-
-    def fit(res):
-        return {k: FIT.get(k, v) for k, v in res.items()}
-
-    default = [f"{k}={v}" for k, v in fit(prof["default-resources"]).items()]
-    per_rule = [f"{rule}:{k}={v}" for rule, res in prof["set-resources"].items()
-                for k, v in fit(res).items()]
-    gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu")}
-    return ["--default-resources", *default, "--set-resources", *per_rule], gpu_rules
+    return run_snakemake(cwd, *args, targets=targets, env=env, logs=["slurm_logs"])
 
 
 def _sacct(run_id):
@@ -119,21 +62,6 @@ def _rule_of(comment):
     return m.group(1)
 
 
-def _drop_timing(obj):
-    if isinstance(obj, dict):
-        return {k: _drop_timing(v) for k, v in obj.items() if k not in TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_drop_timing(v) for v in obj]
-    return obj
-
-
-def _same_result(a, b):
-    """Equal results: byte for byte, except JSON, compared without its timing fields."""
-    if a.suffix == ".json":
-        return _drop_timing(json.loads(a.read_text())) == _drop_timing(json.loads(b.read_text()))
-    return a.read_bytes() == b.read_bytes()
-
-
 @pytest.fixture(scope="module")
 def cluster():
     res = subprocess.run(["bash", str(START)], capture_output=True, text=True, timeout=900,
@@ -144,13 +72,12 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def runs(cluster, tmp_path_factory):
-    """The tiny config run locally (default profile) and through profiles/slurm."""
-    base = tmp_path_factory.mktemp("slurm")
-    local, slurm = _copy_repo(base / "local"), _copy_repo(base / "slurm")
-    targets = _targets(local)
-    _snakemake(local, "--cores", "2", targets=targets)
-    resource_args, gpu_rules = _fitted_resource_args()
+def runs(cluster, tiny_local_reference, tmp_path_factory):
+    """The tiny config run locally (default profile; shared with tests/sge) and through
+    profiles/slurm."""
+    local, targets = tiny_local_reference
+    slurm = copy_repo(tmp_path_factory.mktemp("slurm") / "slurm")
+    resource_args, gpu_rules = fitted_resource_args(PROFILE, FIT)
     env = {**os.environ, "SBATCH_ACCOUNT": ACCOUNT, "SBATCH_PARTITION": PARTITION}
     res = _snakemake(slurm, "--workflow-profile", "profiles/slurm", *resource_args,
                      # a test run: look at job states every few seconds, not every 40
@@ -163,17 +90,9 @@ def runs(cluster, tmp_path_factory):
             "gpu_rules": gpu_rules}
 
 
-def _job_headers(out):
-    """Rules of the jobs the run executed, submitted ('rule') and local ('localrule')."""
-    submitted, local = collections.Counter(), collections.Counter()
-    for kind, rule in re.findall(r"^(rule|localrule) (\w+):$", out, flags=re.M):
-        (local if kind == "localrule" else submitted)[rule] += 1
-    return submitted, local
-
-
 def test_every_submitted_job_completed_in_sacct(runs):
     jobs = _sacct(runs["run_id"])
-    submitted, _ = _job_headers(runs["out"])
+    submitted, _ = job_headers(runs["out"])
     assert submitted, f"no job was submitted:\n{runs['out'][-4000:]}"
     assert collections.Counter(_rule_of(j["Comment"]) for j in jobs) == submitted
     assert {j["State"] for j in jobs} == {"COMPLETED"}, jobs
@@ -193,8 +112,8 @@ def test_gpu_rules_ran_on_slurm_with_a_gpu(runs):
 
 
 def test_figures_and_claims_ran_locally(runs):
-    submitted, local = _job_headers(runs["out"])
-    plotting = {r for r in submitted | local if _is_plotting(r)}
+    submitted, local = job_headers(runs["out"])
+    plotting = {r for r in submitted | local if is_plotting(r)}
     assert plotting, "no figure rule ran"
     assert not plotting & set(submitted), (
         f"figure rules were submitted to SLURM: {sorted(plotting & set(submitted))}; "
@@ -202,10 +121,5 @@ def test_figures_and_claims_ran_locally(runs):
 
 
 def test_slurm_results_equal_local_results(runs):
-    def files(root):
-        return {p.relative_to(root) for p in (root / "results").rglob("*") if p.is_file()}
-
-    local, slurm = runs["local"], runs["slurm"]
-    assert files(local) == files(slurm)
-    differ = [str(f) for f in sorted(files(local)) if not _same_result(local / f, slurm / f)]
+    differ = differing_results(runs["local"], runs["slurm"])
     assert not differ, f"results that differ between the local and the SLURM run: {differ}"

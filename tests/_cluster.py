@@ -1,0 +1,112 @@
+"""What the scheduler tests (tests/slurm, tests/sge) share: the tiny workflow's targets,
+snakemake in a copy of the repository, the profile's resources shrunk to the test node,
+and the comparison of a cluster run's results with a local run's."""
+import collections
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from _workflow import ROOT, copy_workflow
+
+# Fields of JSON outputs that measure time, not results.
+TIMING_KEYS = {"seconds"}
+
+
+def copy_repo(dst):
+    """The workflow and the tiny config (tests/e2e/tiny.yaml) in ``dst``."""
+    copy_workflow(dst)
+    shutil.copy(ROOT / "tests" / "e2e" / "tiny.yaml", dst / "tiny.yaml")
+    return dst
+
+
+def run_snakemake(cwd, *args, targets=(), env=None, logs=()):
+    """snakemake on the tiny config in ``cwd``; on failure, raise with its output and the
+    tails of the job logs found under ``cwd/.snakemake/<logs>``."""
+    cmd = [sys.executable, "-m", "snakemake", "--configfile", "tiny.yaml", *args, "--", *targets]
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1200)
+    if res.returncode != 0:
+        text = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-2000:]}"
+                         for d in logs for p in sorted((Path(cwd) / ".snakemake" / d).rglob("*"))
+                         if p.is_file())
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}"
+                             f"\n{text[-6000:]}")
+    return res
+
+
+def is_plotting(rule):
+    return rule.startswith("fig_") or rule == "claims"
+
+
+def targets(cwd):
+    """A quarter of the tiny DAG with every kind of job: one output of each computing rule
+    and the outputs of the plotting rule with the fewest upstream jobs."""
+    summary = run_snakemake(cwd, "--workflow-profile", "none", "--detailed-summary").stdout
+    outputs = collections.defaultdict(list)
+    for line in summary.splitlines()[1:]:
+        fields = line.split("\t")
+        if len(fields) >= 3:
+            outputs[fields[2]].append(fields[0])
+
+    def n_jobs(targets):
+        out = run_snakemake(cwd, "--workflow-profile", "none", "-n", "--quiet", "rules", targets=targets)
+        return int(re.search(r"^total\s+(\d+)", out.stdout + out.stderr, flags=re.M).group(1))
+
+    plotting = min((r for r in outputs if is_plotting(r)), key=lambda r: n_jobs(outputs[r]))
+    return [sorted(outs)[0] for rule, outs in outputs.items() if not is_plotting(rule)] + outputs[plotting]
+
+
+def fitted_resource_args(profile, fit):
+    """--default-resources and --set-resources of the profile (a profile.yaml), with
+    ``fit``'s sizes; and the names of the GPU rules.
+
+    On the command line these replace the profile's lists as a whole, so they restate
+    every entry (account, partition, gpu, ...) as the profile has it."""
+    import yaml
+
+    prof = yaml.safe_load(Path(profile).read_text())
+
+    def sized(res):
+        return {k: fit.get(k, v) for k, v in res.items()}
+
+    default = [f"{k}={v}" for k, v in sized(prof["default-resources"]).items()]
+    per_rule = [f"{rule}:{k}={v}" for rule, res in prof["set-resources"].items()
+                for k, v in sized(res).items()]
+    gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu")}
+    return ["--default-resources", *default, "--set-resources", *per_rule], gpu_rules
+
+
+def job_headers(out):
+    """Rules of the jobs the run executed, submitted ('rule') and local ('localrule')."""
+    submitted, local = collections.Counter(), collections.Counter()
+    for kind, rule in re.findall(r"^(rule|localrule) (\w+):$", out, flags=re.M):
+        (local if kind == "localrule" else submitted)[rule] += 1
+    return submitted, local
+
+
+def _drop_timing(obj):
+    if isinstance(obj, dict):
+        return {k: _drop_timing(v) for k, v in obj.items() if k not in TIMING_KEYS}
+    if isinstance(obj, list):
+        return [_drop_timing(v) for v in obj]
+    return obj
+
+
+def same_result(a, b):
+    """Equal results: byte for byte, except JSON, compared without its timing fields."""
+    if a.suffix == ".json":
+        return _drop_timing(json.loads(a.read_text())) == _drop_timing(json.loads(b.read_text()))
+    return a.read_bytes() == b.read_bytes()
+
+
+def result_files(root):
+    return {p.relative_to(root) for p in (root / "results").rglob("*") if p.is_file()}
+
+
+def differing_results(local, remote):
+    """The result files (relative paths) of which the two runs wrote different contents;
+    asserts first that both wrote the same files."""
+    assert result_files(local) == result_files(remote)
+    return [str(f) for f in sorted(result_files(local)) if not same_result(local / f, remote / f)]
