@@ -283,7 +283,7 @@ def test_attack_errors(net, images):
 
 
 def test_appendix_example_figure_has_a_row_per_attack(tmp_path):
-    """Ghorbani Figs. 5-7: the original row plus one row per attack, a column per method."""
+    """Ghorbani Figs. 5-7: the original row plus one row per attack, two columns per method."""
     pytest.importorskip("matplotlib")
     from attrobust.plots import ghorbani, save
 
@@ -297,6 +297,9 @@ def test_appendix_example_figure_has_a_row_per_attack(tmp_path):
     files = {(m, a): file() for m in ("simple_gradient", "integrated_gradients")
              for a in ("random_sign", "topk", "mass_center")}
     fig = ghorbani.appendix_example(files, index=1, eps=16, class_names=[str(i) for i in range(10)])
-    assert len(fig.axes) == 4 * 3
-    assert fig.axes[3].get_title().startswith("Random sign perturbation, eps 16")
+    # a row per attack after the original; per method an (image, map) pair, since each
+    # method's attack makes its own image
+    assert len(fig.axes) == 4 * 2 * 2
+    assert fig.axes[4].get_title().startswith("Random sign perturbation, ε 16")
+    assert fig.axes[5].get_title().startswith("Simple Gradient")
     save(fig, tmp_path / "f.pdf", tmp_path / "f.png")
