@@ -1,9 +1,9 @@
 """What is known of the registered datasets' sizes before any is loaded.
 
 The config checks (:mod:`attrobust.config`) read these when the Snakefile is parsed: an
-index, class or top-k size beyond the data fails before any job. A module of its own,
-not part of :mod:`attrobust.data`: jobs list their library modules as inputs, and an edit
-here should not rerun the `prepare` jobs.
+index, class or top-k size beyond the data fails before any job, and the `prepare` job
+checks again with the sizes as loaded (so an edit here reruns `prepare`; its arrays come
+out byte-identical, and nothing downstream reruns).
 """
 from __future__ import annotations
 
