@@ -109,9 +109,10 @@ def test_markdown_opens_with_counts_per_paper_and_verdict(tmp_path):
     md = claims.to_markdown(led)
     head = md.split("| claim |")[0]
     assert "| paper | holds | contradicted | inconclusive | not evaluated |" in head
-    # random vs targeted holds; the center claim and IG (identical to simple gradient here) do not
-    assert "| Ghorbani et al. 2019 | 1 | 2 | 0 | 0 |" in head
-    assert "| all | 1 | 2 | 0 | 0 |" in head
+    # random vs targeted holds, for the best and for each targeted attack; the center claim
+    # and IG (identical to simple gradient here) do not
+    assert "| Ghorbani et al. 2019 | 2 | 2 | 0 | 0 |" in head
+    assert "| all | 2 | 2 | 0 | 0 |" in head
     assert "Code checks" in head and "1 pass, 0 fail" in head
     assert "95%" in head and "2000 resamples" in head
     assert "| ghorbani-label-unchanged | Ghorbani et al. 2019 | Figs. 1-2 | code check |" in md
