@@ -49,3 +49,14 @@ def make(cwd, target: str, *, configfile: str, env: dict | None = None, check: b
     if check and res.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}")
     return res
+
+
+def job_stats(out: str) -> dict[str, int]:
+    """Rule -> job count from the "Job stats" table of snakemake's (dry-run) output."""
+    jobs = {}
+    for line in out.split("Job stats:")[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from _workflow import ROOT, copy_workflow
+from _workflow import ROOT, copy_workflow, job_stats
 from _workflow import snakemake as _snakemake
 
 
@@ -145,14 +145,7 @@ def test_default_target_requests_every_result(repo):
 
 def planned_jobs(repo):
     """Rule -> job count of a dry run (the "Job stats" table)."""
-    out = snakemake(repo, "--cores", "2", "--dry-run").stdout
-    jobs = {}
-    for line in out.split("Job stats:")[1].splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        jobs[parts[0]] = int(parts[1])
-    return jobs
+    return job_stats(snakemake(repo, "--cores", "2", "--dry-run").stdout)
 
 
 @pytest.mark.e2e

@@ -31,6 +31,7 @@ import yaml
 from attrobust import models
 
 from _reliability import (differing_results, snakemake, snakemake_cmd, wait_for_no_process_in)
+from _workflow import job_stats
 
 CNN = "results/models/digits/cnn_small/natural/seed0"
 SMOOTHGRAD = "results/explain/digits/cnn_small/natural/seed0/smoothgrad.npz"
@@ -52,12 +53,7 @@ def plan(repo: Path) -> tuple[dict[str, int], set[str]]:
     out = res.stdout + res.stderr
     if "Nothing to be done" in out:
         return {}, set()
-    jobs = {}
-    for line in out.split("Job stats:")[1].splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        jobs[parts[0]] = int(parts[1])
+    jobs = job_stats(out)
     outputs = {f for m in re.finditer(r"^\s+output: (.*)$", out, re.M) for f in m.group(1).split(", ")}
     return jobs, outputs
 
