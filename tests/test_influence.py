@@ -130,11 +130,114 @@ def test_matches_captum_naive_influence(tmp_path):
 
 
 def test_measures():
+    """Fig. 4's measures are attrobust.metrics' (one implementation for every paper)."""
+    from attrobust import metrics
+
     s = np.array([[5.0, 4, 3, 2, 1, 0]])
     assert inf.top(s, 3).tolist() == [[0, 1, 2]]
-    assert inf.topk_overlap(s, s[:, ::-1], 3).tolist() == [0.0]
-    assert inf.topk_overlap(s, s + 1, 3).tolist() == [1.0]
-    np.testing.assert_allclose(inf.spearman(s, -s), [-1.0])
+    assert metrics.topk_intersection(s, s[:, ::-1], 3).tolist() == [0.0]
+    assert metrics.topk_intersection(s, s + 1, 3).tolist() == [1.0]
+    np.testing.assert_allclose(metrics.spearman(s, -s), [-1.0])
+    assert not hasattr(inf, "topk_overlap") and not hasattr(inf, "spearman")
+
+
+def _two_layer(d=6, h=3, seed=0):
+    """x -> softplus(W x + b) (h units) -> Linear(h, 2): the two-layer net of Ghorbani et al.
+    Appendix H; the last layer's input phi = softplus(W x + b) is the influence features."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(d, h), nn.Softplus(), nn.Linear(h, 2)).eval()
+
+
+def test_influence_gradient_matches_closed_form():
+    """grad_x of the eq. (2) score and of the loss against their closed forms for the
+    two-layer net (phi = g(W x + b), g = softplus, g' = sigmoid):
+    grad_x s = W^T diag(g') [sigma(1 - sigma)(a.V) theta_w + (sigma - y) V_w],
+    grad_x L = (sigma - y) W^T diag(g') theta_w; and the angle and the confidence/rest split
+    of loss_influence_terms from the same formulas."""
+    rng = np.random.default_rng(1)
+    net = _two_layer()
+    X = rng.uniform(0, 1, size=(60, 6))
+    y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0.5).astype(np.int64)
+    last = inf.LastLayer.fit(net, X[:50], y[:50], l2=1e-2)
+    x, yt = X[50:], y[50:]
+    W, b = net[0].weight.detach().double().numpy(), net[0].bias.detach().double().numpy()
+    pre = x @ W.T + b
+    phi, gp = np.logaddexp(0, pre), 1 / (1 + np.exp(-pre))
+    a = np.hstack([phi, np.ones((len(x), 1))])
+    th = last.theta
+    sig = 1 / (1 + np.exp(-(a @ th)))
+    top1 = inf.top(last.scores(x, yt), 1)[:, 0]
+    V = last.HinvG[:, top1].T  # (N, h + 1)
+    aV = (a * V).sum(1)
+    # eq2 score s = grad L(z_t)^T H^{-1} grad L(z_(1)) = (sigma - y) a.V
+    np.testing.assert_allclose(np.take_along_axis(last.scores(x, yt), top1[:, None], 1)[:, 0],
+                               (sig - yt) * aV, rtol=1e-4)
+    c = (sig * (1 - sig) * aV)[:, None] * ((gp * th[None, :-1]) @ W)
+    r = (sig - yt)[:, None] * ((gp * V[:, :-1]) @ W)
+    g_loss = (sig - yt)[:, None] * ((gp * th[None, :-1]) @ W)
+    xt = torch.tensor(x, dtype=torch.float32).requires_grad_(True)
+    with torch.enable_grad():
+        s, _ = last._torch_score(net, xt, torch.tensor(yt, dtype=torch.float64), torch.tensor(V.T))
+        g = torch.autograd.grad(s.sum(), xt)[0].double().numpy()
+    np.testing.assert_allclose(g, c + r, rtol=1e-3, atol=1e-4 * np.abs(c + r).max())
+    terms = inf.loss_influence_terms(last, x.astype(np.float32), yt)
+    cos = np.abs((g_loss * (c + r)).sum(1)) / np.linalg.norm(g_loss, axis=1) / np.linalg.norm(c + r, axis=1)
+    np.testing.assert_allclose(terms["angle"], np.degrees(np.arccos(np.clip(cos, 0, 1))), atol=0.1)
+    np.testing.assert_allclose(terms["confidence_ratio"], np.linalg.norm(c, axis=1) / np.linalg.norm(r, axis=1),
+                               rtol=1e-3)
+
+
+def test_loss_factor_scales_every_influence():
+    """s(z_i, z_t) = (sigma_t - y_t) [phi_t, 1]^T H^{-1} grad L(z_i): the factor sigma_t - y_t is
+    shared by every training point, and loss_factor is its ratio between two inputs."""
+    rng = np.random.default_rng(2)
+    net = _two_layer()
+    X = rng.uniform(0, 1, size=(45, 6)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(np.int64)
+    last = inf.LastLayer.fit(net, X[:40], y[:40], l2=1e-2)
+    x, yt = X[40:], y[40:]
+    x2 = np.clip(x + 0.2 * rng.uniform(-1, 1, size=x.shape), 0, 1).astype(np.float32)
+    A = [np.hstack([inf.features(net, z), np.ones((len(z), 1))]) for z in (x, x2)]
+    sig = [1 / (1 + np.exp(-(a @ last.theta))) for a in A]
+    for z, a, sg in zip((x, x2), A, sig):
+        np.testing.assert_allclose(last.scores(z, yt), (sg - yt)[:, None] * (a @ last.HinvG), rtol=1e-8)
+    f = inf.loss_factor(last, x, x2, yt)
+    np.testing.assert_allclose(f, (sig[1] - yt) / (sig[0] - yt), rtol=1e-8)
+    assert not np.allclose(f, 1.0)
+
+
+def test_appendix_h_two_layer_closed_form():
+    """Ghorbani et al. Appendix H: S = v . g(W^T x) with orthogonal w_j has
+    grad_x S = sum_j v_j g'(w_j.x) w_j and grad_x^2 S = sum_j v_j g''(w_j.x) w_j w_j^T, whose top
+    singular vector is w_k / ||w_k||, k = argmax_j |v_j g''(w_j.x)| ||w_j||^2; the angle between
+    grad_x S and it has cos = |v_k g'(w_k.x)| ||w_k|| / ||grad_x S||, not 0 unless g' = g''.
+    (The paper's normalisation of grad S prints a square in the denominator; the norm is used.)
+    curvature.score_hessian_angles (Fig. 11a) must give these numbers."""
+    from attrobust import curvature
+
+    d, h = 8, 3
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    scales = np.array([2.0, 1.0, 0.5])
+    W = (Q[:, :h] * scales).T  # rows w_j, orthogonal, norms 2, 1, 0.5
+    v = np.array([1.0, -1.5, 2.0])
+    net = nn.Sequential(nn.Linear(d, h, bias=False), nn.Softplus(), nn.Linear(h, 1, bias=False)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor(W))
+        net[2].weight.copy_(torch.tensor(v[None]))
+    x = rng.uniform(-1, 1, size=(5, d))
+    u = x @ W.T  # w_j . x
+    g1 = 1 / (1 + np.exp(-u))  # softplus' = sigmoid
+    g2 = g1 * (1 - g1)  # softplus''
+    grad = (v * g1) @ W
+    k = np.argmax(np.abs(v * g2) * scales ** 2, axis=1)
+    cos = np.abs(v[k] * g1[np.arange(5), k] * scales[k]) / np.linalg.norm(grad, axis=1)
+    expected = np.degrees(np.arccos(np.clip(cos, 0, 1)))
+    r = curvature.score_hessian_angles(net, x, np.zeros(5, dtype=int), n_iter=200)
+    np.testing.assert_allclose(r["angle"], expected, atol=0.1)
+    np.testing.assert_allclose(r["grad_norm"], np.linalg.norm(grad, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(r["sigma1"], np.abs(v[k] * g2[np.arange(5), k]) * scales[k] ** 2, rtol=1e-4)
+    assert np.all(expected > 1)  # not parallel: softplus has g' != g''
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,14 @@ With theta = (w, b), labels y in {0, 1}, s = sigmoid(theta . [phi, 1]):
   test loss with respect to up-weighting z_i by eps in R (Koh & Liang 2017, eq. 2), so -I/n
   predicts the change of the test loss when z_i is left out (:func:`influence`, see below).
 
+Shared factor. For this last layer grad L(z_t) = (sigma_t - y_t) [phi_t, 1], so every training
+point's score on z_t carries the same factor: s(z_i, z_t) = (sigma_t - y_t) [phi_t, 1]^T
+H^{-1} grad L(z_i). The ranking of the training points depends on x_t only through the
+direction of [phi_t, 1]; a perturbation that raises the last layer's confidence shrinks all
+influences by one factor and keeps the ranks (:func:`loss_factor`), and the part of
+grad_x s parallel to grad_x L (:func:`loss_influence_terms`) sets the angle of Fig. 11b.
+This holds in the paper's set-up too (a logistic last layer on fixed features).
+
 Sign (``score``). Eq. (1) as printed, I = -grad L(z_t)^T H^{-1} grad L(z_i), is Koh & Liang's
 I_up,loss; the attack of eq. (2), delta = eps sign(grad_x I) = -eps sign(grad_x grad L(z_t)^T
 H^{-1} grad L(z_i)), and footnote 2 lower s = grad L(z_t)^T H^{-1} grad L(z_i) = -I, which the
@@ -189,19 +197,6 @@ def top(scores, k: int) -> np.ndarray:
     return np.argsort(-scores, axis=1, kind="stable")[:, :k]
 
 
-def topk_overlap(s1, s2, k: int) -> np.ndarray:
-    """|top-k(s1) ∩ top-k(s2)| / k per row (Ghorbani et al. Sec. 2.3, Fig. 4b)."""
-    a, b = top(s1, k), top(s2, k)
-    return np.array([len(set(u) & set(v)) / k for u, v in zip(a, b)])
-
-
-def spearman(s1, s2) -> np.ndarray:
-    """Spearman rank correlation of each row pair (scipy.stats.spearmanr; Fig. 4a)."""
-    from scipy.stats import spearmanr
-
-    return np.array([spearmanr(u, v).statistic for u, v in zip(np.atleast_2d(s1), np.atleast_2d(s2))])
-
-
 # ------------------------------------------------------------------------ the model
 class LastLayer:
     """The fitted binary last layer on a network's penultimate features, with what eq. (1)
@@ -331,11 +326,24 @@ def random_sign(last: LastLayer, x, y01, *, eps: float, seed: int = 0, n_trials:
     return {"x_adv": out, "label_kept": kept}
 
 
-def loss_influence_angles(last: LastLayer, x, y01, *, grad_model=None) -> np.ndarray:
-    """Ghorbani et al. Appendix F, Fig. 11b: angle (degrees, in [0, 90]; the sign of a
-    direction is immaterial) between grad_x L(z_t) (the steepest change of the prediction's
-    loss) and grad_x I(z_(1), z_t) (the steepest change of the influence of the most
-    influential training point), per test image."""
+def loss_influence_terms(last: LastLayer, x, y01, *, grad_model=None) -> dict:
+    """Ghorbani et al. Appendix F, Fig. 11b, with the decomposition that explains it.
+
+    Per test image: 'angle' (degrees, in [0, 90]; the sign of a direction is immaterial)
+    between grad_x L(z_t) (the steepest change of the prediction's loss) and grad_x s(z_(1), z_t)
+    (the steepest change of the influence of the most influential training point); and
+    'confidence_ratio' = ||c|| / ||r|| of the two terms of that influence gradient.
+
+    With a = [phi(x), 1], z = theta . a, sigma = sigmoid(z), V = H^{-1} grad L(z_(1)) and J the
+    Jacobian of phi (the score of eq. 1-2 for this last layer, up to the sign of ``score``):
+
+        s = (sigma - y) a . V                          (the factor sigma - y is shared by all z_i)
+        grad_x s = sigma (1 - sigma) (a . V) grad_x z  +  (sigma - y) J^T V_w  =  c + r,
+        grad_x L = (sigma - y) grad_x z,               grad_x z = J^T w.
+
+    c is parallel to grad_x L (it changes the confidence, and with it every influence by the
+    same factor); r changes the direction of a, hence the ranking of the training points. The
+    angle is small where ||c|| >> ||r||. Returns numpy arrays {'angle', 'confidence_ratio'}."""
     import torch
 
     from .curvature import angle
@@ -344,12 +352,38 @@ def loss_influence_angles(last: LastLayer, x, y01, *, grad_model=None) -> np.nda
     xt, yt = _prep(last, x, y01)
     top1 = top(last.scores(x, y01), 1)[:, 0]
     V = torch.as_tensor(last.HinvG[:, top1], dtype=torch.float64, device=xt.device)
+    theta = torch.as_tensor(last.theta, dtype=torch.float64, device=xt.device)
     xg = xt.detach().requires_grad_(True)
     with torch.enable_grad():
-        s, _ = last._torch_score(grad_model, xg, yt, V)
-        g_inf = torch.autograd.grad(s.sum(), xg)[0]
-        xg2 = xt.detach().requires_grad_(True)
-        _, z2 = last._torch_score(grad_model, xg2, yt, V)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(z2, yt, reduction="sum")
-        g_loss = torch.autograd.grad(loss, xg2)[0]
-    return angle(g_loss.flatten(1), g_inf.flatten(1), unsigned=True).cpu().numpy()
+        s, z = last._torch_score(grad_model, xg, yt, V)
+        g_inf = torch.autograd.grad(s.sum(), xg, retain_graph=True)[0]
+        g_z = torch.autograd.grad(z.sum(), xg, retain_graph=True)[0]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt, reduction="sum")
+        g_loss = torch.autograd.grad(loss, xg)[0]
+    with torch.no_grad():
+        phi = penultimate(grad_model, xt).double()
+        a = torch.cat([phi, torch.ones(len(phi), 1, dtype=phi.dtype, device=phi.device)], 1)
+        sig = torch.sigmoid(a @ theta)
+        aV = (a * V.T).sum(1)
+        shape = (-1,) + (1,) * (xt.ndim - 1)
+        c = (-last.sign * sig * (1 - sig) * aV).view(shape) * g_z
+        r = g_inf - c
+        ratio = c.flatten(1).norm(dim=1) / r.flatten(1).norm(dim=1).clamp_min(1e-300)
+    return {"angle": angle(g_loss.flatten(1), g_inf.flatten(1), unsigned=True).cpu().numpy(),
+            "confidence_ratio": ratio.cpu().numpy()}
+
+
+def loss_influence_angles(last: LastLayer, x, y01, *, grad_model=None) -> np.ndarray:
+    """Ghorbani et al. Appendix F, Fig. 11b: angle (degrees, in [0, 90]) between grad_x L(z_t)
+    and grad_x I(z_(1), z_t), per test image (:func:`loss_influence_terms`' 'angle')."""
+    return loss_influence_terms(last, x, y01, grad_model=grad_model)["angle"]
+
+
+def loss_factor(last: LastLayer, x, x_adv, y01) -> np.ndarray:
+    """(sigma(x_adv) - y) / (sigma(x) - y) per image: the factor by which a perturbation scales
+    every training point's influence through the shared factor sigma - y of eq. (1) (see
+    :func:`loss_influence_terms`); below 1 when the last layer is more confident at x_adv."""
+    y = np.asarray(y01, dtype=np.float64)
+    s0 = _sigmoid(_aug(features(last.model, x)) @ last.theta)
+    s1 = _sigmoid(_aug(features(last.model, x_adv)) @ last.theta)
+    return (s1 - y) / (s0 - y)

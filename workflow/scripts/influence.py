@@ -7,7 +7,7 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import numpy as np
 import pandas as pd
 
-from attrobust import influence, jobs, models, utils
+from attrobust import influence, jobs, metrics, models, utils
 
 ds, device, model = jobs.model_job(snakemake)
 p = snakemake.params
@@ -37,8 +37,10 @@ for j, eps in enumerate(p.eps):
         top = influence.top(S0, p.n_top)
         rows.append(pd.DataFrame({
             "attack": name, "eps": float(eps), "image": np.arange(len(X)),
-            "spearman": influence.spearman(S0, S),
-            "topk_overlap": influence.topk_overlap(S0, S, p.k),
+            "spearman": metrics.spearman(S0, S),
+            "topk_overlap": metrics.topk_intersection(S0, S, p.k),
+            # every influence is scaled by this factor through sigma - y (influence.loss_factor)
+            "loss_factor": influence.loss_factor(last, X, r["x_adv"], y),
             "top_before": np.take_along_axis(S0, top, 1).sum(1),
             "top_after": np.take_along_axis(S, top, 1).sum(1),
             "label_kept": r["label_kept"],
@@ -46,14 +48,16 @@ for j, eps in enumerate(p.eps):
         }))
 table = pd.concat(rows, ignore_index=True).assign(dataset=snakemake.wildcards.dataset,
                                                   model=snakemake.wildcards.model)
-angles = influence.loss_influence_angles(last, X, y, grad_model=grad_model)  # Fig. 11b
+terms = influence.loss_influence_terms(last, X, y, grad_model=grad_model)  # Fig. 11b
+angles = terms["angle"]
 utils.save_npz(
     snakemake.output.npz, x=X, y=y, test_index=test_index, train_index=train_index, y_train=y_train,
     scores=S0, x_adv=X_adv, scores_adv=S_adv, label_kept=kept, attacks=np.array(["targeted", "random_sign"]),
-    eps=np.asarray(p.eps, dtype=float), classes=np.asarray(p.classes), angles_loss_influence=angles,
+    eps=np.asarray(p.eps, dtype=float), classes=np.asarray(p.classes), angles_loss_influence=angles, confidence_ratio=terms["confidence_ratio"],
     accuracy=last.accuracy(X_test, y_test), device=np.array(str(device)),
 )
 with utils.atomic_path(snakemake.output.csv) as tmp:
     table.to_csv(tmp, index=False)
 with utils.atomic_path(snakemake.output.angles) as tmp:
-    pd.DataFrame({"panel": "influence", "image": np.arange(len(X)), "angle": angles}).to_csv(tmp, index=False)
+    pd.DataFrame({"panel": "influence", "image": np.arange(len(X)), "angle": angles,
+                  "confidence_ratio": terms["confidence_ratio"]}).to_csv(tmp, index=False)
