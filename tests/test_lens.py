@@ -108,6 +108,34 @@ def test_lens_matches_definition(pair, w):
 
 
 @SETTINGS
+@given(map_pairs(), st.integers(0, 3))
+def test_lens_coverage_matches_definition_and_is_chance_level(pair, w):
+    """|N_w(S_k)| / (H W) from the literal sets; and it is the chance level of LENS-prec:
+    averaged over every single-pixel S (k = 1, one pixel anywhere), 1-pixel LENS-prec against
+    a fixed T_k equals T_k's coverage."""
+    a1, a2, k = pair
+    shape = a1.shape[1:]
+    cov = M.lens_coverage(a1, k, w)[0]
+    assert cov == pytest.approx(len(_nbhd(_topk_set(a1[0], k), w, shape)) / (shape[0] * shape[1]))
+    T = _topk_set(a2[0], k)
+    hits = [(r, c) in _nbhd(T, w, shape) for r in range(shape[0]) for c in range(shape[1])]
+    assert np.mean(hits) == pytest.approx(M.lens_coverage(a2, k, w)[0])
+
+
+def test_lens_coverage_on_8x8():
+    """The numbers behind figures.kamath's choice: one top pixel's 3x3 window is 9/64 of an 8x8
+    map; eight separated ones cover 72 > 64 pixels' worth, i.e. all but a border strip."""
+    a = np.zeros((1, 8, 8))
+    a[0, 3, 3] = 1
+    assert M.lens_coverage(a, 1, 1)[0] == pytest.approx(9 / 64)
+    b = np.zeros((1, 8, 8))
+    b[0, 1::3, 1::3] = 1  # 9 pixels on a 3-grid: their 3x3 windows tile rows/cols 0..8 -> all 64
+    assert M.lens_coverage(b, 8, 1)[0] > 0.85
+    with pytest.raises(M.MetricError):
+        M.lens_coverage(a, 1, -1)
+
+
+@SETTINGS
 @given(map_pairs())
 def test_zero_lens_is_topk_intersection(pair):
     """Sec. 4: 0-LENS-prec@k and 0-LENS-recall@k both equal top-k intersection."""

@@ -38,7 +38,9 @@ def _file(method, attack, seed):
 
 def _pairs(fig, n_methods):
     """(image shown, map shown) per row and method: axes come in (image, map) pairs."""
-    axes = np.array(fig.axes).reshape(-1, 2 * n_methods)
+    cbars = [a for a in fig.axes if not a.get_images()]  # one colour bar per method: its maps' scale
+    assert len(cbars) == n_methods, len(cbars)
+    axes = np.array([a for a in fig.axes if a.get_images()]).reshape(-1, 2 * n_methods)
     return [[(row[2 * j].get_images()[0].get_array(), row[2 * j + 1].get_images()[0].get_array())
              for j in range(n_methods)] for row in axes]
 

@@ -363,6 +363,17 @@ def lens_distance(a1, a2, k: int, w: int) -> np.ndarray:
     return (1.0 - prec) + (1.0 - recall)
 
 
+def lens_coverage(a, k: int, w: int) -> np.ndarray:
+    """|N_w(S_k)| / (H W) per map: the share of the image that the union of the
+    (2w+1) x (2w+1) windows around the top-k pixels covers (Kamath et al. 2023, Sec. 3.1's
+    N_w(S_k)). It is the chance level of w-LENS-prec@k and -recall@k: a pixel drawn at random
+    lies in N_w(T_k) with this probability, so when it nears 1 the LENS metrics are 1 whatever
+    the attack does (small images, large k or w)."""
+    a = _maps(a, "a", image=True)
+    S = topk_mask(a, k)
+    return _dilate(S, _w(w)).sum((1, 2)) / S[0].size
+
+
 def lens_spearman(a1, a2, w: int) -> np.ndarray:
     """w-LENS-Spearman: Spearman's rho of the w-smoothed maps (Kamath et al. 2023, Sec. 3.2)."""
     a1, a2 = _pair(a1, a2, image=True)

@@ -6,10 +6,10 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import pandas as pd
 
 from attrobust import utils
-from attrobust.plots import ghorbani, save
+from attrobust.plots import ghorbani, label, save
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
 table = pd.concat([pd.read_csv(f) for f in snakemake.input.metrics], ignore_index=True)
-save(ghorbani.fig9(table, methods=p.methods, k=p.k, title=f"{p.dataset}, {p.model}"),
+save(ghorbani.fig9(table, methods=p.methods, k=p.k, title=f"{label(p.dataset)}, {label(p.model)}"),
      snakemake.output.pdf, snakemake.output.png)

@@ -21,6 +21,8 @@ for path, run in zip(snakemake.input.attacks, p.runs):
         for name in ("lens_prec", "lens_recall"):
             values[(name, w)] = metrics.compute(name, a1, a2, k=p.k, w=w)
             values[(f"{name}_div", w)] = metrics.compute(f"{name}_div", a1, a2, k=p.k, w=w, w_div=p.w_div)
+        # chance level of the w-LENS numbers: the share of the image N_w(S_k) covers
+        values[("coverage", w)] = metrics.lens_coverage(a1, p.k, w)
         if w > 0:
             values[("lens_spearman", w)] = metrics.lens_spearman(a1, a2, w)
             values[("lens_kendall", w)] = metrics.lens_kendall(a1, a2, w)

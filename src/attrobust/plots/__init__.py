@@ -13,9 +13,12 @@ import numpy as np
 
 from .. import utils
 
-#: Display names of methods, as the papers write them.
+#: Display names, as the papers write them, of every identifier a figure shows: methods,
+#: attacks, models and datasets. The one place for them: plots use :func:`label`.
 LABELS = {
+    # attribution methods
     "saliency": "Saliency",
+    "simple_gradient": "Simple Gradient",
     "gradient_x_input": "Gradient*Input",
     "integrated_gradients": "Integrated Gradients",
     "smoothgrad": "SmoothGrad",
@@ -30,14 +33,46 @@ LABELS = {
     "lime": "LIME",
     "kernel_shap": "SHAP",
     "clime": "C-LIME",
+    # attacks (Ghorbani et al. 2019; Kamath et al. 2023, Appendix E.1)
+    "random_sign": "Random sign perturbation",
+    "topk": "Top-k attack",
+    "mass_center": "Center attack",
+    "lens": "Top-k attack, LENS objective",
+    "targeted": "Targeted attack (eq. 2)",
+    # models
     "linear_svm": "Linear SVM",
     "mlp_sklearn": "Two-layer neural network",
     "cnn_small": "CNN",
+    "cnn_small_pgd": "CNN, PGD-trained",
+    "cnn_small_igsn": "CNN, IG-SUM-NORM-trained",
+    "mlp": "ReLU MLP",
+    "mlp_elu": "ELU network (2 x 10 units)",
+    "mlp_elu_under": "ELU network, under-trained",
+    "random_forest": "Random forest",
+    "logistic_regression": "Logistic regression",
+    # datasets (scikit-learn's bundled sets; `_minmax`: features scaled to [0, 1])
+    "synthetic2d": "Synthetic 2-D",
+    "digits": "Digits (8x8)",
+    "wine": "Wine",
+    "iris": "Iris",
+    "diabetes": "Diabetes",
+    "breast_cancer": "Breast cancer",
+    "simulated_minmax": "Simulated",
+    "breast_cancer_minmax": "Breast cancer",
+    "wine_minmax": "Wine",
+    "fashion_mnist": "Fashion-MNIST",
+    "mnist": "MNIST",
+    "cifar10": "CIFAR-10",
+    "compas": "COMPAS",
+    "bankruptcy_minmax": "Polish bankruptcy",
+    "shoppers_minmax": "Online shoppers",
+    "imagenet_val": "ImageNet",
 }
 
 
-def label(name: str) -> str:
-    return LABELS.get(name, name)
+def label(name) -> str:
+    """Display name of an identifier (:data:`LABELS`); unknown names are shown as they are."""
+    return LABELS.get(str(name), str(name))
 
 
 def style() -> None:
@@ -57,6 +92,21 @@ def save(fig, pdf: str | os.PathLike, png: str | os.PathLike, dpi: int = 150) ->
         with utils.atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=str(path).rsplit(".", 1)[-1])
     plt.close(fig)
+
+
+def colorbar_below(ax, im, label: str | None = None, fontsize: float = 5):
+    """A small horizontal colour bar just under ``ax`` for the mappable ``im`` (an inset, so
+    it works with any layout): the scale of that map, or of every map drawn with the same
+    norm (then say so in ``label``)."""
+    fig = ax.figure
+    cax = ax.inset_axes([0.05, -0.13, 0.9, 0.07])
+    cb = fig.colorbar(im, cax=cax, orientation="horizontal")
+    cb.ax.tick_params(labelsize=fontsize, length=1.5, pad=1)
+    cb.locator = __import__("matplotlib.ticker", fromlist=["MaxNLocator"]).MaxNLocator(3, symmetric=im.norm.vmin < 0)
+    cb.update_ticks()
+    if label:
+        cb.set_label(label, fontsize=fontsize, labelpad=1)
+    return cb
 
 
 def check_finite(A: np.ndarray, what: str) -> None:

@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..unification import sigma_slopes
-from . import check_finite, style
+from . import check_finite, label, style
 
 METHOD_COLORS = {"SmoothGrad": "#1f77b4", "C-LIME": "#d62728"}
 
@@ -123,7 +123,7 @@ def fig4(curves, *, model: str, sigmas: Sequence[float], dataset: str):
     """Figs. 2 and 3 on one dataset for several perturbation scales sigma."""
     d = _select(curves, model=model, dataset=dataset)
     sigmas = [float(s) for s in sigmas]
-    return _two_rows(d, "sigma", sigmas, lambda s: f"{dataset}, σ = {s:g}")
+    return _two_rows(d, "sigma", sigmas, lambda s: f"{label(dataset)}, σ = {s:g}")
 
 
 def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
@@ -141,7 +141,7 @@ def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
     d = _select(curves, sigma=float(sigma), dataset=dataset)
     d = d[d["model"].isin(models)]
     roles = dict(zip(models, ("well-trained", "under-trained")))
-    names = {m: f"{roles[m]} ({m}), test acc. {accuracies[m]:.1%}" for m in models}
+    names = {m: f"{roles[m]}, test acc. {accuracies[m]:.1%}" for m in models}
     d = d.assign(model=d["model"].map(names))
     order = [names[m] for m in models]
     fig, axes = plt.subplots(1, 2, figsize=(9.4, 3.6), constrained_layout=True)
@@ -159,7 +159,7 @@ def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
     axes[1].set_ylabel("mean max distance to neighbours")
     axes[1].set_title("Robustness")
     axes[1].legend(title=None, fontsize=7)
-    fig.suptitle(f"{dataset} (σ = {sigma:g}): well-trained vs under-trained model", fontsize=9)
+    fig.suptitle(f"{label(dataset)} (σ = {sigma:g}): well-trained vs under-trained model", fontsize=9)
     return fig
 
 
@@ -180,5 +180,5 @@ def lipschitz_sigma(table):
     sns.lineplot(t, x="sigma", y="L", hue="method", palette=palette, marker="o", errorbar="se", ax=ax)
     _loglog(ax, "perturbation scale σ")
     ax.set_ylabel("local Lipschitz estimate L(x)")
-    ax.set_title(f"{table['dataset'].iloc[0]}: robustness against σ")
+    ax.set_title(f"{label(table['dataset'].iloc[0])}: robustness against σ")
     return fig

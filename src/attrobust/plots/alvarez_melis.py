@@ -5,7 +5,7 @@ from typing import Mapping
 
 import numpy as np
 
-from . import check_finite, label, style
+from . import check_finite, colorbar_below, label, style
 
 
 def spread_points(X: np.ndarray, n: int) -> np.ndarray:
@@ -81,6 +81,11 @@ def fig1(
             ax.set_xlabel("x")
             ax.set_ylabel("y")
     fig.colorbar(cs, ax=axes, shrink=0.6, label="P(class 1)")
+    from matplotlib.patches import Patch
+
+    fig.legend([Patch(color="#2ca02c"), Patch(color="#9467bd")],
+               ["attribution to x", "attribution to y"], loc="outside lower center", ncols=2, fontsize=8,
+               title="bars (one scale per panel: ± its largest |attribution|)", title_fontsize=8, frameon=False)
     return fig
 
 
@@ -93,8 +98,8 @@ def fig2(table, *, datasets, methods, eps: float, n_calls: int, model: str):
     import seaborn as sns
 
     check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
-    t = table.assign(explainer=table["method"].map(label))
-    order, hue_order = list(datasets), [label(m) for m in methods]
+    t = table.assign(explainer=table["method"].map(label), dataset=table["dataset"].map(label))
+    order, hue_order = [label(d) for d in datasets], [label(m) for m in methods]
     fig, ax = plt.subplots(figsize=(1.9 * len(datasets) + 1.5, 3.4), constrained_layout=True)
     sns.boxplot(t, x="dataset", y="L", hue="explainer", order=order, hue_order=hue_order, ax=ax,
                 palette=["#2ca02c", "#9467bd"], fliersize=2)
@@ -105,6 +110,12 @@ def fig2(table, *, datasets, methods, eps: float, n_calls: int, model: str):
             if (d, h) in floor.index and floor[(d, h)] > 0:
                 xpos = i - 0.4 + width * (j + 0.5)
                 ax.hlines(floor[(d, h)], xpos - width / 3, xpos + width / 3, color="0.4", lw=2)
+    from matplotlib.lines import Line2D
+
+    handles, names = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="0.4", lw=2))
+    names.append("median noise floor / ε")
+    ax.legend(handles, names, fontsize=7, title=None)
     ax.set_yscale("log")
     ax.set_ylabel("local Lipschitz estimate L(x)")
     ax.set_xlabel("")
@@ -139,7 +150,7 @@ def fig3(example, *, dataset: str):
             shown = f"{pred[0]:.1f}" if pred.size == 1 else f"p = {pred.max():.2f}"
             ax.set_title(f"{label(m)} at {what} (prediction {shown})" + (f"\nL = {r['L'][i]:.2f}" if row else ""),
                          fontsize=8)
-    fig.suptitle(f"{dataset}: test point {i} and its Lipschitz maximiser", fontsize=9)
+    fig.suptitle(f"{label(dataset)}: test point {i} and its Lipschitz maximiser", fontsize=9)
     return fig
 
 
@@ -164,11 +175,12 @@ def _attr_map(a: np.ndarray) -> np.ndarray:
 
 
 def _show(ax, img, *, cmap="gray_r", vmin=None, vmax=None, title=None, fontsize=6):
-    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    im = ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
         ax.set_title(title, fontsize=fontsize)
+    return im
 
 
 def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str | None = None):
@@ -184,7 +196,7 @@ def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str |
     methods = [str(m) for m in pair["methods"]]
     L = np.asarray(pair["L"], dtype=np.float64)
     names = [str(n) for n in pair["feature_names"]]
-    title = f"{dataset}, {label(model)}: pair maximising eq. (2), ε = {eps:g} (L2)"
+    title = f"{label(dataset)}, {label(model)}: pair maximising eq. (2), ε = {eps:g} (L2)"
     if stand_in:
         title += f"\n(stand-in for {stand_in})"
     if not np.isfinite(L[0]).any():
@@ -259,8 +271,9 @@ def fig5(noise: Mapping, *, class_names=None):
         lim = np.abs(maps).max() or 1.0
         for r in range(n_rows):
             t = label(m) if r == 0 else f"δ = {ratio[c - 1, r - 1]:.3g}"
-            _show(axes[r, c], maps[r], cmap="RdBu_r", vmin=-lim, vmax=lim, title=t)
-    fig.tight_layout(pad=0.3)
+            im = _show(axes[r, c], maps[r], cmap="RdBu_r", vmin=-lim, vmax=lim, title=t)
+        colorbar_below(axes[-1, c], im, "column's scale")
+    fig.tight_layout(pad=0.3, h_pad=0.8)
     return fig
 
 
@@ -293,7 +306,7 @@ def fig6(table, *, methods, eps: float, n_calls, model: str, dataset: str, estim
     ax.set_yscale("log")
     ax.set_ylabel("local Lipschitz estimate L(x)")
     n_pts = table.groupby("method").size().max()
-    ax.set_title(f"{dataset}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
+    ax.set_title(f"{label(dataset)}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
                  f"{n_pts} test images", fontsize=8)
     handles = [Patch(color=_PERT_COLOUR, label="perturbation-based"),
                Patch(color=_GRAD_COLOUR, label="gradient-based")]
@@ -338,9 +351,10 @@ def fig7(chunks: Mapping, *, n_show: int = 2, class_names=None):
             _show(axes[top, c], maps[0], cmap="RdBu_r", vmin=-lim, vmax=lim, title=label(m))
             _show(axes[top + 1, c], _image(d["x_max"][i]), vmin=0, vmax=1,
                   title=f"P({name}) = {d['outputs_max'][i, k]:.3f}")
-            _show(axes[top + 2, c], maps[1], cmap="RdBu_r", vmin=-lim, vmax=lim,
-                  title=f"L = {d['L'][i]:.3g}")
-    fig.tight_layout(pad=0.3)
+            im = _show(axes[top + 2, c], maps[1], cmap="RdBu_r", vmin=-lim, vmax=lim,
+                       title=f"L = {d['L'][i]:.3g}")
+            colorbar_below(axes[top + 2, c], im)  # the scale of both maps of this method and image
+    fig.tight_layout(pad=0.3, h_pad=0.8)
     return fig
 
 
@@ -377,17 +391,21 @@ def fig8(chunk: Mapping, *, row: int = 0, point: int | None = None, method: str 
     _show(axes[0, 0], _image(x), vmin=0, vmax=1, title=f"x: P({name}) = {p:.4f}", fontsize=8)
     _show(axes[0, 1], _image(xm), vmin=0, vmax=1, title=f"x': P({name}) = {pm:.4f}{moved}", fontsize=8)
     dlim = np.abs(dmap).max() or 1.0
-    _show(axes[0, 2], dmap, cmap="RdBu_r", vmin=-dlim, vmax=dlim,
-          title=f"x' - x (max |x' - x| = {np.abs(diff).max():.3g})", fontsize=8)
+    im = _show(axes[0, 2], dmap, cmap="RdBu_r", vmin=-dlim, vmax=dlim,
+               title=f"x' - x (max |x' - x| = {np.abs(diff).max():.3g})", fontsize=8)
+    colorbar_below(axes[0, 2], im, fontsize=6)
     _show(axes[1, 0], maps[0], cmap="RdBu_r", vmin=-lim, vmax=lim, title=f"{label(method)} at x", fontsize=8)
-    _show(axes[1, 1], maps[1], cmap="RdBu_r", vmin=-lim, vmax=lim, title=f"{label(method)} at x'", fontsize=8)
+    im = _show(axes[1, 1], maps[1], cmap="RdBu_r", vmin=-lim, vmax=lim, title=f"{label(method)} at x'", fontsize=8)
+    colorbar_below(axes[1, 0], im, "shared by both maps", fontsize=6)
+    colorbar_below(axes[1, 1], im, "shared by both maps", fontsize=6)
     dm = maps[1] - maps[0]
     mlim = np.abs(dm).max() or 1.0
-    _show(axes[1, 2], dm, cmap="RdBu_r", vmin=-mlim, vmax=mlim,
-          title="difference (at x' minus at x)", fontsize=8)
+    im = _show(axes[1, 2], dm, cmap="RdBu_r", vmin=-mlim, vmax=mlim,
+               title="difference (at x' minus at x)", fontsize=8)
+    colorbar_below(axes[1, 2], im, fontsize=6)
     where = f"test image {point}" if point is not None else f"row {row}"
     budget = f"ε = {eps:g} (L∞)" + (f", {n_calls} calls ({estimator})" if n_calls is not None else "")
-    fig.suptitle(f"{dataset}, {label(model)}: {label(method)} at {where} and its Lipschitz maximiser\n"
+    fig.suptitle(f"{label(dataset)}, {label(model)}: {label(method)} at {where} and its Lipschitz maximiser\n"
                  f"eq. (1), {budget}; ||f(x) - f(x')|| / ||x - x'|| = {float(chunk['L'][row]):.3g}",
                  fontsize=9)
     return fig

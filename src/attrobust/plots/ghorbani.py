@@ -9,12 +9,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import check_finite, style
+from . import LABELS, check_finite, label, style
 
-METHOD_LABELS = {"simple_gradient": "Simple Gradient", "integrated_gradients": "Integrated Gradients",
-                 "deeplift": "DeepLIFT"}
-ATTACK_LABELS = {"random_sign": "Random sign perturbation", "topk": "Top-k attack",
-                 "mass_center": "Center attack"}
+ATTACK_LABELS = {a: LABELS[a] for a in ("random_sign", "topk", "mass_center")}
 ATTACK_COLORS = {"Random sign perturbation": "#7f7f7f", "Top-k attack": "#d62728",
                  "Center attack": "#1f77b4"}
 
@@ -42,7 +39,7 @@ def _grid(table, rows: Mapping[str, str], methods: Sequence[str]):
         for r, (col, ylabel) in enumerate(rows.items()):
             ax = axes[r, c]
             _by_eps(ax, table[table["method"] == m], col, ylabel)
-            ax.set_title(METHOD_LABELS.get(m, m))
+            ax.set_title(label(m))
             if (r, c) != (0, 0):
                 ax.get_legend().remove()
     return fig
@@ -61,10 +58,11 @@ def fig8(table, *, methods: Sequence[str]):
 
 
 def _image_and_map(ax_img, ax_map, res: Mapping, xk: str, ak: str, pk: str, index: int, what: str,
-                   method: str, class_names: Sequence[str]):
+                   method: str, class_names: Sequence[str], vmax: float | None = None):
     """One (image, saliency map) pair from one attack file: the image ``res[xk][index]``
     with its predicted class and probability, and the map ``res[ak][index]`` computed for
-    that very image (the attack of each method perturbs the image differently)."""
+    that very image (the attack of each method perturbs the image differently). The map is
+    the normalised saliency (each map sums to 1), drawn on [0, ``vmax``]; returns its image."""
     from ..metrics import saliency_map
 
     p = res[pk][index]
@@ -73,10 +71,26 @@ def _image_and_map(ax_img, ax_map, res: Mapping, xk: str, ak: str, pk: str, inde
     _show(ax_img, res[xk][index], f"{what}\n'{name}' ({p[c]:.2f})")
     A = res[ak][index : index + 1]
     check_finite(A, f"{method} saliency maps")
-    ax_map.imshow(saliency_map(A)[0], cmap="inferno")
+    im = ax_map.imshow(saliency_map(A)[0], cmap="inferno", vmin=0, vmax=vmax)
     ax_map.set_xticks([])
     ax_map.set_yticks([])
-    ax_map.set_title(f"{METHOD_LABELS.get(method, method)}\nsaliency map", fontsize=7)
+    ax_map.set_title(f"{label(method)}\nsaliency map", fontsize=7)
+    return im
+
+
+def _shared_vmax(files, index: int) -> float:
+    """The largest normalised saliency of image ``index`` over the original and attacked
+    maps of ``files`` (one scale for one method's maps)."""
+    from ..metrics import saliency_map
+
+    v = [saliency_map(f[k][index : index + 1]).max() for f in files for k in ("A", "A_adv")]
+    return float(max(v)) or 1.0
+
+
+def _map_colorbar(fig, im, axes):
+    cb = fig.colorbar(im, ax=list(axes), location="bottom", shrink=0.9, aspect=12, pad=0.02)
+    cb.set_label("share of the map's total |attribution|", fontsize=6)
+    cb.ax.tick_params(labelsize=6)
 
 
 def fig1(examples: Mapping[str, Mapping], *, index: int = 0, class_names: Sequence[str] = ()):
@@ -91,10 +105,12 @@ def fig1(examples: Mapping[str, Mapping], *, index: int = 0, class_names: Sequen
     fig, axes = plt.subplots(2, 2 * len(methods), figsize=(1.75 * 2 * len(methods), 4.4),
                              squeeze=False, constrained_layout=True)
     for j, m in enumerate(methods):
+        vmax = _shared_vmax([examples[m]], index)
         for r, (xk, ak, pk, what) in enumerate([("x", "A", "probs", "original"),
                                                 ("x_adv", "A_adv", "probs_adv", "center attack")]):
-            _image_and_map(axes[r, 2 * j], axes[r, 2 * j + 1], examples[m], xk, ak, pk, index,
-                           what, m, class_names)
+            im = _image_and_map(axes[r, 2 * j], axes[r, 2 * j + 1], examples[m], xk, ak, pk, index,
+                                what, m, class_names, vmax)
+        _map_colorbar(fig, im, axes[:, 2 * j + 1])
     return fig
 
 
@@ -113,11 +129,14 @@ def appendix_example(files: Mapping[tuple[str, str], Mapping], *, index: int, ep
                              figsize=(1.7 * 2 * len(methods), 2.1 * (1 + len(attacks))),
                              squeeze=False, constrained_layout=True)
     rows = [(None, "x", "A", "probs")] + [(a, "x_adv", "A_adv", "probs_adv") for a in attacks]
+    vmax = {m: _shared_vmax([files[(m, a)] for a in attacks], index) for m in methods}
     for r, (att, xk, ak, pk) in enumerate(rows):
         what = "original" if att is None else f"{ATTACK_LABELS.get(att, att)}, ε {eps:g}"
         for j, m in enumerate(methods):
-            _image_and_map(axes[r, 2 * j], axes[r, 2 * j + 1], files[(m, att or attacks[0])],
-                           xk, ak, pk, index, what, m, class_names)
+            im = _image_and_map(axes[r, 2 * j], axes[r, 2 * j + 1], files[(m, att or attacks[0])],
+                                xk, ak, pk, index, what, m, class_names, vmax[m])
+            if r == len(rows) - 1:
+                _map_colorbar(fig, im, axes[:, 2 * j + 1])
     return fig
 
 
@@ -188,6 +207,7 @@ def fig4_influence(table, *, k: int = 5):
         ax.set_xticks(eps, [f"{e:g}" for e in eps])
         ax.set_xlabel("L∞ norm of perturbation ε (of 255)")
         ax.set_ylabel(lab)
+        ax.set_ylim(min(0.0, float(t[col].min()) - 0.05), 1.02)  # the measures' range up to 1
     axes[1].get_legend().remove()
     return fig
 
@@ -216,6 +236,12 @@ def fig10_influence(res: Mapping, table, *, n_show: int = 2, n_top: int = 3, k: 
         ax.axhline(0, lw=0.5, color="k")
         ax.axvline(0, lw=0.5, color="k")
         row = table[(table["attack"] == "targeted") & (table["eps"] == res["eps"][j]) & (table["image"] == i)]
+        if "loss_factor" in row and np.isfinite(float(row["loss_factor"].iloc[0])):
+            # every influence carries the factor sigma - y (influence.loss_factor): a pure
+            # confidence change puts the points on this line
+            f = float(row["loss_factor"].iloc[0])
+            xs = np.array([S0.min(), S0.max()])
+            ax.plot(xs, f * xs, ls="--", lw=0.8, color="k", label=f"shared factor σ − y: × {f:.3g}")
         ax.set_title(f"Spearman {float(row['spearman'].iloc[0]):.2f}, top-{k} overlap "
                      f"{float(row['topk_overlap'].iloc[0]):.2f}", fontsize=8)
         ax.set_xlabel("influence, original image")

@@ -8,10 +8,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import check_finite, style
-from .ghorbani import ATTACK_COLORS, ATTACK_LABELS, METHOD_LABELS
+from . import LABELS, check_finite, label, style
+from .ghorbani import ATTACK_COLORS, ATTACK_LABELS
 
-ATTACK_LABELS = {**ATTACK_LABELS, "lens": "Top-k attack, LENS objective"}
+ATTACK_LABELS = {**ATTACK_LABELS, "lens": LABELS["lens"]}
 REGIME_LABELS = {"natural": "natural", "pgd": "PGD-trained", "ig_sum_norm": "IG-SUM-NORM-trained"}
 
 
@@ -63,7 +63,7 @@ def fig2(table, *, dataset: str, model: str, methods: Sequence[str], attacks: Se
             ax.set_ylabel(metric_label(metric, ww, k))
             ax.set_ylim(-0.02, 1.02)
             if r == 0:
-                ax.set_title(METHOD_LABELS.get(meth, meth))
+                ax.set_title(label(meth))
             if (r, c) != (0, 0) and ax.get_legend():
                 ax.get_legend().remove()
     return fig
@@ -94,10 +94,18 @@ def _neighbourhood_panels(example, index: int, k: int, ws: Sequence[int], divers
         for c, w in enumerate(ws):
             N = metrics._dilate(S, w)[0]
             axes[r, 2 + c].imshow(N.astype(float) * 0.5 + S[0] * 0.5, cmap="Reds", vmin=0, vmax=1)
-            axes[r, 2 + c].set_title(f"{2 * w + 1}x{2 * w + 1} neighbourhoods")
+            axes[r, 2 + c].set_title(f"{2 * w + 1}x{2 * w + 1} neighbourhoods\n(cover {N.mean():.0%} of the image)",
+                                     fontsize=8)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
+
+    reds = plt.get_cmap("Reds")
+    fig.legend([Patch(color=reds(1.0)), Patch(color=reds(0.5)), Patch(facecolor=to_rgba("white"), edgecolor="0.6")],
+               [f"{kind} pixel", "in the union of their windows", "outside"], loc="outside lower center",
+               ncols=3, fontsize=8, frameon=False)
     if diverse:
         vals = {"top-k-div intersection": metrics.lens_prec_div(a1, a2, k, 0, w_div=w_div)[0]}
         for w in ws:
@@ -144,8 +152,11 @@ def fig7(examples: Mapping[str, Mapping], *, index: int, k: int):
         axes[r, 0].set_ylabel(label, fontsize=8)
         top = max(float(a1.max()), float(a2.max()))
         for c, (a, name) in enumerate(((a1, "IG, original"), (a2, "IG, after top-k attack")), start=1):
-            axes[r, c].imshow(a[0], cmap="Reds", vmin=0, vmax=top)
+            im = axes[r, c].imshow(a[0], cmap="Reds", vmin=0, vmax=top)
             axes[r, c].set_title(name if r == 0 else "", fontsize=8)
+        cb = fig.colorbar(im, ax=list(axes[r, 1:]), shrink=0.9, aspect=12)  # one scale per row
+        cb.set_label("share of |IG|", fontsize=7)
+        cb.ax.tick_params(labelsize=6)
         axes[r, 2].set_xlabel(f"top-{k} intersection {metrics.topk_intersection(a1, a2, k)[0]:.2f}", fontsize=8)
     for ax in axes.ravel():
         ax.set_xticks([])
@@ -258,7 +269,7 @@ def table2(table, *, dataset: str, models: Sequence[str], methods: Sequence[str]
             if d.empty:
                 continue
             row = {"model": m, "training": REGIME_LABELS.get(d["regime"].iloc[0], d["regime"].iloc[0]),
-                   "method": METHOD_LABELS.get(meth, meth)}
+                   "method": label(meth)}
             for metric, ww in cols:
                 row[metric_label(metric, ww, k)] = select(d, metric=metric, w=ww)["value"].mean()
             rows.append(row)

@@ -5,7 +5,7 @@ from typing import Mapping
 
 import numpy as np
 
-from . import check_finite, label, style
+from . import check_finite, colorbar_below, label, style
 
 
 def saliency_map(A: np.ndarray) -> np.ndarray:
@@ -41,13 +41,21 @@ def gallery(expl: Mapping, *, n_images: int = 4):
         maps = saliency_map(A)
         vmax = maps.max() or 1.0
         for i in range(n):
-            axes[i, c].imshow(maps[i], cmap="inferno", vmin=0, vmax=vmax)
+            im = axes[i, c].imshow(maps[i], cmap="inferno", vmin=0, vmax=vmax)
         axes[0, c].set_title(label(meth), fontsize=7)
+        colorbar_below(axes[-1, c], im, "column's scale")
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout(pad=0.3)
+    fig.tight_layout(pad=0.3, h_pad=0.8)
     return fig
+
+
+def _minmax_colorbar(fig, im, axes) -> None:
+    """One colour bar for maps min-max scaled each to [0, 1] (the stated shared scale)."""
+    cb = fig.colorbar(im, ax=np.asarray(axes).ravel().tolist(), shrink=0.6, fraction=0.04, pad=0.02)
+    cb.set_label("|attribution|, min-max scaled per map", fontsize=6)
+    cb.ax.tick_params(labelsize=5)
 
 
 def _off(ax) -> None:
@@ -97,12 +105,13 @@ def class_sensitivity(results: Mapping, *, example: int = 0):
         check_finite(res["A_true"], f"{meth} class-sensitivity maps")
         maps = _minmax(np.concatenate([res["A_true"][[example]], res["A_other"][example]]))
         for r in range(k + 1):
-            axes[r, j].imshow(maps[r], cmap="inferno", vmin=0, vmax=1)
+            im = axes[r, j].imshow(maps[r], cmap="inferno", vmin=0, vmax=1)
             if r:
                 axes[r, j].set_title(f"ρ = {res['spearman'][example, r - 1]:.2f}", fontsize=6, pad=1)
         axes[0, j].set_title(label(meth), fontsize=6, pad=1)
     for ax in axes.ravel():
         _off(ax)
+    _minmax_colorbar(top, im, axes)
     ax = bottom.subplots()
     means = [np.mean(results[m]["spearman"]) for m in methods]
     sds = [np.std(results[m]["spearman"]) for m in methods]
@@ -156,11 +165,12 @@ def sanity_cascading(table, examples: Mapping):
         _image(grid[i, 0], ex["x"])
         grid[i, 0].set_ylabel(label(m).replace(" ", "\n"), fontsize=6)
         for s in range(n_stage):
-            grid[i, s + 1].imshow(ex["maps"][s], cmap="inferno", vmin=0, vmax=1)
+            im = grid[i, s + 1].imshow(ex["maps"][s], cmap="inferno", vmin=0, vmax=1)
             if i == 0:
                 grid[i, s + 1].set_title(ticks[s], fontsize=6, pad=1)
     for ax in grid.ravel():
         _off(ax)
+    _minmax_colorbar(bottom, im, grid)
     return fig
 
 
@@ -196,13 +206,14 @@ def sanity_data(table, examples: Mapping, *, permuted_metrics: Mapping | None = 
     for i, m in enumerate(methods):
         ex = examples[m]
         grid[0, i + 1].imshow(ex["maps"][0], cmap="inferno", vmin=0, vmax=1)
-        grid[1, i + 1].imshow(ex["permuted"], cmap="inferno", vmin=0, vmax=1)
+        im = grid[1, i + 1].imshow(ex["permuted"], cmap="inferno", vmin=0, vmax=1)
         grid[0, i + 1].set_title(label(m), fontsize=6, pad=1)
     for r, name in enumerate(["true labels", "permuted"]):
         _image(grid[r, 0], examples[methods[0]]["x"])
         grid[r, 0].set_ylabel(name, fontsize=6)
     for a in grid.ravel():
         _off(a)
+    _minmax_colorbar(bottom, im, grid)
     return fig
 
 
@@ -249,11 +260,12 @@ def pgd_saliency(natural: Mapping, robust: Mapping, *, n_images: int = 4, names=
         _image(axes[0, i], X[i])
         for r, e in enumerate((natural, robust), start=1):
             check_finite(e["A"][:n_images], "saliency maps")
-            axes[r, i].imshow(_minmax(e["A"][[i]])[0], cmap="inferno", vmin=0, vmax=1)
+            im = axes[r, i].imshow(_minmax(e["A"][[i]])[0], cmap="inferno", vmin=0, vmax=1)
     axes[0, 0].set_ylabel("input", fontsize=7)
     axes[1, 0].set_ylabel(names[0], fontsize=7)
     axes[2, 0].set_ylabel(names[1], fontsize=7)
     for ax in axes.ravel():
         _off(ax)
     fig.tight_layout(pad=0.3)
+    _minmax_colorbar(fig, im, axes[1:])
     return fig
