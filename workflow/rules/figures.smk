@@ -53,7 +53,7 @@ rule fig_alvarez_melis:
         [
             report(
                 f"figures/alvarez-melis/{fig}{ext}",
-                caption="../report/alvarez_melis.rst",
+                caption=f"../report/alvarez_melis/{fig}.rst",  # one caption per figure
                 category="Alvarez-Melis & Jaakkola (2018)",
                 labels=report_labels(name),
             )
@@ -224,7 +224,7 @@ rule fig_agarwal:
         [
             report(
                 f"figures/agarwal/{fig}{ext}",
-                caption="../report/agarwal.rst",
+                caption=f"../report/agarwal/{fig}.rst",  # one caption per figure
                 category="Agarwal et al. (2021)",
                 labels=report_labels(name),
             )

@@ -67,7 +67,8 @@ def fig2(curves, *, model: str, sigma: float, datasets: Sequence[str]):
 
     d = _select(curves, model=model, sigma=float(sigma))
     fig, ax = plt.subplots(figsize=(4.2, 3.3), constrained_layout=True)
-    sns.lineplot(d, x="n", y="gap", hue="dataset", hue_order=list(datasets), marker="o",
+    d = d.assign(dataset=d["dataset"].map(label))
+    sns.lineplot(d, x="n", y="gap", hue="dataset", hue_order=[label(x) for x in datasets], marker="o",
                  errorbar="se", ax=ax)
     _loglog(ax)
     ax.set_ylabel("mean ||SmoothGrad − C-LIME||₂")
@@ -97,7 +98,7 @@ def fig3(curves, *, model: str, sigma: float, datasets: Sequence[str]):
     d = d.set_index("dataset").loc[list(datasets)].reset_index()
     fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3.2),
                              squeeze=False, constrained_layout=True)
-    _robustness_panels(axes[0], d, lambda name: f"{name} (σ = {sigma:g})")
+    _robustness_panels(axes[0], d, lambda name: f"{label(name)} (σ = {sigma:g})")
     return fig
 
 
