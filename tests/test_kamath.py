@@ -67,6 +67,7 @@ def _table():
                     for w in (0, 1, 2):
                         for m in ("lens_prec", "lens_recall", "lens_prec_div", "lens_recall_div"):
                             vals[(m, w)] = metrics.compute(m, a1, a2, k=8, w=w, **({"w_div": 1} if "div" in m else {}))
+                        vals[("coverage", w)] = metrics.lens_coverage(a1, 8, w)
                     for (m, w), v in vals.items():
                         rows.append(pd.DataFrame({"image": range(5), "metric": m, "w": w, "value": v,
                                                   "label_kept": True, "dataset": "digits", "model": model,
@@ -110,6 +111,14 @@ def test_figures_and_table2(tmp_path):
           "A": rng.normal(size=(2, 1, 8, 8)), "A_adv": rng.normal(size=(2, 1, 8, 8))}
     figs += [kamath.fig3(ex, index=1, k=8), kamath.fig6(ex, index=1, k=8, w_div=1),
              kamath.fig7({"PGD-trained": ex, "IG-SUM-NORM-trained": ex}, index=0, k=8)]
+    # Figs. 2 and 5 draw LENS's chance level, the measured share of the image in N_w(S_k)
+    chance = [ln for ln in figs[2].axes[0].get_lines() if ln.get_label().startswith("chance")]
+    assert len(chance) == 1
+    cov = t[(t["metric"] == "coverage") & (t["model"] == "cnn") & (t["method"] == "integrated_gradients")
+            & (t["eps"] == 8) & t["attack"].isin(["random_sign", "topk"])].groupby("w")["value"].mean()
+    np.testing.assert_allclose(chance[0].get_ydata(), cov.to_numpy())
+    assert cov.loc[0] == 8 / 64 and 0 < cov.loc[1] <= 72 / 64
+    assert any(ln.get_label().startswith("chance: N_1(S_k) covers") for ln in figs[0].axes[2].get_lines())  # row 2: 1-LENS-recall
     # Fig. 7 reports each pair's top-k intersection: the same maps give 1
     same = {**ex, "A_adv": ex["A"]}
     f7 = kamath.fig7({"PGD-trained": same}, index=0, k=8)

@@ -62,6 +62,11 @@ def fig2(table, *, dataset: str, model: str, methods: Sequence[str], attacks: Se
             ax.set_xlabel("L∞ norm of perturbation ε (of 255)")
             ax.set_ylabel(metric_label(metric, ww, k))
             ax.set_ylim(-0.02, 1.02)
+            cov = select(t, method=meth, metric="coverage", w=ww)["value"] if metric == "lens_recall" else ()
+            if len(cov):  # chance level: a random pixel lies in N_w(S_k) with this probability
+                ax.axhline(float(cov.mean()), ls=":", color="0.4", lw=1,
+                           label=f"chance: N_{ww}(S_k) covers {float(cov.mean()):.0%} of the image")
+                ax.legend(fontsize=6, loc="lower left")
             if r == 0:
                 ax.set_title(label(meth))
             if (r, c) != (0, 0) and ax.get_legend():
@@ -217,6 +222,12 @@ def fig5(table, *, dataset: str, model: str, attacks: Sequence[str], budget: flo
         d = select(t, metric=metric)
         d = d.assign(attack=d["attack"].map(ATTACK_LABELS))
         sns.lineplot(d, x="w", y="value", hue="attack", palette=ATTACK_COLORS, marker="o", errorbar="se", ax=ax)
+        cov = select(t, metric="coverage")
+        if metric == "lens_prec" and len(cov):  # chance level per w: the share of the image in N_w(T_k)
+            m = cov.groupby("w")["value"].mean()
+            ax.plot(m.index, m.values, ls=":", color="0.4", marker="s", ms=3,
+                    label="chance: share of the image in N_w (" + ", ".join(f"w={w}: {v:.0%}" for w, v in m.items()) + ")")
+            ax.legend(fontsize=6)
         ax.set_xticks(sorted(ws))
         ax.set_title(title)
         ax.set_ylabel("mean over test images")
