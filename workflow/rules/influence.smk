@@ -76,7 +76,7 @@ rule fig_ghorbani_influence:
         [
             report(
                 f"figures/ghorbani/{fig}{ext}",
-                caption="../report/ghorbani_influence.rst",
+                caption=f"../report/ghorbani_influence/{fig}.rst",  # one caption per figure
                 category="Ghorbani et al. (2019)",
                 labels=report_labels(name),
             )

@@ -80,7 +80,7 @@ rule fig_kamath:
         [
             report(
                 f"figures/kamath/{fig}{ext}",
-                caption="../report/kamath.rst",
+                caption=f"../report/kamath/{fig}.rst",  # one caption per figure
                 category="Kamath et al. (2023)",
                 labels=report_labels(name),
             )
@@ -91,7 +91,7 @@ rule fig_kamath:
         table_csv="figures/kamath/table2.csv",
         table_md=report(
             "figures/kamath/table2.md",
-            caption="../report/kamath.rst",
+            caption="../report/kamath/table2.rst",
             category="Kamath et al. (2023)",
             labels=report_labels("Table 2: natural vs robust training, random sign attack"),
         ),

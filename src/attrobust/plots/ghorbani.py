@@ -40,6 +40,10 @@ def _grid(table, rows: Mapping[str, str], methods: Sequence[str]):
             ax = axes[r, c]
             _by_eps(ax, table[table["method"] == m], col, ylabel)
             ax.set_title(label(m))
+            if col in ("topk_intersection", "spearman"):  # similarities: up to 1 (unchanged map)
+                ax.set_ylim(min(0.0, float(table[col].min()) - 0.05), 1.02)
+            else:  # a distance: from 0
+                ax.set_ylim(bottom=0)
             if (r, c) != (0, 0):
                 ax.get_legend().remove()
     return fig
