@@ -335,7 +335,7 @@ def test_figures_draw():
     t = _table()
     figs = [ghorbani.fig3_influence(res, X_train, t, class_names=["3", "5"]), ghorbani.fig4_influence(t),
             ghorbani.fig10_influence(res, t, n_show=2),
-            ghorbani.fig11_hessian({"angle": rng.uniform(0, 90, 10)}, rng.uniform(0, 90, 5))]
+            ghorbani.fig11_hessian({"angle": rng.uniform(0, 90, 10)}, rng.uniform(0, 90, 5), rng.uniform(1, 10, 5))]
     assert all(len(f.axes) >= 2 for f in figs)
 
 

@@ -19,7 +19,8 @@ figs = [
     ghorbani.fig3_influence(res, X_train, table, n_top=p.n_top, k=p.k, class_names=names),
     ghorbani.fig4_influence(table, k=p.k),
     ghorbani.fig10_influence(res, table, n_show=p.n_show, n_top=p.n_top, k=p.k),
-    ghorbani.fig11_hessian(utils.load_npz(snakemake.input.hessian), res["angles_loss_influence"]),
+    ghorbani.fig11_hessian(utils.load_npz(snakemake.input.hessian), res["angles_loss_influence"],
+                           res.get("confidence_ratio")),
 ]
 out = list(snakemake.output)
 for i, fig in enumerate(figs):

@@ -255,10 +255,11 @@ def fig10_influence(res: Mapping, table, *, n_show: int = 2, n_top: int = 3, k: 
     return fig
 
 
-def fig11_hessian(hessian: Mapping, angles_influence):
+def fig11_hessian(hessian: Mapping, angles_influence, confidence_ratio=None):
     """Fig. 11: (a) histogram of the angle between grad_x S and the top singular vector of
     grad_x^2 S over test images; (b) of the angle between the gradient of the loss and that of
-    the most influential training image's influence (degrees, between lines: 0-90)."""
+    the most influential training image's influence (degrees, between lines: 0-90). With
+    ``confidence_ratio`` (influence.loss_influence_terms), (b) names its median."""
     style()
     import matplotlib.pyplot as plt
 
@@ -273,6 +274,10 @@ def fig11_hessian(hessian: Mapping, angles_influence):
         ax.set_xlabel("angle (degrees)")
         ax.set_ylabel("test images")
         ax.set_title(f"{title}\nmedian {np.median(v):.0f}°, n = {len(v)}" if len(v) else title, fontsize=8)
+    if confidence_ratio is not None and np.isfinite(confidence_ratio).any():
+        axes[1].text(0.98, 0.95, "‖confidence term‖ / ‖direction term‖\nof ∇I: median "
+                     f"{np.nanmedian(confidence_ratio):.1f}", transform=axes[1].transAxes, ha="right",
+                     va="top", fontsize=7)
     return fig
 
 
