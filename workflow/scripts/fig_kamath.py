@@ -6,7 +6,7 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import pandas as pd
 
 from attrobust import utils
-from attrobust.plots import kamath, save
+from attrobust.plots import kamath, label, save
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
@@ -22,7 +22,7 @@ makers = {
                                   w_div=p.w_div, **base),
     "fig6_div_neighbourhoods": lambda: kamath.fig6(example, index=p.example, k=p.k, w_div=p.w_div),
     "fig7_robust_examples": lambda: kamath.fig7(
-        {f"{kamath.REGIME_LABELS[r]}\n({m})": utils.load_npz(f)
+        {label(m).replace(", ", "\n") if label(m) != m else f"{kamath.REGIME_LABELS[r]}\n({m})": utils.load_npz(f)
          for r, m, f in zip(p.robust_regimes, p.robust_models, snakemake.input.robust_examples)},
         index=p.example, k=p.k),
     "fig8_training": lambda: kamath.fig8(table, models=models, budget=p.budget, **base),

@@ -63,14 +63,16 @@ def fig2(table, *, dataset: str, model: str, methods: Sequence[str], attacks: Se
             ax.set_ylabel(metric_label(metric, ww, k))
             ax.set_ylim(-0.02, 1.02)
             cov = select(t, method=meth, metric="coverage", w=ww)["value"] if metric == "lens_recall" else ()
+            chance = None
             if len(cov):  # chance level: a random pixel lies in N_w(S_k) with this probability
-                ax.axhline(float(cov.mean()), ls=":", color="0.4", lw=1,
-                           label=f"chance: N_{ww}(S_k) covers {float(cov.mean()):.0%} of the image")
-                ax.legend(fontsize=6, loc="lower left")
+                chance = ax.axhline(float(cov.mean()), ls=":", color="0.4", lw=1,
+                                    label=f"chance: N_{ww}(S_k) covers {float(cov.mean()):.0%} of the image")
             if r == 0:
                 ax.set_title(label(meth))
             if (r, c) != (0, 0) and ax.get_legend():
                 ax.get_legend().remove()
+            if chance is not None:  # its own legend: the attacks' is in the first panel
+                ax.legend([chance], [chance.get_label()], fontsize=7, loc="lower left")
     return fig
 
 
