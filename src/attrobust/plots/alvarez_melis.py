@@ -150,6 +150,8 @@ def fig3(example, *, dataset: str):
             shown = f"{pred[0]:.1f}" if pred.size == 1 else f"p = {pred.max():.2f}"
             ax.set_title(f"{label(m)} at {what} (prediction {shown})" + (f"\nL = {r['L'][i]:.2f}" if row else ""),
                          fontsize=8)
+            if row:  # the bars' colours: the sign of the attribution
+                ax.set_xlabel("attribution (green: positive, red: negative)", fontsize=7)
     fig.suptitle(f"{label(dataset)}: test point {i} and its Lipschitz maximiser", fontsize=9)
     return fig
 
