@@ -333,7 +333,9 @@ def fig7(chunks: Mapping, *, n_show: int = 2, class_names=None):
     X, out = r[methods[0]]["X"], r[methods[0]]["outputs"]
     n = min(n_show, len(X))
     n_cols = len(methods) + 1
-    fig, axes = plt.subplots(3 * n, n_cols, figsize=(1.3 * n_cols, 1.45 * 3 * n + 0.3), squeeze=False)
+    # one extra half row per image block: room for the colour bars under its last row
+    fig, axes = plt.subplots(3 * n, n_cols, figsize=(1.3 * n_cols, 1.45 * 3 * n + 0.3 * n + 0.3), squeeze=False,
+                             gridspec_kw={"height_ratios": [1, 1, 1.3] * n})
     for i in range(n):
         k = int(out[i].argmax())
         name = str(class_names[k]) if class_names is not None else str(k)
@@ -357,6 +359,9 @@ def fig7(chunks: Mapping, *, n_show: int = 2, class_names=None):
                        title=f"L = {d['L'][i]:.3g}")
             colorbar_below(axes[top + 2, c], im)  # the scale of both maps of this method and image
     fig.tight_layout(pad=0.3, h_pad=0.8)
+    for i in range(n):  # imshow keeps the maps square: the taller last row's spare height sits under them
+        for ax in axes[3 * i + 2]:
+            ax.set_anchor("N")
     return fig
 
 
