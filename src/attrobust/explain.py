@@ -608,7 +608,12 @@ def _kernel_shap(mdl, x, targets, *, seed, output, background, n_background, nsa
     each background image (summarised to ``n_background`` k-means centres, weighted), so
     the value function is the background-weighted mean output, as for tabular inputs. A
     tile's SHAP value is spread evenly over its pixels and channels, so attributions still
-    add up to f(x) - E[f(background)]."""
+    add up to f(x) - E[f(background)]. A tile equal in x and every background image gets
+    exactly 0 and is not sampled (shap does the same for tabular features that do not vary).
+
+    Budget: with 64 players, 200 coalitions left a feature the model ignores at 0.19-0.34 of
+    the largest attribution, 2048 at 0.02-0.04 (tests/test_shap_budget.py checks every
+    shipped config's budget)."""
     import shap
 
     bg = _background(background, x, "kernel_shap").astype(np.float64)
@@ -649,22 +654,32 @@ def _kernel_shap_tiles(mdl, x, targets, bg, *, seed, output, n_background, nsamp
     out = np.empty_like(x)
     for i in range(len(x)):
         k, xi = int(targets[i]), x[i].astype(np.float64)
+        # A tile equal in x and in every background image is a null player (the value
+        # function does not depend on it): its Shapley value is exactly 0, and it is left out
+        # of the estimate, as shap.KernelExplainer leaves out tabular features that do not vary
+        # (its `varyingInds`). Only the varying tiles are sampled.
+        same = (bg == xi[None]).all(1)  # (B, H, W): every channel equal
+        varying = np.flatnonzero(~np.array([same[:, segments == s].all() for s in range(n_tiles)]))
+        sv = np.zeros(n_tiles)
+        if len(varying):
+            def value(z, k=k, xi=xi):
+                z = np.asarray(z, np.float64)
+                rows = max(1, 2**22 // (len(bg) * xi.size))  # ~32 MB of pasted images at a time
+                y = []
+                for s in range(0, len(z), rows):
+                    full = np.ones((len(z[s : s + rows]), n_tiles))
+                    full[:, varying] = z[s : s + rows]
+                    keep = full[:, segments][:, None, None]  # (n, 1, 1, H, W)
+                    imgs = keep * xi + (1 - keep) * bg[None]  # (n, B, C, H, W)
+                    p = mdl.predict(imgs.reshape((-1,) + x.shape[1:]).astype(np.float32), output)
+                    y.append(p[:, k].reshape(len(keep), len(bg)) @ w)
+                return np.concatenate(y)
 
-        def value(z, k=k, xi=xi):
-            z = np.asarray(z, np.float64)
-            rows = max(1, 2**22 // (len(bg) * xi.size))  # ~32 MB of pasted images at a time
-            y = []
-            for s in range(0, len(z), rows):
-                keep = z[s : s + rows][:, segments][:, None, None]  # (n, 1, 1, H, W)
-                imgs = keep * xi + (1 - keep) * bg[None]  # (n, B, C, H, W)
-                p = mdl.predict(imgs.reshape((-1,) + x.shape[1:]).astype(np.float32), output)
-                y.append(p[:, k].reshape(len(keep), len(bg)) @ w)
-            return np.concatenate(y)
-
-        expl = shap.KernelExplainer(value, np.zeros((1, n_tiles)))
-        with _numpy_global_seed(seed):
-            sv = np.asarray(expl.shap_values(np.ones((1, n_tiles)), nsamples=nsamples,
-                                             l1_reg=l1_reg, silent=True)).reshape(n_tiles)
+            m = len(varying)
+            expl = shap.KernelExplainer(value, np.zeros((1, m)))
+            with _numpy_global_seed(seed):
+                sv[varying] = np.asarray(expl.shap_values(np.ones((1, m)), nsamples=nsamples,
+                                                          l1_reg=l1_reg, silent=True)).reshape(m)
         out[i] = (sv / per_tile)[segments][None]
     return out
 
