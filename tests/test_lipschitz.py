@@ -411,6 +411,14 @@ def test_protocol_params_background_and_overrides():
     sk = L.protocol_params("released-code", "integrated_gradients", {}, torch_model=False,
                            X_train=Xtr, n_background=5, seed=3)
     assert sk == {"n_steps": 100, "baseline": "zero"}  # no background, no output for non-torch
+    # a section's one output applies to every method of a torch model (issue #16, item 4)
+    for m in ("lime", "kernel_shap", "saliency", "occlusion"):
+        for out in ("logit", "prob"):
+            p = L.protocol_params("paper", m, {}, torch_model=True, X_train=Xtr, n_background=5, seed=3,
+                                  output=out)
+            assert p["output"] == out
+    assert "output" not in L.protocol_params("paper", "lime", {}, torch_model=False, X_train=Xtr,
+                                             n_background=5, seed=3, output="logit")
 
 
 # ------------------------------------------------- randomness of stochastic explainers
