@@ -335,6 +335,13 @@ def alvarez_images_lipschitz(wildcards=None):
     }
 
 
+def alvarez_images_chunks(randomness):
+    """Fig. 7's chunk files: every method of the image section under one randomness setting."""
+    a = ALVAREZ_IMAGES
+    return [f for m in a["methods"]
+            for f in lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"], a["chunk_size"], randomness=randomness)]
+
+
 def claim_tables(wildcards):
     """Results tables the claims ledger reads, by table name (see attrobust.claims)."""
     tables = {}

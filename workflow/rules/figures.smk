@@ -88,8 +88,7 @@ rule fig_alvarez_melis_images:
     input:
         data=f"results/data/{ALVAREZ_IMAGES['dataset']}.npz",
         table="results/metrics/alvarez_melis/lipschitz_images.csv",
-        chunks=[f for k, fs in alvarez_images_lipschitz().items() for f in fs   # Fig. 7: the first setting
-                if k.endswith("/" + ALVAREZ_IMAGES["randomness"][0])],
+        chunks=alvarez_images_chunks(ALVAREZ_IMAGES["randomness"][0]),  # Fig. 7: the first setting
         noise=f"results/lipschitz/{run_id(ALVAREZ_IMAGES['dataset'], ALVAREZ_IMAGES['model'])}/noise_ratios.npz",
         lib=lib("fig_alvarez_melis_images.py"),
     output:
