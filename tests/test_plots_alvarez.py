@@ -46,7 +46,7 @@ def test_fig2_and_fig6_one_panel_per_randomness_setting_on_one_axis(tmp_path):
     fig = am.fig6(t[t["dataset"] == "wine"], methods=METHODS, eps=0.1, n_calls=40, model="cnn_small",
                   dataset="digits", randomness=["fresh", "common"], output="logit")
     assert len(fig.axes) == 2 and "fresh" in fig.axes[0].get_title() and "common" in fig.axes[1].get_title()
-    assert "explains the logit" in fig.axes[0].get_title()
+    assert "explains the logit" in fig._suptitle.get_text()
     assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[1])
     # sorted by median within each panel: LIME last under fresh draws, not under common numbers
     assert fig.axes[0].get_xticklabels()[-1].get_text() == "LIME"

@@ -131,8 +131,8 @@ def fig2(table, *, datasets, methods, eps: float, n_calls: int, model: str, rand
         handles, labels_ = ax.get_legend_handles_labels()
         ax.legend(handles + [Line2D([], [], color="0.4", lw=2)], labels_ + ["median noise floor / ε"],
                   fontsize=7, loc="best")
-        title = f"{label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls per point"
-        ax.set_title(title + (f"\n{RANDOMNESS_TITLES.get(r, r)}" if r else ""), fontsize=8)
+        ax.set_title(RANDOMNESS_TITLES.get(r, r) if r else "", fontsize=8)
+    fig.suptitle(f"{label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls per point", fontsize=9)
     return fig
 
 
@@ -306,12 +306,15 @@ def fig6(table, *, methods, eps: float, n_calls, model: str, dataset: str, estim
     fig, axes = plt.subplots(1, len(panels), figsize=((0.85 * n + 1.8) * len(panels), 3.6),
                              constrained_layout=True, sharey=True, squeeze=False)
     for ax, (r, rows) in zip(axes[0], panels):
-        _fig6_panel(ax, rows, methods=methods, eps=eps, n_calls=n_calls, model=model, dataset=dataset,
-                    estimator=estimator, randomness=r, output=output)
+        _fig6_panel(ax, rows, methods=methods, eps=eps, randomness=r)
+    n_pts = table.groupby(["method"] + (["randomness"] if "randomness" in table else [])).size().max()
+    fig.suptitle(f"{dataset}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
+                 f"{n_pts} test images" + (f"; every method explains the {output}" if output else ""),
+                 fontsize=8)
     return fig
 
 
-def _fig6_panel(ax, table, *, methods, eps, n_calls, model, dataset, estimator, randomness, output):
+def _fig6_panel(ax, table, *, methods, eps, randomness):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -330,11 +333,7 @@ def _fig6_panel(ax, table, *, methods, eps, n_calls, model, dataset, estimator, 
     ax.set_xticks(range(1, len(order) + 1), [label(m) for m in order], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("local Lipschitz estimate L(x)")
-    n_pts = table.groupby("method").size().max()
-    title = (f"{dataset}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
-             f"{n_pts} test images" + (f"; every method explains the {output}" if output else ""))
-    ax.set_title(title + (f"\n{RANDOMNESS_TITLES.get(randomness, randomness)}" if randomness else ""),
-                 fontsize=7)
+    ax.set_title(RANDOMNESS_TITLES.get(randomness, randomness) if randomness else "", fontsize=7)
     handles = [Patch(color=_PERT_COLOUR, label="perturbation-based"),
                Patch(color=_GRAD_COLOUR, label="gradient-based")]
     if (table["noise_floor"] > 0).any():
