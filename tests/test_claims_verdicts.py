@@ -381,3 +381,22 @@ def test_code_check_verdicts(claim, ok):
     table, make = CODE_CASES[claim]
     row = _row(claim, table, *make(ok))
     assert row["kind"] == "code check" and row["verdict"] == (HOLDS if ok else CONTRADICTED), row["measured"]
+
+
+def test_alvarez_lipschitz_claims_decide_on_the_sections_first_randomness():
+    """Issue #16: with both randomness settings in the table, the claims decide on the section's
+    first (ctx['randomness'][0]); the noise-floor claim on common random numbers where present."""
+    fresh, _ = alvarez_perturbation(1)
+    common, _ = alvarez_perturbation(-1)
+    both = pd.concat([fresh.assign(randomness="fresh"), common.assign(randomness="common")], ignore_index=True)
+    claim = "alvarez-images-perturbation-less-robust"
+    row = _row(claim, "alvarez_melis_images", both, {"eps": 0.1, "randomness": ["fresh", "common"], "output": "logit"})
+    assert row["verdict"] == HOLDS and "(common): median L" in row["measured"]  # the other setting reported
+    row = _row(claim, "alvarez_melis_images", both, {"eps": 0.1, "randomness": ["common", "fresh"]})
+    assert row["verdict"] == CONTRADICTED
+    noisy, _ = alvarez_noise(-1)
+    clean, _ = alvarez_noise(1)
+    both = pd.concat([noisy.assign(randomness="fresh"), clean.assign(randomness="common")], ignore_index=True)
+    row = _row("alvarez-estimates-above-noise-floor", "alvarez_melis", both,
+               {"eps": 0.1, "randomness": ["fresh", "common"]})
+    assert row["verdict"] == HOLDS

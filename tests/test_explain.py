@@ -362,3 +362,25 @@ def test_method_specific_errors(table, images):
         explain("integrated_gradients", MLP(6, 3), table, baseline="median")
     with pytest.raises(ExplainError, match="output"):
         explain("saliency", MLP(6, 3), table, output="softmax")
+
+
+def test_image_lime_superpixels_or_tiles():
+    """Issue #16: image LIME over a scikit-image segmenter's superpixels (the paper's quickshift)
+    or square tiles; a segmenter on an image too small for it is an error naming the key."""
+    from attrobust.explain import ExplainError, explain
+
+    rng = np.random.default_rng(0)
+    img = np.zeros((1, 1, 32, 32), np.float32)
+    img[0, 0, 4:28, 8:14] = 1.0
+    img[0, 0, 4:10, 8:26] = 0.6
+    W = rng.normal(size=(1024, 3))
+    model = lambda Z: np.asarray(Z).reshape(len(Z), -1) @ W  # noqa: E731
+    q = explain("lime", model, img, target=0, segmentation="quickshift", num_samples=100)
+    t = explain("lime", model, img, target=0, num_samples=100)  # default: 4 x 4 tiles
+    assert 1 < len(np.unique(q)) < 64 and len(np.unique(t)) == 64
+    assert np.array_equal(q, explain("lime", model, img, target=0, segmentation="quickshift", num_samples=100))
+    with pytest.raises(ExplainError, match="methods.lime.segmentation"):
+        explain("lime", lambda Z: np.asarray(Z).reshape(len(Z), -1)[:, :3], np.zeros((1, 1, 8, 8), np.float32) + 0.5,
+                target=0, segmentation="quickshift", num_samples=20)
+    with pytest.raises(ExplainError, match="segmentation='voronoi'"):
+        explain("lime", model, img, target=0, segmentation="voronoi")

@@ -411,3 +411,62 @@ def test_protocol_params_background_and_overrides():
     sk = L.protocol_params("released-code", "integrated_gradients", {}, torch_model=False,
                            X_train=Xtr, n_background=5, seed=3)
     assert sk == {"n_steps": 100, "baseline": "zero"}  # no background, no output for non-torch
+    # a section's one output applies to every method of a torch model (issue #16, item 4)
+    for m in ("lime", "kernel_shap", "saliency", "occlusion"):
+        for out in ("logit", "prob"):
+            p = L.protocol_params("paper", m, {}, torch_model=True, X_train=Xtr, n_background=5, seed=3,
+                                  output=out)
+            assert p["output"] == out
+    assert "output" not in L.protocol_params("paper", "lime", {}, torch_model=False, X_train=Xtr,
+                                             n_background=5, seed=3, output="logit")
+
+
+# ------------------------------------------------- randomness of stochastic explainers
+
+def _lime_case():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4))
+    model = LogisticRegression().fit(X, (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int))
+    return model, X, {"background": X[:40], "num_samples": 60}
+
+
+def test_explainer_common_is_a_function_fresh_draws_at_every_call_from_one_seeded_generator():
+    model, X, params = _lime_case()
+    x = X[50]
+    common = explainer("lime", model, target=1, seed=3, shape=(4,), **params)
+    assert np.array_equal(common(x), common(x))
+    fresh = explainer("lime", model, target=1, seed=3, shape=(4,), randomness="fresh", **params)
+    a1, a2 = fresh(x), fresh(x)
+    assert not np.allclose(a1, a2)  # a new sample at every call
+    again = explainer("lime", model, target=1, seed=3, shape=(4,), randomness="fresh", **params)
+    assert np.array_equal(again(x), a1) and np.array_equal(again(x), a2)  # same seed, same draws
+    # a deterministic method is the same function under either setting
+    from torch import nn
+    import torch
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 2))
+    xs = x.astype(np.float32)
+    g = explainer("saliency", net, target=0, seed=3, shape=(4,), randomness="fresh")
+    assert np.array_equal(g(xs), g(xs))
+    with pytest.raises(LipschitzError, match="randomness='new'.*fresh.*common"):
+        explainer("lime", model, target=1, seed=3, shape=(4,), randomness="new", **params)
+
+
+def test_points_fresh_is_reproducible_chunk_free_and_reports_the_draw_that_gave_L():
+    model, X, params = _lime_case()
+    kw = dict(eps=0.1, n_calls=6, estimator="random", seed=0, noise_seeds=2, **params)
+    fresh = L.points("lime", model, X[50:52], [1, 1], randomness="fresh", **kw)
+    again = L.points("lime", model, X[50:52], [1, 1], randomness="fresh", **kw)
+    assert all(np.array_equal(fresh[k], again[k]) for k in ("L", "f_x", "f_max", "x_max"))
+    second = L.points("lime", model, X[51:52], [1], randomness="fresh", first_index=1, **kw)
+    assert np.array_equal(second["L"], fresh["L"][1:]) and np.array_equal(second["f_max"], fresh["f_max"][1:])
+    for i in range(2):  # L is the ratio of the stored explanations
+        ratio = np.linalg.norm(fresh["f_max"][i] - fresh["f_x"][i]) / np.linalg.norm(fresh["x_max"][i] - X[50 + i])
+        assert ratio == pytest.approx(fresh["L"][i], rel=1e-5)
+    common = L.points("lime", model, X[50:52], [1, 1], randomness="common", **kw)
+    # with 60 samples LIME's own noise dominates the change over eps = 0.1: fresh draws see it
+    assert (fresh["L"] > 3 * common["L"]).all()
+    assert np.allclose(fresh["noise_floor"], common["noise_floor"])

@@ -38,6 +38,27 @@ def test_fig6_sorts_by_median_and_colours_perturbation_methods(tmp_path):
     _png(fig, tmp_path)
 
 
+def test_fig2_and_fig6_one_panel_per_randomness_setting_on_one_axis(tmp_path):
+    rows = [{"dataset": d, "method": m, "randomness": r, "L": L * (10 if r == "fresh" and m == "lime" else 1),
+             "noise_floor": 0.01 if m == "lime" else 0.0}
+            for d in ("wine", "iris") for m in METHODS for r in ("fresh", "common") for L in np.linspace(1, 2, 4)]
+    t = pd.DataFrame(rows)
+    fig = am.fig6(t[t["dataset"] == "wine"], methods=METHODS, eps=0.1, n_calls=40, model="cnn_small",
+                  dataset="digits", randomness=["fresh", "common"], output="logit")
+    assert len(fig.axes) == 2 and "fresh" in fig.axes[0].get_title() and "common" in fig.axes[1].get_title()
+    assert "explains the logit" in fig._suptitle.get_text()
+    assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[1])
+    # sorted by median within each panel: LIME last under fresh draws, not under common numbers
+    assert fig.axes[0].get_xticklabels()[-1].get_text() == "LIME"
+    assert fig.axes[1].get_xticklabels()[-1].get_text() == "Occlusion"
+    _png(fig, tmp_path)
+    two = t[t["method"].isin(["lime", "occlusion"])]
+    fig2 = am.fig2(two, datasets=["wine", "iris"], methods=["lime", "occlusion"], eps=0.1, n_calls=40,
+                   model="random_forest", randomness=["common"])
+    assert len(fig2.axes) == 1 and "common random numbers" in fig2.axes[0].get_title()
+    _png(fig2, tmp_path)
+
+
 def test_fig6_refuses_nan():
     table = pd.DataFrame({"method": ["lime"], "L": [np.nan], "noise_floor": [0.0]})
     with pytest.raises(ValueError, match="non-finite"):

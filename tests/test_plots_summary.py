@@ -52,3 +52,25 @@ def test_matrix_draws_three_panels_and_refuses_nan():
     bad.loc[0, "value"] = np.nan
     with pytest.raises(ValueError, match="non-finite"):
         summary.matrix(bad)
+
+
+def test_lipschitz_panels_per_explained_output_and_rows_per_randomness():
+    """Issue #16: a regression output and probabilities never share a colour scale; stochastic
+    explainers are shown under both randomness settings, deterministic ones once."""
+    rows = []
+    for r in ("fresh", "common"):
+        for ds, out, m, L in [("wine", "prob", "lime", 0.1), ("diabetes", "regression", "lime", 48.0),
+                              ("digits", "logit", "lime", 3.0), ("digits", "logit", "saliency", 8.5)]:
+            rows.append(dict(dataset=ds, model="m", method=m, L=L * (10 if r == "fresh" and m == "lime" else 1),
+                             output=out, randomness=r))
+    t = summary.table(pd.DataFrame(rows), None)
+    assert set(t["quantity"]) == {"lipschitz_prob", "lipschitz_regression", "lipschitz_logit"}
+    v = t.set_index(["method", "dataset"])["value"]
+    assert v[("lime (fresh)", "wine")] == pytest.approx(1.0) and v[("lime (common)", "wine")] == pytest.approx(0.1)
+    assert (t["method"] == "saliency").sum() == 1
+    fig = summary.matrix(t)
+    assert len(fig.axes) == 3
+    # each panel its own colour scale: the regression panel's 48 and 480 do not set the probability panel's
+    norms = {ax.get_title().split("\n")[1]: ax.collections[0].norm for ax in fig.axes}
+    assert norms["estimate, probability"].vmax == pytest.approx(1.0)
+    assert norms["estimate, regression"].vmax == pytest.approx(480.0)

@@ -113,9 +113,13 @@ def test_robustness_matrix_summarises_every_source(run):
     import pandas as pd
 
     t = pd.read_csv(run / "results/metrics/robustness_matrix.csv")
-    assert set(t["quantity"]) == {"lipschitz", "topk_intersection", "one_minus_lens_prec"}
+    # one Lipschitz panel per explained output: iris' probabilities, diabetes' regression output,
+    # the image model's logits (figures.alvarez_melis_images.output)
+    assert set(t["quantity"]) == {"lipschitz_prob", "lipschitz_regression", "lipschitz_logit",
+                                  "topk_intersection", "one_minus_lens_prec"}
     assert {"iris", "diabetes", "digits"} <= set(t["dataset"])  # UCI sets and the image model
-    attacked = t[t["quantity"] != "lipschitz"]
+    assert {"lime (fresh)", "lime (common)", "saliency"} <= set(t["method"])  # stochastic: both settings
+    attacked = t[~t["quantity"].str.startswith("lipschitz")]
     assert set(attacked["method"]) == {"saliency", "integrated_gradients"}  # simple_gradient filed as saliency
     assert attacked["value"].between(0, 1).all()
     assert (run / "figures/summary/robustness_matrix.png").stat().st_size > 10_000

@@ -395,6 +395,10 @@ def _check_alvarez(config: dict) -> None:
         if src in data.REGISTRY and data.info(src).kind != "image":
             raise ConfigError(f"figures.alvarez_melis_images.dataset = {im['dataset']!r} is a "
                               f"{data.info(src).kind} dataset; Figs. 5-7 need images")
+        if im.get("output") == "prob" and "lrp_epsilon" in im.get("methods", []):
+            raise ConfigError("figures.alvarez_melis_images.output = 'prob' cannot apply to lrp_epsilon "
+                              "(relevance is conserved from the logit layer); use output: logit, or "
+                              "drop lrp_epsilon from figures.alvarez_melis_images.methods")
         if im.get("n_show", 1) > im.get("n_points", 1):
             raise ConfigError(f"figures.alvarez_melis_images.n_show = {im['n_show']} exceeds "
                               f"n_points = {im['n_points']} (Fig. 7 shows estimated images only)")

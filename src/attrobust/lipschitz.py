@@ -15,9 +15,11 @@ An explanation method is treated as a vector-valued function ``f: x -> attributi
 - :func:`explainer` -- ``f`` for :func:`estimate` from an :func:`attrobust.explain.explain`
   method, with the class and the seed held fixed.
 
-Stochastic explainers (LIME, SHAP, SmoothGrad, C-LIME) are evaluated with the *same* seed at
-x and at every x', so the ratio measures sensitivity to the input, not sampling noise; the
-noise floor says how large the latter would be.
+Stochastic explainers (LIME, SHAP, SmoothGrad, C-LIME) are evaluated under one of
+:data:`RANDOMNESS`: ``'fresh'`` (a new draw at every call, from a generator seeded once:
+what the paper's estimate includes) or ``'common'`` (the same seed at x and at every x', so
+the ratio measures sensitivity to the input, not sampling noise); the noise floor says how
+large the sampling noise is.
 
 All estimates are lower bounds of the true local constant: they report the largest ratio
 actually evaluated.
@@ -55,7 +57,7 @@ class _Ratio:
         self.base = np.clip(self.x, lo, hi)  # the value of the fixed coordinates
         self.lo, self.hi = lo[self.free], hi[self.free]
         self.trace: list[float] = []
-        self.best, self.x_best, self.n_f = -1.0, None, 0
+        self.best, self.x_best, self.f_best, self.n_f = -1.0, None, None, 0
         self.pbar = None
         self.f_blas = None  # BLAS thread limits to restore around f (set by _bo)
         if progress:
@@ -79,6 +81,7 @@ class _Ratio:
     def __call__(self, z) -> float:
         xp = self.point(z)
         dist = float(np.linalg.norm(xp.astype(np.float64).ravel() - self.x))
+        a = None
         if dist == 0.0:
             r = 0.0
         else:
@@ -94,6 +97,7 @@ class _Ratio:
         self.trace.append(r)
         if r > self.best:
             self.best, self.x_best = r, xp
+            self.f_best = self.f_x.copy() if a is None else a
         if self.pbar is not None:
             self.pbar.update(1)
         return r
@@ -369,19 +373,22 @@ PROTOCOLS = {
 
 
 def protocol_params(protocol: str, method: str, params: dict, *, torch_model: bool,
-                    X_train: np.ndarray, n_background: int, seed: int) -> dict:
+                    X_train: np.ndarray, n_background: int, seed: int,
+                    output: str | None = None) -> dict:
     """The explainer parameters of ``method`` under ``protocol`` (see :data:`PROTOCOLS`): the
-    config's ``params``, the protocol's overrides, its output for torch models, and for
-    methods that take one a background of ``n_background`` training rows drawn with
-    ``seed`` (the whole training set under ``released-code``)."""
+    config's ``params``, the protocol's overrides, for torch models the explained output
+    (``output``, a section's one output for all its methods: 'logit' or 'prob'; None: the
+    protocol's, else the method's own default), and for methods that take one a background
+    of ``n_background`` training rows drawn with ``seed`` (the whole training set under
+    ``released-code``)."""
     from .explain import METHODS
 
     if protocol not in PROTOCOLS:
         raise LipschitzError(f"unknown protocol {protocol!r}; known: {list(PROTOCOLS)}")
     pr = PROTOCOLS[protocol]
     out = {**params, **pr["methods"].get(method, {})}
-    if pr["torch_output"] and torch_model:
-        out["output"] = pr["torch_output"]
+    if torch_model and (output or pr["torch_output"]):
+        out["output"] = output or pr["torch_output"]
     if "background" in METHODS[method].defaults and "background" not in out:  # LIME, SHAP
         n = len(X_train) if pr["whole_background"] else min(n_background, len(X_train))
         rows = np.random.default_rng(seed).choice(len(X_train), n, replace=False)
@@ -484,8 +491,10 @@ def estimate(f: Callable[[np.ndarray], Any], x: Any, *, eps: float = 0.1, n_call
 
     Returns a dict: ``L`` (float, the largest ratio evaluated: a lower bound of the true
     constant), ``x_max`` (its x', shaped like x), ``trace`` (float64 array of the n_calls
-    ratios in evaluation order), ``best_so_far`` (running max of the trace), ``n_evals``
-    (calls of f, including the one at x; x' == x is not evaluated), ``seconds``.
+    ratios in evaluation order), ``best_so_far`` (running max of the trace), ``f_max`` (f
+    at ``x_max`` as evaluated in the search, flattened: for an explainer that draws afresh at
+    every call, the draw that gave L), ``n_evals`` (calls of f, including the one at x; x' ==
+    x is not evaluated), ``seconds``.
     """
     if method not in ESTIMATORS:
         raise LipschitzError(f"unknown Lipschitz estimator {method!r}; known: {list(ESTIMATORS)}")
@@ -528,7 +537,7 @@ def estimate(f: Callable[[np.ndarray], Any], x: Any, *, eps: float = 0.1, n_call
             obj.pbar.close()
     trace = np.asarray(obj.trace, dtype=np.float64)
     assert len(trace) == n_calls, (len(trace), n_calls)  # every estimator spends the budget
-    return {"L": float(obj.best), "x_max": obj.x_best, "trace": trace,
+    return {"L": float(obj.best), "x_max": obj.x_best, "f_max": obj.f_best, "trace": trace,
             "best_so_far": np.maximum.accumulate(trace), "n_evals": obj.n_f + n_fx,
             "seconds": time.perf_counter() - t0}
 
@@ -604,46 +613,76 @@ def noise_floor(f_seeded: Callable[[np.ndarray, int], Any], x: Any, seeds: Any) 
 
 
 def explainer(method: str, model: Any, *, target: Any, seed: int, shape: Any,
-              **params: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """``f(x) = explain(method, model, x[None], target=[target], seed=seed, **params)[0]``.
+              randomness: str = "common", **params: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """``f(x) = explain(method, model, x[None], target=[target], seed=s, **params)[0]``.
 
     The class (``target``, the class explained at the original x; None only for
-    single-output models) and the seed are fixed, so f(x') explains the same class under
-    the same sampling noise as f(x). ``x`` may be flat or shaped; it is reshaped to
-    ``shape`` (one input, e.g. ``(4,)`` or ``(1, 28, 28)``). Parameters are checked by
-    :func:`attrobust.explain.explain` on the first call.
+    single-output models) is fixed. ``randomness`` (see :data:`RANDOMNESS`) says where the
+    explainer's seed ``s`` comes from, for stochastic methods (LIME, Kernel SHAP, SmoothGrad,
+    C-LIME, GradientSHAP; deterministic ones give the same f either way):
+
+    - ``'common'``: ``s = seed`` at every call (common random numbers): f is a deterministic
+      function, and f(x') differs from f(x) only through the input;
+    - ``'fresh'``: every call draws a new ``s`` from ``np.random.default_rng(seed)``, made
+      once when f is made: a new sample at every call, as a user calling the explainer gets
+      (and as the authors' released code did), still the same numbers for the same ``seed``.
+
+    ``x`` may be flat or shaped; it is reshaped to ``shape`` (one input, e.g. ``(4,)`` or
+    ``(1, 28, 28)``). Parameters are checked by :func:`attrobust.explain.explain` on the
+    first call.
     """
     from .explain import METHODS, explain
 
     if method not in METHODS:
         raise LipschitzError(f"unknown attribution method {method!r}; known: {list(METHODS)}")
     seed = _check_int(seed, "seed", 0)
+    _check_randomness(randomness)
     shape = tuple(int(s) for s in np.atleast_1d(shape))
     if target is not None:
         target = _check_int(target, "target", 0)
     tgt = None if target is None else [target]
+    draws = np.random.default_rng(seed) if randomness == "fresh" else None
 
     def f(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.size != math.prod(shape):
             raise LipschitzError(f"explainer for inputs of shape {shape} got {x.size} values")
-        return explain(method, model, x.reshape(shape)[None], target=tgt, seed=seed, **params)[0]
+        s = seed if draws is None else int(draws.integers(2**31 - 1))
+        return explain(method, model, x.reshape(shape)[None], target=tgt, seed=s, **params)[0]
 
     return f
 
 
+#: Where a stochastic explainer's randomness comes from in the Lipschitz estimates (see
+#: :func:`explainer`). Alvarez-Melis & Jaakkola (2018) draw afresh: their released code
+#: (dmelis/robust_interpret, robust_interpret/explainers.py) builds lime's explainers without
+#: a random_state and calls shap's KernelExplainer on numpy's global generator, never seeded
+#: in scripts/main_{uci,mnist}.py, and its ratio ``lipschitz_ratio`` explains x and x' anew at
+#: every optimiser call; the paper says nothing of seeds.
+RANDOMNESS = ("fresh", "common")
+
+
+def _check_randomness(randomness: str) -> None:
+    if randomness not in RANDOMNESS:
+        raise LipschitzError(f"randomness={randomness!r} is not known; use one of {list(RANDOMNESS)}")
+
+
 def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
            n_calls: int = 200, estimator: str = "bo", lower: Any = None, upper: Any = None,
-           seed: int = 0, noise_seeds: int = 3, first_index: int = 0, **params: Any) -> dict:
+           seed: int = 0, noise_seeds: int = 3, first_index: int = 0, randomness: str = "common",
+           **params: Any) -> dict:
     """:func:`estimate` for every row of ``X`` with explainer ``method`` of ``model``.
 
     Row i is point ``first_index + i`` of a larger set and its search is seeded with
     ``seed + first_index + i``, so a point's estimate does not depend on how the set is
     cut into chunks (jobs).
 
-    Each point is explained for its own ``targets`` class (None: single-output models)
-    with the seed held fixed; for stochastic methods the noise floor (:func:`noise_floor`
-    over ``noise_seeds`` seeds at x itself) says how large pure sampling noise is.
+    Each point is explained for its own ``targets`` class (None: single-output models);
+    ``randomness`` (:data:`RANDOMNESS`): ``'common'`` holds the explainer's seed fixed at
+    ``seed``, ``'fresh'`` draws a new one at every call from a generator seeded with
+    ``(seed, first_index + i)`` (so again independent of the chunking). For stochastic methods
+    the noise floor (:func:`noise_floor` over ``noise_seeds`` seeds at x itself) says how large
+    pure sampling noise is.
     Returns arrays: ``L`` (N,), ``x_max`` (like X), ``f_x`` and ``f_max`` (explanations at
     x and at the maximiser), ``trace`` (N, n_calls), ``noise_floor`` (N,; 0 for
     deterministic methods), ``seconds`` (N,).
@@ -653,9 +692,12 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
     X = np.asarray(X)
     stochastic = ex.METHODS[method].stochastic if method in ex.METHODS else False
     out = {k: [] for k in ("L", "x_max", "f_x", "f_max", "trace", "noise_floor", "seconds")}
+    _check_randomness(randomness)
     for i, x in enumerate(X):
         t = None if targets is None else targets[i]
-        f = explainer(method, model, target=t, seed=seed, shape=x.shape, **params)
+        f_seed = seed if randomness == "common" else _point_seed(seed, first_index + i)
+        f = explainer(method, model, target=t, seed=f_seed, shape=x.shape, randomness=randomness,
+                      **params)
         fx = np.asarray(f(x))
         est = estimate(f, x, eps=eps, n_calls=n_calls, method=estimator, lower=lower, upper=upper,
                        seed=seed + first_index + i, f_x=fx)
@@ -668,11 +710,16 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
         out["L"].append(est["L"])
         out["x_max"].append(est["x_max"])
         out["f_x"].append(fx)
-        out["f_max"].append(np.asarray(f(est["x_max"])))
+        out["f_max"].append(np.asarray(est["f_max"]).reshape(fx.shape))  # the draw that gave L
         out["trace"].append(est["trace"])
         out["noise_floor"].append(floor)
         out["seconds"].append(est["seconds"])
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _point_seed(seed: int, index: int) -> int:
+    """One int seed for point ``index`` of a job seeded ``seed`` (numpy's SeedSequence)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
 def noise_ratios(f: Callable[[np.ndarray], Any], x: Any, sigmas: Any, *, seed: int = 0,

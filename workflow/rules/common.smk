@@ -239,6 +239,12 @@ def fig8_settings():
     return {**im, **own, "chunk_size": 1, "n_calls_blackbox": None}
 
 
+def randomness_dir(method, randomness):
+    """The `lipschitz` chunk folder of `method` under `randomness` (fresh | common): a
+    deterministic method is the same function under both, so it is computed once (common)."""
+    return randomness if arexplain.METHODS[method].stochastic else "common"
+
+
 def fig8_chunk():
     """Fig. 8's `lipschitz` chunk, the image's row in it and the settings it is made with: the
     image section's chunk when Fig. 8 shares its (dataset, model), else chunk{point} of one image."""
@@ -247,7 +253,8 @@ def fig8_chunk():
     f8 = ALVAREZ_FIG8
     wc = SimpleNamespace(dataset=f8["dataset"], model=f8["model"], method=f8["method"])
     s = lipschitz_settings(wc)
-    path = f"results/lipschitz/{run_id(f8['dataset'], f8['model'])}/{f8['method']}/chunk{f8['point'] // s['chunk_size']}.npz"
+    r = randomness_dir(f8["method"], s["randomness"][0])
+    path = f"results/lipschitz/{run_id(f8['dataset'], f8['model'])}/{f8['method']}/{r}/chunk{f8['point'] // s['chunk_size']}.npz"
     return path, f8["point"] % s["chunk_size"], {**s, "n_calls": lipschitz_n_calls(wc)}
 
 
@@ -289,19 +296,22 @@ def lipschitz_n_calls(wildcards):
     return s["n_calls"]
 
 
-def lipschitz_chunks(dataset, model, method, n_points, chunk_size=None):
-    """The chunk files that cover the first `n_points` test points."""
+def lipschitz_chunks(dataset, model, method, n_points, chunk_size=None, randomness="common"):
+    """The chunk files that cover the first `n_points` test points, under `randomness`."""
     n_chunks = -(-n_points // (chunk_size or ALVAREZ["chunk_size"]))
-    return [f"results/lipschitz/{run_id(dataset, model)}/{method}/chunk{i}.npz" for i in range(n_chunks)]
+    r = randomness_dir(method, randomness)
+    return [f"results/lipschitz/{run_id(dataset, model)}/{method}/{r}/chunk{i}.npz" for i in range(n_chunks)]
 
 
 def alvarez_lipschitz(wildcards=None):
-    """Fig. 2: every dataset x method, in that order."""
+    """Fig. 2: every dataset x method x randomness (`figures.alvarez_melis.randomness`), in
+    that order; keys `dataset/method/randomness`."""
     a = ALVAREZ
     return {
-        f"{d}/{m}": lipschitz_chunks(d, a["model"], m, a["n_points"])
+        f"{d}/{m}/{r}": lipschitz_chunks(d, a["model"], m, a["n_points"], randomness=r)
         for d in a["datasets"]
         for m in a["methods"]
+        for r in a["randomness"]
     }
 
 
@@ -314,12 +324,22 @@ def images_n_calls():
 
 
 def alvarez_images_lipschitz(wildcards=None):
-    """Fig. 6: every method of the image section, in config order."""
+    """Fig. 6: every method of the image section, in config order, under each of its
+    `randomness` settings; keys `dataset/method/randomness`."""
     a = ALVAREZ_IMAGES
     return {
-        f"{a['dataset']}/{m}": lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"], a["chunk_size"])
+        f"{a['dataset']}/{m}/{r}": lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"],
+                                                     a["chunk_size"], randomness=r)
         for m in a["methods"]
+        for r in a["randomness"]
     }
+
+
+def alvarez_images_chunks(randomness):
+    """Fig. 7's chunk files: every method of the image section under one randomness setting."""
+    a = ALVAREZ_IMAGES
+    return [f for m in a["methods"]
+            for f in lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"], a["chunk_size"], randomness=randomness)]
 
 
 def claim_tables(wildcards):

@@ -45,7 +45,8 @@ rule fig_alvarez_melis:
     input:
         table="results/metrics/alvarez_melis/lipschitz_uci.csv",
         example=[
-            lipschitz_chunks(ALVAREZ["example_dataset"], ALVAREZ["model"], m, ALVAREZ["n_points"])
+            lipschitz_chunks(ALVAREZ["example_dataset"], ALVAREZ["model"], m, ALVAREZ["n_points"],
+                             randomness=ALVAREZ["randomness"][0])  # Fig. 3: the first setting
             for m in ALVAREZ["methods"]
         ],
         lib=lib("fig_alvarez_melis.py"),
@@ -67,6 +68,7 @@ rule fig_alvarez_melis:
         eps=ALVAREZ["eps"],
         n_calls=ALVAREZ["n_calls"],
         model=ALVAREZ["model"],
+        randomness=ALVAREZ["randomness"],
     log:
         "logs/figures/alvarez_melis.log",
     conda:
@@ -86,7 +88,7 @@ rule fig_alvarez_melis_images:
     input:
         data=f"results/data/{ALVAREZ_IMAGES['dataset']}.npz",
         table="results/metrics/alvarez_melis/lipschitz_images.csv",
-        chunks=[f for fs in alvarez_images_lipschitz().values() for f in fs],
+        chunks=alvarez_images_chunks(ALVAREZ_IMAGES["randomness"][0]),  # Fig. 7: the first setting
         noise=f"results/lipschitz/{run_id(ALVAREZ_IMAGES['dataset'], ALVAREZ_IMAGES['model'])}/noise_ratios.npz",
         lib=lib("fig_alvarez_melis_images.py"),
     output:
@@ -108,6 +110,8 @@ rule fig_alvarez_melis_images:
         n_calls=images_n_calls(),
         estimator=ALVAREZ_IMAGES["estimator"],
         n_show=ALVAREZ_IMAGES["n_show"],
+        randomness=ALVAREZ_IMAGES["randomness"],
+        output=ALVAREZ_IMAGES["output"],
     log:
         "logs/figures/alvarez_melis_images.log",
     conda:
@@ -262,8 +266,8 @@ rule claims:
             "agarwal": {
                 k: AGARWAL[k] for k in ("model", "undertrained", "sigma", "focus")
             },
-            "alvarez_melis": {"eps": ALVAREZ["eps"]},
-            "alvarez_melis_images": {"eps": ALVAREZ_IMAGES["eps"]},
+            "alvarez_melis": {"eps": ALVAREZ["eps"], "randomness": ALVAREZ["randomness"]},
+            "alvarez_melis_images": {k: ALVAREZ_IMAGES[k] for k in ("eps", "randomness", "output")},
             "alvarez_melis_fig1": {k: FIG1[k] for k in ("eps", "models", "methods")},
             "ghorbani_influence": {k: config["figures"]["ghorbani_influence"][k] for k in ("k", "eps")},
             "nielsen_pgd": {"models": config["figures"]["nielsen_pgd"]["models"]},

@@ -29,7 +29,9 @@ rule lipschitz:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("lipschitz.py"),
     output:
-        "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.npz",
+        "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.npz",
+    wildcard_constraints:
+        randomness="fresh|common",
     params:
         method_params=lambda wc: config["methods"].get(wc.method, {}),
         chunk=lambda wc: int(wc.chunk),
@@ -39,11 +41,13 @@ rule lipschitz:
         estimator=lambda wc: lipschitz_settings(wc)["estimator"],
         noise_seeds=lambda wc: lipschitz_settings(wc)["noise_seeds"],
         protocol=lambda wc: lipschitz_settings(wc)["protocol"],
+        output=lambda wc: lipschitz_settings(wc).get("output"),
+        randomness=lambda wc: wc.randomness,
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
     log:
-        "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.log",
+        "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.log",
     conda:
         "../../envs/torch.yaml"
     script:
@@ -59,6 +63,7 @@ rule lipschitz_table:
         "results/metrics/alvarez_melis/lipschitz_uci.csv",
     params:
         model=ALVAREZ["model"],
+        output=None,  # scikit-learn models: class probabilities (or the regression output)
     log:
         "logs/lipschitz_table.log",
     conda:
@@ -76,6 +81,7 @@ rule lipschitz_images_table:
         "results/metrics/alvarez_melis/lipschitz_images.csv",
     params:
         model=ALVAREZ_IMAGES["model"],
+        output=ALVAREZ_IMAGES["output"],
     log:
         "logs/lipschitz_images_table.log",
     conda:
@@ -99,6 +105,8 @@ rule noise_ratios:
         sigmas=ALVAREZ_IMAGES["sigmas"],
         example=ALVAREZ_IMAGES["example"],
         protocol=ALVAREZ_IMAGES["protocol"],
+        output=ALVAREZ_IMAGES["output"],
+        randomness=ALVAREZ_IMAGES["randomness"][0],  # Fig. 5 shows the section's first setting
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1

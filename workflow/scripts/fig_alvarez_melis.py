@@ -17,7 +17,8 @@ example = {
     for i, m in enumerate(p.methods)
 }
 figs = [
-    alvarez_melis.fig2(table, datasets=p.datasets, methods=p.methods, eps=p.eps, n_calls=p.n_calls, model=p.model),
+    alvarez_melis.fig2(table, datasets=p.datasets, methods=p.methods, eps=p.eps, n_calls=p.n_calls, model=p.model,
+                       randomness=p.randomness),
     alvarez_melis.fig3(example, dataset=p.example_dataset),
 ]
 out = list(snakemake.output)

@@ -20,7 +20,7 @@ chunks = {
 figs = [
     alvarez_melis.fig5(utils.load_npz(snakemake.input.noise), class_names=classes),
     alvarez_melis.fig6(table, methods=p.methods, eps=p.eps, n_calls=p.n_calls, model=p.model,
-                       dataset=p.dataset, estimator=p.estimator),
+                       dataset=p.dataset, estimator=p.estimator, randomness=p.randomness, output=p.output),
     alvarez_melis.fig7(chunks, n_show=p.n_show, class_names=classes),
 ]
 out = list(snakemake.output)

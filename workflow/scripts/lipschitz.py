@@ -19,12 +19,13 @@ targets = explain.resolve_target("predicted", None, outputs)
 # the protocol (paper text or the authors' released code) sets the box and some explainer settings
 params = lipschitz.protocol_params(
     p.protocol, wc.method, p.method_params, torch_model=isinstance(model, torch.nn.Module),
-    X_train=ds["X_train"], n_background=p.n_background, seed=p.seed,
+    X_train=ds["X_train"], n_background=p.n_background, seed=p.seed, output=p.output,
 )
 box = lipschitz.protocol_box(p.protocol, p.eps, ds["X_train"], np.concatenate([ds["X_train"], ds["X_test"]]))
 res = lipschitz.points(
     wc.method, model, X, targets, n_calls=p.n_calls, estimator=p.estimator, seed=p.seed,
-    noise_seeds=p.noise_seeds, first_index=p.chunk * p.chunk_size, **box, **params,
+    noise_seeds=p.noise_seeds, first_index=p.chunk * p.chunk_size, randomness=p.randomness,
+    **box, **params,
 )
 seconds = res.pop("seconds")  # timing stays in the log: results depend only on inputs and seed
 logging.getLogger("lipschitz").info("seconds per point: %s", seconds.round(2).tolist())

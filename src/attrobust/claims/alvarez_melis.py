@@ -7,12 +7,38 @@ Table "alvarez_melis_images": the same for the image model (Figs. 5-7), one row 
 Table "alvarez_melis_fig1": the discrete estimate (2) of Fig. 1's explanations, one row per
 (model, method, explained test point): ``L`` (NaN: no neighbour within eps), ``n_neighbours``.
 The units are the explained points (``point``), paired across methods.
+
+The Lipschitz tables hold a ``randomness`` column (fresh | common, config key
+``figures.<section>.randomness``) where the workflow estimated both; a claim decides on the
+section's first setting (``ctx['randomness'][0]``; fresh: the paper's) unless it says
+otherwise, and reports the other's medians.
 """
 import numpy as np
 
 from ..ledger import NotEvaluable, claim, compare, pair, require
 
 ALVAREZ = "Alvarez-Melis & Jaakkola 2018"
+
+
+def _setting(df, ctx, prefer=None):
+    """The rows of one randomness setting: ``prefer`` where the table has it, else the
+    section's first (``ctx['randomness']``), else the table's first; ``(rows, setting or None)``."""
+    if "randomness" not in df:
+        return df, None
+    have = list(dict.fromkeys(df["randomness"]))
+    wanted = [prefer] if prefer else []
+    wanted += list(ctx.get("randomness") or []) + have
+    r = next(w for w in wanted if w in have)
+    return df[df["randomness"] == r], r
+
+
+def _other_medians(df, r, by):
+    """Median L per ``by`` group under the settings other than ``r`` (reported, not decided)."""
+    if r is None:
+        return {}
+    rest = df[df["randomness"] != r]
+    return {f"{'/'.join(map(str, k)) if isinstance(k, tuple) else k} ({s}): median L": float(g["L"].median())
+            for s, part in rest.groupby("randomness") for k, g in part.groupby(by)}
 
 
 @claim("alvarez-maximiser-moves-explanation", paper=ALVAREZ, figure="Figs. 2-3",
@@ -22,7 +48,8 @@ ALVAREZ = "Alvarez-Melis & Jaakkola 2018"
             "largest change of a predicted value (probability; for regression the output) for "
             "LIME and SHAP on every classification dataset.")
 def _maximiser(df, ctx):
-    parts, numbers = [], {}
+    df, r = _setting(df, ctx)
+    parts, numbers = [], {} if r is None else {"randomness": r}
     for (dataset, method), g in df.groupby(["dataset", "method"]):
         label = f"{dataset}/{method}: median explanation minus prediction change"
         if g["prediction_change"].max() <= 1:  # probabilities: classification
@@ -36,12 +63,16 @@ def _maximiser(df, ctx):
 
 @claim("alvarez-estimates-above-noise-floor", paper=ALVAREZ, figure="Fig. 2", table="alvarez_melis",
        text="The Lipschitz estimates of LIME and SHAP are not sampling noise: the median estimate "
-            "exceeds the median seed-to-seed noise floor at x divided by eps, on every dataset.")
+            "exceeds the median seed-to-seed noise floor at x divided by eps, on every dataset. "
+            "Decided on the common-random-numbers estimates where computed (there the ratio sees only "
+            "the input's change; fresh draws put the sampling noise into the estimate itself).")
 def _noise(df, ctx):
     eps = ctx.get("eps", 0.1)
+    df, r = _setting(df, ctx, prefer="common")
     return [compare(ctx, f"{dataset}/{method}: median L minus median floor/eps", g["L"],
                     g["noise_floor"] / eps, stat=np.median, side=">")
-            for (dataset, method), g in df.groupby(["dataset", "method"])], {}
+            for (dataset, method), g in df.groupby(["dataset", "method"])], \
+        ({} if r is None else {"randomness": r})
 
 
 # ------------------------------------------------------------------ Figs. 5-7: images
@@ -55,10 +86,14 @@ PERTURBATION = ("lime", "kernel_shap", "occlusion")
        text="On the image model, perturbation-based explainers (LIME, SHAP, Occlusion) are less "
             "robust than gradient-based ones: the median Lipschitz estimate (eq. 1) of every "
             "perturbation-based method exceeds that of every gradient-based one (paired over test "
-            "images). Scale-free medians L * eps / ||f(x)|| are reported too (LIME/SHAP explain the "
-            "probability, the others the logit), not decided on.")
+            "images). Every method explains the same output (figures.alvarez_melis_images.output), "
+            "so the raw L share units; scale-free medians L * eps / ||f(x)|| are reported too. Decided "
+            "on the section's first randomness setting (fresh draws: the paper's); the other's medians "
+            "are reported.")
 def _perturbation(df, ctx):
     eps = ctx.get("eps", 0.1)
+    full = df
+    df, r = _setting(df, ctx)
     methods = sorted(df["method"].unique())
     pert = [m for m in methods if m in PERTURBATION]
     grad = [m for m in methods if m not in PERTURBATION]
@@ -67,7 +102,11 @@ def _perturbation(df, ctx):
     rel = (df["L"] * eps / df["explanation_norm"].clip(lower=1e-12)).groupby(df["method"]).median()
     parts = [compare(ctx, f"median L {p} minus {g}", *pair(df, "point", "method", p, g, "L"),
                      stat=np.median, side=">") for p in pert for g in grad]
-    return parts, {f"{m}: scale-free median": rel[m] for m in methods}
+    numbers = {f"{m}: scale-free median": rel[m] for m in methods}
+    if r is not None:
+        numbers = {"randomness": r, "output": ctx.get("output", "?"), **numbers,
+                   **_other_medians(full, r, "method")}
+    return parts, numbers
 
 
 @claim("alvarez-images-maximiser-moves-explanation", paper=ALVAREZ, figure="Figs. 5, 7",
@@ -78,6 +117,7 @@ def _perturbation(df, ctx):
             "||f(x) - f(x')|| / ||f(x)||.",
        reported="Fig. 8 (ResNet, Saliency): predicted-class probability 0.7308 at x vs 0.7307 at the maximiser")
 def _images_maximiser(df, ctx):
+    df, _ = _setting(df, ctx)
     parts = []
     for method, g in df.groupby("method"):
         parts.append(compare(ctx, f"{method}: median probability change", g["prediction_change"],

@@ -89,37 +89,55 @@ def fig1(
     return fig
 
 
-def fig2(table, *, datasets, methods, eps: float, n_calls: int, model: str):
+#: Panel titles of the randomness settings (attrobust.lipschitz.RANDOMNESS).
+RANDOMNESS_TITLES = {
+    "fresh": "fresh draws: a new sample at every explainer call (the paper's code)",
+    "common": "common random numbers: one seed at x and every x'",
+}
+
+
+def _panels(table, randomness):
+    """``[(setting or None, rows)]``: one panel per randomness setting the table holds."""
+    if randomness is None or "randomness" not in table:
+        return [(None, table)]
+    return [(r, table[table["randomness"] == r]) for r in randomness if (table["randomness"] == r).any()]
+
+
+def fig2(table, *, datasets, methods, eps: float, n_calls: int, model: str, randomness=None):
     """Fig. 2: distribution of the local Lipschitz estimate (eq. 1) over test points, one box
     per (dataset, explainer); grey ticks: the median noise floor (seed-to-seed spread of the
-    explanation at x) divided by eps, the ratio that sampling noise alone would give."""
+    explanation at x) divided by eps, the ratio that sampling noise alone would give. One
+    panel per ``randomness`` setting of the stochastic explainers (the table's
+    ``randomness`` column; None: one panel), on one y axis."""
     style()
     import matplotlib.pyplot as plt
     import seaborn as sns
-
-    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
-    t = table.assign(explainer=table["method"].map(label), dataset=table["dataset"].map(label))
-    order, hue_order = [label(d) for d in datasets], [label(m) for m in methods]
-    fig, ax = plt.subplots(figsize=(1.9 * len(datasets) + 1.5, 3.4), constrained_layout=True)
-    sns.boxplot(t, x="dataset", y="L", hue="explainer", order=order, hue_order=hue_order, ax=ax,
-                palette=["#2ca02c", "#9467bd"], fliersize=2)
-    floor = t.groupby(["dataset", "explainer"])["noise_floor"].median() / eps
-    width = 0.8 / len(hue_order)
-    for i, d in enumerate(order):
-        for j, h in enumerate(hue_order):
-            if (d, h) in floor.index and floor[(d, h)] > 0:
-                xpos = i - 0.4 + width * (j + 0.5)
-                ax.hlines(floor[(d, h)], xpos - width / 3, xpos + width / 3, color="0.4", lw=2)
     from matplotlib.lines import Line2D
 
-    handles, names = ax.get_legend_handles_labels()
-    handles.append(Line2D([], [], color="0.4", lw=2))
-    names.append("median noise floor / ε")
-    ax.legend(handles, names, fontsize=7, title=None)
-    ax.set_yscale("log")
-    ax.set_ylabel("local Lipschitz estimate L(x)")
-    ax.set_xlabel("")
-    ax.set_title(f"{label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls per point")
+    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
+    panels = _panels(table, randomness)
+    order, hue_order = [label(d) for d in datasets], [label(m) for m in methods]
+    fig, axes = plt.subplots(1, len(panels), figsize=((1.9 * len(datasets) + 1.5) * len(panels), 3.6),
+                             constrained_layout=True, sharey=True, squeeze=False)
+    for ax, (r, rows) in zip(axes[0], panels):
+        t = rows.assign(explainer=rows["method"].map(label), dataset=rows["dataset"].map(label))
+        sns.boxplot(t, x="dataset", y="L", hue="explainer", order=order, hue_order=hue_order, ax=ax,
+                    palette=["#2ca02c", "#9467bd"], fliersize=2)
+        floor = t.groupby(["dataset", "explainer"])["noise_floor"].median() / eps
+        width = 0.8 / len(hue_order)
+        for i, d in enumerate(order):
+            for j, h in enumerate(hue_order):
+                if (d, h) in floor.index and floor[(d, h)] > 0:
+                    xpos = i - 0.4 + width * (j + 0.5)
+                    ax.hlines(floor[(d, h)], xpos - width / 3, xpos + width / 3, color="0.4", lw=2)
+        ax.set_yscale("log")
+        ax.set_ylabel("local Lipschitz estimate L(x)")
+        ax.set_xlabel("")
+        handles, labels_ = ax.get_legend_handles_labels()
+        ax.legend(handles + [Line2D([], [], color="0.4", lw=2)], labels_ + ["median noise floor / ε"],
+                  fontsize=7, loc="best")
+        ax.set_title(RANDOMNESS_TITLES.get(r, r) if r else "", fontsize=8)
+    fig.suptitle(f"{label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls per point", fontsize=9)
     return fig
 
 
@@ -279,22 +297,39 @@ def fig5(noise: Mapping, *, class_names=None):
     return fig
 
 
-def fig6(table, *, methods, eps: float, n_calls, model: str, dataset: str, estimator: str = "bo"):
+def fig6(table, *, methods, eps: float, n_calls, model: str, dataset: str, estimator: str = "bo",
+         randomness=None, output: str | None = None):
     """Fig. 6: local Lipschitz estimates (1) of every method over test images, one box per
     method sorted by median, perturbation-based (:data:`PERTURBATION`) and gradient-based
     coloured apart; grey ticks: median noise floor / eps (what sampling noise alone gives;
     0 and not drawn for deterministic methods). ``table``: tidy rows with ``method``, ``L``,
-    ``noise_floor`` (:func:`attrobust.lipschitz.summary`). ``n_calls``: a number or a text."""
+    ``noise_floor`` (:func:`attrobust.lipschitz.summary`). ``n_calls``: a number or a text.
+    One panel per ``randomness`` setting (the table's ``randomness`` column), on one y axis;
+    ``output``: the output every method explains (in the title)."""
     style()
     import matplotlib.pyplot as plt
+
+    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
+    panels = _panels(table, randomness)
+    n = len([m for m in methods if m in set(table["method"])])
+    fig, axes = plt.subplots(1, len(panels), figsize=((0.85 * n + 1.8) * len(panels), 3.6),
+                             constrained_layout=True, sharey=True, squeeze=False)
+    for ax, (r, rows) in zip(axes[0], panels):
+        _fig6_panel(ax, rows, methods=methods, eps=eps, randomness=r)
+    n_pts = table.groupby(["method"] + (["randomness"] if "randomness" in table else [])).size().max()
+    fig.suptitle(f"{label(dataset)}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
+                 f"{n_pts} test images" + (f"; every method explains the {output}" if output else ""),
+                 fontsize=8)
+    return fig
+
+
+def _fig6_panel(ax, table, *, methods, eps, randomness):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    check_finite(table["L"].to_numpy(), "Lipschitz estimates (results/metrics/alvarez_melis)")
     med = table.groupby("method")["L"].median()
     order = sorted([m for m in methods if m in med.index], key=lambda m: med[m])
     data = [table.loc[table["method"] == m, "L"].to_numpy() for m in order]
-    fig, ax = plt.subplots(figsize=(0.85 * len(order) + 1.8, 3.4), constrained_layout=True)
     bp = ax.boxplot(data, patch_artist=True, widths=0.6, medianprops={"color": "k"},
                     flierprops={"markersize": 2})
     for patch, m in zip(bp["boxes"], order):
@@ -307,15 +342,12 @@ def fig6(table, *, methods, eps: float, n_calls, model: str, dataset: str, estim
     ax.set_xticks(range(1, len(order) + 1), [label(m) for m in order], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("local Lipschitz estimate L(x)")
-    n_pts = table.groupby("method").size().max()
-    ax.set_title(f"{label(dataset)}, {label(model)}: eq. (1), ε = {eps:g}, {n_calls} calls ({estimator}), "
-                 f"{n_pts} test images", fontsize=8)
+    ax.set_title(RANDOMNESS_TITLES.get(randomness, randomness) if randomness else "", fontsize=7)
     handles = [Patch(color=_PERT_COLOUR, label="perturbation-based"),
                Patch(color=_GRAD_COLOUR, label="gradient-based")]
     if (table["noise_floor"] > 0).any():
         handles.append(Line2D([], [], color="0.4", lw=2, label="noise floor / ε"))
     ax.legend(handles=handles, fontsize=7, loc="best")
-    return fig
 
 
 def fig7(chunks: Mapping, *, n_show: int = 2, class_names=None):

@@ -3,7 +3,10 @@
 Three views of the same question, from this run's results:
 
 - the median local Lipschitz estimate of the explanation (Alvarez-Melis & Jaakkola 2018,
-  eq. 1) over the test points (lower: more robust);
+  eq. 1) over the test points (lower: more robust), one panel (and colour scale) per explained
+  output - a class probability, a logit, a regression output - since L carries the output's
+  units; stochastic explainers get one row per randomness setting (fresh draws, common
+  random numbers: :data:`attrobust.lipschitz.RANDOMNESS`);
 - the mean top-k intersection between the original and the attacked saliency map
   (Ghorbani et al. 2019, Sec. 2.2) under the strongest attack (higher: more robust);
 - the mean 1 - w-LENS-prec@k (Kamath et al. 2023, Sec. 3.2) under that same attack (lower:
@@ -19,9 +22,14 @@ import numpy as np
 
 from . import label, style
 
-#: (quantity, panel title, colour map, whether higher values mean more robust)
+#: (quantity, panel title, colour map, whether higher values mean more robust); each panel
+#: has its own colour scale
 QUANTITIES = (
     ("lipschitz", "median local\nLipschitz estimate\n(lower: more robust)", "rocket_r", False),
+    ("lipschitz_prob", "median local Lipschitz\nestimate, probability\n(lower: more robust)", "rocket_r", False),
+    ("lipschitz_logit", "median local Lipschitz\nestimate, logit\n(lower: more robust)", "rocket_r", False),
+    ("lipschitz_regression", "median local Lipschitz\nestimate, regression\noutput (lower: more robust)",
+     "rocket_r", False),
     ("topk_intersection", "top-k intersection,\nstrongest attack\n(higher: more robust)", "mako", True),
     ("one_minus_lens_prec", "1 − LENS-prec@k,\nstrongest attack\n(lower: more robust)", "rocket_r", False),
 )
@@ -30,7 +38,11 @@ QUANTITIES = (
 def table(lipschitz=None, attacks=None, evaluate_with=None):
     """Tidy rows ``method, dataset, model, quantity, value, detail`` of the matrix.
 
-    ``lipschitz``: rows with columns dataset, model, method, L (one per test point).
+    ``lipschitz``: rows with columns dataset, model, method, L (one per test point), and where
+    present ``output`` (the explained output: prob | logit | regression; quantity
+    ``lipschitz_<output>``, else ``lipschitz``) and ``randomness`` (fresh | common: the method
+    is shown as ``method (randomness)`` for stochastic explainers; deterministic ones, equal
+    under both, once).
     ``attacks``: rows with dataset, model, method, attack, eps, topk_intersection, lens_prec
     (one per image). ``evaluate_with`` maps attack method names to attribution method names
     (default :data:`attrobust.attacks.EVALUATE_WITH`).
@@ -41,9 +53,19 @@ def table(lipschitz=None, attacks=None, evaluate_with=None):
         from ..attacks import EVALUATE_WITH as evaluate_with
     parts = []
     if lipschitz is not None and len(lipschitz):
-        g = lipschitz.groupby(["method", "dataset", "model"], sort=False)["L"]
+        from ..explain import METHODS
+
+        lip = lipschitz.copy()
+        if "randomness" in lip:
+            stochastic = lip["method"].map(lambda m: METHODS[m].stochastic if m in METHODS else True)
+            first = lip["randomness"].iloc[0]
+            keep = stochastic | (lip["randomness"] == first)  # deterministic: once
+            lip, stochastic = lip[keep].copy(), stochastic[keep]
+            lip["method"] = np.where(stochastic, lip["method"] + " (" + lip["randomness"] + ")", lip["method"])
+        lip["quantity"] = ("lipschitz_" + lip["output"].astype(str)) if "output" in lip else "lipschitz"
+        g = lip.groupby(["method", "dataset", "model", "quantity"], sort=False)["L"]
         parts.append(g.median().rename("value").reset_index().assign(
-            quantity="lipschitz", detail=g.size().map(lambda n: f"median of {n} points").to_numpy()))
+            detail=g.size().map(lambda n: f"median of {n} points").to_numpy()))
     if attacks is not None and len(attacks):
         a = attacks.assign(method=attacks["method"].map(lambda m: evaluate_with.get(m, m)))
         for (method, dataset, model), g in a.groupby(["method", "dataset", "model"], sort=False):
@@ -76,7 +98,11 @@ def matrix(t):
         bad = t.loc[~np.isfinite(values), ["method", "dataset", "quantity"]].to_dict("records")
         raise ValueError(f"refusing to plot non-finite robustness values {bad}; rerun the jobs "
                          "that produced them")
-    t = t.assign(column=t["dataset"] + "\n" + t["model"].map(label), row=t["method"].map(label))
+    def row_label(m):  # "lime (fresh)" -> "LIME (fresh)"
+        base, _, rest = str(m).partition(" (")
+        return label(base) + (f" ({rest}" if rest else "")
+
+    t = t.assign(column=t["dataset"] + "\n" + t["model"].map(label), row=t["method"].map(row_label))
     rows = sorted(t["row"].unique())
     quantities = [q for q in QUANTITIES if (t["quantity"] == q[0]).any()]
     # each panel shows the dataset/model columns that quantity was computed for
@@ -89,9 +115,10 @@ def matrix(t):
                 .reindex(index=rows, columns=cols[q]))
         finite = grid.to_numpy()[np.isfinite(grid.to_numpy())]
         norm = None
-        if q == "lipschitz" and len(finite) and finite.min() > 0:
+        lipschitz = q.startswith("lipschitz")
+        if lipschitz and len(finite) and finite.min() > 0:
             norm = mcolors.LogNorm(finite.min(), max(finite.max(), finite.min() * 1.01))
-        elif q != "lipschitz":
+        elif not lipschitz:
             norm = mcolors.Normalize(0, 1)
         sns.heatmap(grid, ax=ax, cmap=cmap, norm=norm, annot=True, fmt=".2g", cbar=False,
                     linewidths=0.5, linecolor="white", annot_kws={"size": 7})
