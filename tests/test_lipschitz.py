@@ -425,6 +425,23 @@ def test_released_code_protocol_replaces_the_budget_in_the_config():
     assert conf["figures"]["alvarez_melis"]["eps"] == 0.01 and conf["figures"]["alvarez_melis"]["n_calls"] == 10
     assert conf["figures"]["alvarez_melis_images"] == {"protocol": "paper", "eps": 0.1, "n_calls": 200}
     assert L.PROTOCOLS["released-code"]["methods"]["lime"] == {"num_samples": 100}
+    assert L.PROTOCOLS["released-code"]["section"]["tabular"]["estimator"] == "skopt"
+
+
+def test_released_code_estimator_evaluates_gp_minimize_s_random_points():
+    """The released code's budget (10 calls = gp_minimize's 10 initial random points): the
+    'skopt' estimator evaluates exactly the points plain skopt.gp_minimize evaluates."""
+    from skopt import gp_minimize
+
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(3, 5))
+    f = lambda z: np.tanh(W @ z)  # noqa: E731
+    x = rng.uniform(size=5)
+    r = estimate(f, x, eps=0.1, n_calls=10, seed=7, method="skopt")
+    obj = L._Ratio(f, x, np.asarray(f(x), dtype=np.float64), x - 0.1, x + 0.1, 10, False)
+    res = gp_minimize(lambda z: -obj(z), [(float(a), float(b)) for a, b in zip(obj.lo, obj.hi)],
+                      n_calls=10, random_state=7)
+    assert np.array_equal(r["trace"], -res.func_vals)
 
 
 def test_protocol_params_background_and_overrides():
