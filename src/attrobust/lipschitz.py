@@ -6,8 +6,12 @@ An explanation method is treated as a vector-valued function ``f: x -> attributi
   ``L(x) = max_{x' in B_eps(x)} ||f(x) - f(x')||_2 / ||x - x'||_2`` with ``B_eps`` the
   L-infinity ball of radius ``eps`` (the paper's footnote 2), intersected with a box
   ``[lower, upper]`` (e.g. the data range). The max is searched by one of
-  :data:`ESTIMATORS`: ``'bo'`` (Bayesian optimisation with skopt, as in the paper, Sec. 3),
-  ``'random'`` (uniform search in the box), ``'bo_refine'`` (BO, then a local search).
+  :data:`ESTIMATORS`: ``'bo'`` (the default: Bayesian optimisation with skopt's GP surrogate
+  and EI, as in the paper, Sec. 3, driven by :mod:`attrobust._gpbo`), ``'skopt'`` (skopt's
+  own ``Optimizer`` in ``gp_minimize``'s loop: exactly the points ``gp_minimize`` evaluates
+  under the same settings; the released-code protocol's), ``'random'`` (uniform search in
+  the box), ``'bo_refine'`` (BO, then a local search). ``measure='max_sensitivity'``
+  searches ``||f(x) - f(x')|| / ||f(x)||`` over the same box instead.
 - :func:`discrete` -- the sample-based estimate, eq. (2): the max over the other points of a
   finite set that lie within ``eps``.
 - :func:`noise_ratios` -- the ratio of eq. (1) at Gaussian-noise versions of x (Fig. 5).
