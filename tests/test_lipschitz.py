@@ -430,7 +430,9 @@ def test_released_code_protocol_replaces_the_budget_in_the_config():
 
 def test_released_code_estimator_evaluates_gp_minimize_s_random_points():
     """The released code's budget (10 calls = gp_minimize's 10 initial random points): the
-    'skopt' estimator evaluates exactly the points plain skopt.gp_minimize evaluates."""
+    'skopt' estimator evaluates exactly the points skopt.gp_minimize evaluates (given skopt's
+    GP as base_estimator: without one, gp_minimize first draws the GP's random_state from
+    the same stream, which shifts its points to those of another seed)."""
     from skopt import gp_minimize
 
     rng = np.random.default_rng(2)
@@ -440,7 +442,7 @@ def test_released_code_estimator_evaluates_gp_minimize_s_random_points():
     r = estimate(f, x, eps=0.1, n_calls=10, seed=7, method="skopt")
     obj = L._Ratio(f, x, np.asarray(f(x), dtype=np.float64), x - 0.1, x + 0.1, 10, False)
     res = gp_minimize(lambda z: -obj(z), [(float(a), float(b)) for a, b in zip(obj.lo, obj.hi)],
-                      n_calls=10, random_state=7)
+                      base_estimator=L._gp(5, 7, True, 0, 10), n_calls=10, random_state=7)
     assert np.array_equal(r["trace"], -res.func_vals)
 
 
