@@ -93,9 +93,9 @@ def table(name: str, res: dict) -> str:
         la = res.get("load_average", ["?", "?"])
         where = (f" Measured on {res['machine']}, {res.get('date', '?')}, load average "
                  f"{la[0]} at the start and {la[1]} at the end.")
-    head = (f"### {TITLES[name]}\n\n{res.get('description', '')}. "
-            f"Peak RSS {res.get('peak_rss_mb', '?')} MiB, {res.get('seconds', '?')} s"
-            f"{' (--quick)' if res.get('quick') else ''}.{where}\n\n")
+    rss = (f" Peak RSS {res['peak_rss_mb']} MiB, {res.get('seconds', '?')} s"
+           f"{' (--quick)' if res.get('quick') else ''}." if "peak_rss_mb" in res else "")
+    head = f"### {TITLES[name]}\n\n{res.get('description', '')}.{rss}{where}\n\n"
     return head + mod.table(res)
 
 
