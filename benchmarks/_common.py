@@ -77,7 +77,8 @@ def machine() -> dict:
     import importlib.metadata as md
 
     versions = {}
-    for pkg in ("torch", "numpy", "scipy", "captum", "scikit-learn", "scikit-optimize", "shap", "lime"):
+    for pkg in ("torch", "numpy", "scipy", "captum", "scikit-learn", "scikit-optimize", "shap", "lime",
+                "quantus"):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:

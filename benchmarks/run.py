@@ -9,6 +9,9 @@ Usage: .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...]
   metrics      (d) LENS metrics on 64 maps of 224x224 vs a per-map loop
   pipeline     (e) no-op `make figures`, read from benchmarks/noop_rerun.py's output
   paper_scale  (f) extrapolated CPU / GPU hours of config/paper.yaml, from (a)-(c)
+  peers        (g) our BO vs Quantus / captum Lipschitz and max-sensitivity estimators, call
+               for call (needs the benchmark extra: pip install -e '.[bench]'; without
+               Quantus its rows are left out)
 
 Each benchmark runs in its own process on one CPU thread (OMP/MKL/OpenBLAS and torch
 limited to 1 thread), so its peak RSS is its own; every timed number is the median of
@@ -17,7 +20,8 @@ alternating the two. Results (with the machine and library versions) go to
 benchmarks/results.json; a Markdown table per benchmark is printed. With --only, the other
 benchmarks' entries of an existing results.json are kept (paper_scale reads (a)-(c) from
 there). --quick: smaller sizes and budgets, for development; its numbers are not the
-README's. The full run takes about 10-15 minutes on one thread.
+README's. The full run takes well over half an hour on one thread: plain skopt.gp_minimize at
+200 calls in (b) alone is minutes of CPU per point; --quick takes a few minutes.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results.json"
-NAMES = ["attribution", "lipschitz", "attacks", "metrics", "pipeline", "paper_scale"]
+NAMES = ["attribution", "lipschitz", "attacks", "metrics", "pipeline", "paper_scale", "peers"]
 TITLES = {
     "attribution": "(a) Attribution throughput",
     "lipschitz": "(b) Lipschitz estimation",
@@ -43,6 +47,7 @@ TITLES = {
     "metrics": "(d) LENS metrics",
     "pipeline": "(e) Whole pipeline",
     "paper_scale": "(f) Paper scale (extrapolated)",
+    "peers": "(g) Peers, call for call",
 }
 ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
@@ -55,13 +60,18 @@ def _child(name: str, quick: bool, prior_path: str | None, out_path: str) -> Non
 
     mod = importlib.import_module(f"bench_{name}")
     t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
     if name == "paper_scale":
         prior = json.loads(Path(prior_path).read_text()) if prior_path else {}
         res = mod.run(quick=quick, prior=prior)
     else:
         res = mod.run(quick=quick)
+    from _common import cpu_model
+
     res.update(seconds=round(time.perf_counter() - t0, 1), peak_rss_mb=peak_rss_mb(), quick=quick,
-               date=dt.datetime.now().isoformat(timespec="seconds"))
+               date=dt.datetime.now().isoformat(timespec="seconds"),
+               machine=f"{cpu_model()}, {os.cpu_count()} cores",
+               load_average=[round(load0, 1), round(os.getloadavg()[0], 1)])
     Path(out_path).write_text(json.dumps(res, default=_jsonable))
 
 
@@ -78,9 +88,14 @@ def _jsonable(o):
 def table(name: str, res: dict) -> str:
     sys.path.insert(0, str(HERE))
     mod = importlib.import_module(f"bench_{name}")
-    head = (f"### {TITLES[name]}\n\n{res.get('description', '')}. "
-            f"Peak RSS {res.get('peak_rss_mb', '?')} MiB, {res.get('seconds', '?')} s"
-            f"{' (--quick)' if res.get('quick') else ''}.\n\n")
+    where = ""
+    if res.get("machine"):
+        la = res.get("load_average", ["?", "?"])
+        where = (f" Measured on {res['machine']}, {res.get('date', '?')}, load average "
+                 f"{la[0]} at the start and {la[1]} at the end.")
+    rss = (f" Peak RSS {res['peak_rss_mb']} MiB, {res.get('seconds', '?')} s"
+           f"{' (--quick)' if res.get('quick') else ''}." if "peak_rss_mb" in res else "")
+    head = f"### {TITLES[name]}\n\n{res.get('description', '')}.{rss}{where}\n\n"
     return head + mod.table(res)
 
 
