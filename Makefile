@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make figures [CONFIG=config/paper.yaml] [PROFILE=profiles/slurm]
 #   make test
+# and `make data [CONFIG=...]`, the first step of `make figures`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 CONFIG ?= config/config.yaml
@@ -11,7 +12,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures report test lint venv clean config-file
+.PHONY: figures report test lint venv clean config-file data
 
 venv: $(STAMP)
 
@@ -46,8 +47,15 @@ config-file:
 	  if [ -n "$$why" ]; then echo "make: CONFIG=$(CONFIG) $$why; give a YAML config file," \
 	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi
 
+# The Debian packages the config's datasets come from (config/fashion.yaml: dataset-fashion-mnist,
+# r-cran-mlbench), installed with apt-get when this runs as root on Debian and they are missing;
+# elsewhere one line says what to install, and the workflow's config check stops before any job
+# (attrobust.debian).
+data: config-file $(STAMP)
+	@PYTHONPATH=src $(VENV)/bin/python -m attrobust.debian $(CONFIG)
+
 # the report in the same run (--report-after-run): a second snakemake would rebuild the DAG
-figures: config-file $(STAMP)
+figures: config-file $(STAMP) data
 	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
 	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }

@@ -24,3 +24,21 @@ def tiny_local_reference(tmp_path_factory):
     jobs = targets(local)
     run_snakemake(local, "--cores", "2", targets=jobs)
     return local, jobs
+
+
+@pytest.fixture(scope="session")
+def debian_data():
+    """The two Debian data packages (dataset-fashion-mnist, r-cran-mlbench), installed here
+    when missing and this is root on Debian (`make data` does the same; .ci/run installs them
+    first); skipped, with what to install, only where they are missing and cannot be
+    installed. {mirror key: the directory they fill}."""
+    from attrobust import debian
+
+    missing = debian.absent()
+    if missing:
+        why = debian.why_not_installable()
+        if why is not None:
+            pytest.skip(f"needs the Debian packages {', '.join(missing)} ({why}: cannot install "
+                        f"them; as root: apt-get install {' '.join(missing)})")
+        debian.install(missing)
+    return {key: debian.default_dir(key) for key in debian.PACKAGES}

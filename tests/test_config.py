@@ -134,3 +134,17 @@ def test_alvarez_fig8_own_budget_when_not_sharing_the_image_pair():
     _merge(conf, {"models": {"cnn_fig8": {"arch": "cnn_small"}},
                   "figures": {"alvarez_melis_fig8": {"model": "cnn_fig8", "eps": 0.2, "n_calls": 10}}})
     cfg.check(conf)
+
+
+def test_fashion_tier_runs_every_section_on_real_data():
+    """config/fashion.yaml (issue 17): every figure section enabled, and every dataset one of the
+    Debian packages' (Fashion-MNIST, mlbench's UCI tables), or the papers' own synthetic 2-D data."""
+    from attrobust import data, debian
+
+    conf = debian.load_config([str(ROOT / "config" / "fashion.yaml")])
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    assert set(cfg.figures(conf)) == set(schema["properties"]["figures"]["properties"])
+    sources = {cfg.source(conf, d) for d in cfg.used_datasets(conf)}
+    debian_sets = {n for n, d in data.REGISTRY.items() if d.mirror_key in debian.PACKAGES}
+    assert sources - debian_sets == {"synthetic2d"}  # Alvarez-Melis Fig. 1, Agarwal's Simulated
+    assert {"fashion_mnist", "boston_housing", "house_votes84"} <= sources

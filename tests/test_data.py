@@ -1,7 +1,7 @@
 """Tests for attrobust.data: registry, fetching (mirror / file:// download) and loaders.
 
 All offline: raw files are tiny synthetic ones written here; the real Debian mirrors
-are only used by smoke tests that skip when they are absent.
+are used by two smoke tests (fixture `debian_data`: installed as root on Debian, else skipped).
 """
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ import pytest
 
 from attrobust import data as D
 
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-MLBENCH_DIR = Path("/tmp/mlbench/usr/lib/R/site-library/mlbench/data")
 EMBEDDED = ["synthetic2d", "digits", "wine", "breast_cancer", "iris", "diabetes"]
 
 
@@ -241,8 +239,7 @@ def test_mirror_checksum_mismatch_keeps_nothing(tmp_path, monkeypatch):
     assert not [f for f in files_in(dest) if f.startswith(".")]  # no temp files left
 
 
-@pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
-def test_fashion_mnist_real_mirror(tmp_path):
+def test_fashion_mnist_real_mirror(tmp_path, debian_data):
     # copies via the default mirror and checks the pinned Debian sha256s
     dest = D.fetch("fashion_mnist", tmp_path / "raw")
     assert (dest / "SHA256SUMS").is_file()
@@ -301,8 +298,8 @@ def test_house_votes_coding():
     np.testing.assert_array_equal(D._votes(votes).to_numpy(), [[1, 0.5], [0, 1], [0.5, 1]])
 
 
-@pytest.mark.skipif(not MLBENCH_DIR.is_dir(), reason="r-cran-mlbench files not extracted")
-def test_mlbench_real_files(tmp_path):
+def test_mlbench_real_files(tmp_path, debian_data):
+    MLBENCH_DIR = debian_data["mlbench"]
     shapes = {"boston_housing": (506, 13), "glass": (214, 9), "ionosphere": (351, 33),
               "sonar": (208, 60), "pima_diabetes": (768, 8), "house_votes84": (435, 16)}
     for name, (n, p) in shapes.items():

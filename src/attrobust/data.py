@@ -221,9 +221,11 @@ REGISTRY: dict[str, DatasetInfo] = {d.name: d for d in _REGISTRY_LIST}
 # Where to get the files when neither a mirror nor a download works.
 _HOWTO = {
     "fashion_mnist": "install the Debian package (`apt-get install dataset-fashion-mnist`, "
-                     "files in /usr/share/datasets/fashion-mnist) or download the four .gz "
-                     f"files from {_FASHION_URL}",
-    "mlbench": "`apt-get install r-cran-mlbench` (files in "
+                     "files in /usr/share/datasets/fashion-mnist; as root on Debian `make data "
+                     "CONFIG=<your config>` does it) or download the four .gz files from "
+                     f"{_FASHION_URL} and set mirrors.fashion_mnist to their directory",
+    "mlbench": "`apt-get install r-cran-mlbench` (as root on Debian `make data CONFIG=<your "
+               "config>` does it; files in "
                f"{_MLBENCH_DIR}), or `apt-get download r-cran-mlbench && dpkg -x "
                "r-cran-mlbench_*.deb DIR` and set mirrors.mlbench: "
                f"DIR{_MLBENCH_DIR}",
