@@ -1,5 +1,6 @@
 # Helpers shared by the rules: config checks, model specs, target lists.
 import os
+import re
 import sys
 from pathlib import Path
 

@@ -4,6 +4,8 @@
 rule train:
     input:
         data="results/data/{dataset}.npz",
+        # a pretrained torchvision network's weights (rule fetch_weights), else nothing
+        weights=lambda wc: cfg.pretrained_weights(config, wc.model) or [],
         lib=lib("train.py"),
     output:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
@@ -22,3 +24,24 @@ rule train:
         "../../envs/torch.yaml"
     script:
         "../scripts/train.py"
+
+
+# Pretrained ImageNet weights of the torchvision architectures, into resources/torch (the
+# workflow's TORCH_HOME) on the submitting node (`localrules`), from the user's torch cache
+# or by download; the train job reads the file, so no compute job downloads anything.
+rule fetch_weights:
+    input:
+        code=script_file("fetch_weights"),
+    output:
+        "resources/torch/hub/checkpoints/{weights}",
+    wildcard_constraints:
+        weights="|".join(re.escape(f) for f in cfg.models.PRETRAINED.values()),
+    params:
+        arch=lambda wc: {f: a for a, f in cfg.models.PRETRAINED.items()}[wc.weights],
+        base_url=config["download_base_url"],
+    log:
+        "logs/fetch_weights/{weights}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/fetch_weights.py"
