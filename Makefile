@@ -76,5 +76,9 @@ test: $(STAMP)
 lint: config-file $(STAMP)
 	$(SNAKEMAKE) --lint
 
+# Runtime and peak memory per rule, from the jobs' benchmark files (logs/benchmarks/).
+bench-table: $(STAMP)
+	@$(VENV)/bin/python -m attrobust.benchtable
+
 clean:
 	rm -rf results figures logs .snakemake

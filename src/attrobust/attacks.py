@@ -498,7 +498,9 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
     x_t = x.clone()
     best = torch.full((len(x),), -math.inf, device=x.device)
     x_best, found = x.clone(), torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    progress = utils.Progress(f"attack {run.method} ({len(x)} images)", n_iter, "iteration")
     for p in range(n_iter):
+        progress.update()
         xg = x_t.detach().requires_grad_(True)
         with torch.enable_grad():
             R = run.maps(xg, run.grad_model, create_graph=True)

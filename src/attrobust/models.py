@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .utils import atomic_path, get_device, seed_everything, sign_step
+from .utils import Progress, atomic_path, get_device, seed_everything, sign_step
 
 
 class ModelError(ValueError):
@@ -835,6 +835,10 @@ def _fit_torch(model, data, task, dev, seed, progress, *, epochs, lr, batch_size
     adv_gen = torch.Generator().manual_seed(seed + 1)  # random starts of the adversary
     lo, hi = float(X.min()), float(X.max())  # the ball is clipped to the data's range
     model.train()
+    n_batches = -(-len(X) // batch_size)
+    # progress lines in the job's log: every epoch, and every 30 s within long epochs
+    per_epoch = Progress("train", epochs, "epoch", every=0)
+    per_batch = Progress(f"train ({len(X)} examples, {regime})", epochs * n_batches, "batch")
     for epoch in tqdm(range(epochs), disable=not progress, desc="epochs", leave=False):
         perm = torch.randperm(len(X), generator=gen).to(dev)
         total = torch.zeros((), device=dev)
@@ -854,6 +858,8 @@ def _fit_torch(model, data, task, dev, seed, progress, *, epochs, lr, batch_size
             loss.backward()
             opt.step()
             total += loss.detach() * len(idx)
+            per_batch.update()
+        per_epoch.update(extra=f"mean loss {total.item() / len(X):.4g}")
         if not math.isfinite(total.item()):
             raise ModelError(f"training diverged (loss {total.item()}) at epoch {epoch + 1}; "
                              f"lower lr (now {lr}) or standardise the data")

@@ -23,6 +23,9 @@ rule attack:
     threads: 1
     log:
         "logs/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -31,6 +31,12 @@ ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
 ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
 
 
+# Between-workflow caching (`--cache`, which the Makefile passes when SNAKEMAKE_OUTPUT_CACHE
+# is set) of rules that also have a `benchmark:`: snakemake allows a rule one or the other, so
+# with the cache on they are cached and not benchmarked (workflow/Snakefile), else benchmarked.
+CACHE_WITH_BENCHMARK = "omit-software" if os.environ.get("SNAKEMAKE_OUTPUT_CACHE") else False
+
+
 # Code reaches rules as inputs, by paths relative to the working directory: Snakemake
 # compares an input's checksum when its mtime is newer than the outputs (inputs up to
 # `max-checksum-file-size`, profiles/*), so an edit reruns the jobs that run the code and a

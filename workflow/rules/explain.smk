@@ -26,6 +26,9 @@ rule explain:
     threads: 1
     log:
         "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -51,6 +54,9 @@ rule unification_curves:
     threads: 1
     log:
         "logs/unification/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/unification_curves/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

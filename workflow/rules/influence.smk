@@ -28,6 +28,9 @@ rule influence:
     threads: 1
     log:
         "logs/influence/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/influence/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -51,6 +54,9 @@ rule hessian_angles:
     threads: 1
     log:
         "logs/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -15,6 +15,9 @@ rule unification_lipschitz:
     threads: 1
     log:
         "logs/lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/unification_lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -44,6 +47,9 @@ rule lipschitz:
     threads: 1
     log:
         "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -104,6 +110,9 @@ rule noise_ratios:
     threads: 1
     log:
         "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/noise_ratios/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -47,6 +47,9 @@ rule nielsen_class:
     threads: 1
     log:
         f"logs/nielsen/class/{NIELSEN_RUN}/{{method}}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_class/class/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -67,6 +70,9 @@ rule nielsen_train_permuted:
     threads: 1
     log:
         f"logs/nielsen/permuted_labels/{NIELSEN_RUN}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_train_permuted/permuted_labels/{NIELSEN_RUN}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -90,6 +96,9 @@ rule nielsen_sanity:
     threads: 1
     log:
         f"logs/nielsen/sanity/{NIELSEN_RUN}/{{method}}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_sanity/sanity/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -114,6 +123,9 @@ rule nielsen_faithfulness:
     threads: 1
     log:
         f"logs/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_faithfulness/faithfulness/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

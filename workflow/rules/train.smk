@@ -11,7 +11,7 @@ rule train:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{model}/{regime}/seed{seed}/metrics.json",
     # shared between checkouts with --cache and SNAKEMAKE_OUTPUT_CACHE (README)
-    cache: "omit-software"
+    cache: CACHE_WITH_BENCHMARK
     params:
         spec=lambda wc: cfg.model_spec(config, wc.model),
         device=config["device"],
@@ -20,6 +20,9 @@ rule train:
     threads: 1
     log:
         "logs/train/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/train/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
