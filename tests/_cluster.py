@@ -58,55 +58,34 @@ def targets(cwd):
     return [sorted(outs)[0] for rule, outs in outputs.items() if not is_plotting(rule)] + outputs[plotting]
 
 
+def rendered_profile(profile):
+    """A profile.yaml as snakemake reads it (a yte template: profiles/slurm renders the
+    site's settings, attrobust.site)."""
+    import yte
+
+    with open(profile) as f:
+        return yte.process_yaml(f)
+
+
 def fitted_resource_args(profile, fit):
     """--default-resources and --set-resources of the profile (a profile.yaml), with
     ``fit``'s sizes; and the names of the GPU rules.
 
     On the command line these replace the profile's lists as a whole, so they restate
-    every entry (account, partition, gpu, ...) as the profile has it."""
-    import yaml
+    every entry (account, partition, gpu, ...) as the profile has it. ``fit``'s mem_mb also
+    replaces the compute rules' own (rules/common.smk: sized), which are sized for real data."""
+    from _rules import compute_rules
 
-    prof = yaml.safe_load(Path(profile).read_text())
+    prof = rendered_profile(profile)
 
     def sized(res):
         return {k: fit.get(k, v) for k, v in res.items()}
 
+    per_rule = {rule: sized(res) for rule, res in prof["set-resources"].items()}
+    if "mem_mb" in fit:
+        for rule in compute_rules():
+            per_rule.setdefault(rule, {})["mem_mb"] = fit["mem_mb"]
     default = [f"{k}={v}" for k, v in sized(prof["default-resources"]).items()]
-    per_rule = [f"{rule}:{k}={v}" for rule, res in prof["set-resources"].items()
-                for k, v in sized(res).items()]
-    gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu")}
-    return ["--default-resources", *default, "--set-resources", *per_rule], gpu_rules
-
-
-def job_headers(out):
-    """Rules of the jobs the run executed, submitted ('rule') and local ('localrule')."""
-    submitted, local = collections.Counter(), collections.Counter()
-    for kind, rule in re.findall(r"^(rule|localrule) (\w+):$", out, flags=re.M):
-        (local if kind == "localrule" else submitted)[rule] += 1
-    return submitted, local
-
-
-def _drop_timing(obj):
-    if isinstance(obj, dict):
-        return {k: _drop_timing(v) for k, v in obj.items() if k not in TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_drop_timing(v) for v in obj]
-    return obj
-
-
-def same_result(a, b):
-    """Equal results: byte for byte, except JSON, compared without its timing fields."""
-    if a.suffix == ".json":
-        return _drop_timing(json.loads(a.read_text())) == _drop_timing(json.loads(b.read_text()))
-    return a.read_bytes() == b.read_bytes()
-
-
-def result_files(root):
-    return {p.relative_to(root) for p in (root / "results").rglob("*") if p.is_file()}
-
-
-def differing_results(local, remote):
-    """The result files (relative paths) of which the two runs wrote different contents;
-    asserts first that both wrote the same files."""
-    assert result_files(local) == result_files(remote)
-    return [str(f) for f in sorted(result_files(local)) if not same_result(local / f, remote / f)]
+    per_rule_args = [f"{rule}:{k}={v}" for rule, res in per_rule.items() for k, v in res.items()]
+    gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu") or res.get("gres")}
+    return ["--default-resources", *default, "--set-resources", *per_rule_args], gpu_rules

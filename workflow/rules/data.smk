@@ -34,6 +34,9 @@ rule prepare:
     params:
         source=lambda wc: source(wc.dataset),
         load=lambda wc: dataset_params(wc.dataset),
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("prepare"),
     log:
         "logs/prepare/{dataset}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

@@ -26,6 +26,9 @@ rule influence:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("influence", gpu=True),
     log:
         "logs/influence/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -52,6 +55,9 @@ rule hessian_angles:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("hessian_angles", gpu=True),
     log:
         "logs/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

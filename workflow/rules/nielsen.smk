@@ -45,6 +45,9 @@ rule nielsen_class:
         n_images=NIELSEN_CLASS["n_images"],
         n_other=NIELSEN_CLASS["n_other"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_class", gpu=True),
     log:
         f"logs/nielsen/class/{NIELSEN_RUN}/{{method}}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -68,6 +71,9 @@ rule nielsen_train_permuted:
         hp=NIELSEN_SANITY["permuted_hp"],
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_train_permuted", gpu=True),
     log:
         f"logs/nielsen/permuted_labels/{NIELSEN_RUN}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -94,6 +100,9 @@ rule nielsen_sanity:
         target=NIELSEN_SANITY["target"],
         example=NIELSEN_SANITY["example"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_sanity", gpu=True),
     log:
         f"logs/nielsen/sanity/{NIELSEN_RUN}/{{method}}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -121,6 +130,9 @@ rule nielsen_faithfulness:
         sensitivity=NIELSEN_FAITH["sensitivity"],
         removal=NIELSEN_FAITH["removal"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_faithfulness", gpu=True),
     log:
         f"logs/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

@@ -18,6 +18,9 @@ rule train:
     # one torch thread: on CPU the numbers must not depend on --cores (parallel reductions
     # change the last bits); jobs run side by side instead
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("train", gpu=True),
     log:
         "logs/train/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
