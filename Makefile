@@ -54,11 +54,14 @@ endif
 
 # snakemake reads --configfile before the workflow's own checks and answers a missing file
 # or a directory with a Python traceback: say it in one line instead.
+# CONFIG may name several files, later ones overriding earlier ones (snakemake's --configfile),
+# e.g. CONFIG="config/paper.yaml my-site.yaml" with your own mirrors in an untracked file.
 config-file:
-	@if [ -d "$(CONFIG)" ]; then why="is a directory"; elif [ ! -e "$(CONFIG)" ]; then why="does not exist"; \
-	  elif [ ! -r "$(CONFIG)" ]; then why="is not readable"; fi; \
-	  if [ -n "$$why" ]; then echo "make: CONFIG=$(CONFIG) $$why; give a YAML config file," \
-	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi
+	@for c in $(or $(CONFIG),""); do why=; \
+	  if [ -d "$$c" ]; then why="is a directory"; elif [ ! -e "$$c" ]; then why="does not exist"; \
+	  elif [ ! -r "$$c" ]; then why="is not readable"; fi; \
+	  if [ -n "$$why" ]; then echo "make: CONFIG=$$c $$why; give a YAML config file," \
+	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi; done
 
 # the report in the same run (--report-after-run): a second snakemake would rebuild the DAG
 figures: config-file $(STAMP) extras

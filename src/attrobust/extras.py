@@ -1,6 +1,6 @@
 """The optional dependencies (pyproject extras) a workflow config needs.
 
-``python -m attrobust.extras CONFIG`` prints them, space-separated (nothing for none): the
+``python -m attrobust.extras CONFIG [CONFIG ...]`` prints them, space-separated (nothing for none): the
 Makefile installs them before a run (``make venv|figures CONFIG=...``). ``paper``
 (torchvision) when an enabled figure uses a torchvision architecture. CONFIG is read over
 config/config.yaml, as snakemake merges them.
@@ -16,14 +16,15 @@ from . import config as cfg
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
 
 
-def merged(path: str | Path) -> dict:
-    """``path`` over config/config.yaml, merged as snakemake merges config files."""
+def merged(*paths: str | Path) -> dict:
+    """``paths`` in order over config/config.yaml, merged as snakemake merges config files."""
     import yaml
     from snakemake.utils import update_config
 
     conf = yaml.safe_load(DEFAULT_CONFIG.read_text()) or {}
-    if Path(path).resolve() != DEFAULT_CONFIG:
-        update_config(conf, yaml.safe_load(Path(path).read_text()) or {})
+    for path in paths:
+        if Path(path).resolve() != DEFAULT_CONFIG:
+            update_config(conf, yaml.safe_load(Path(path).read_text()) or {})
     return conf
 
 
@@ -33,10 +34,10 @@ def needed(config: dict) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m attrobust.extras CONFIG", file=sys.stderr)
+    if not argv:
+        print("usage: python -m attrobust.extras CONFIG [CONFIG ...]", file=sys.stderr)
         return 2
-    print(" ".join(needed(merged(argv[0]))))
+    print(" ".join(needed(merged(*argv))))
     return 0
 
 

@@ -4,9 +4,9 @@
 :func:`slurm_resources` (a yte template, evaluated by snakemake when it reads the profile).
 The site's names come from a small YAML file that is not tracked: ``$ATTROBUST_SLURM_SITE``,
 else ``~/.config/attrobust/slurm-site.yaml``; ``profiles/slurm-site.template.yaml`` documents
-its keys. A key that is not set is left out of every sbatch call (then sbatch's own
-defaults and environment apply: ``SBATCH_ACCOUNT``, ``SBATCH_PARTITION``, ...), never
-passed as an empty or literal value.
+its keys. A key that is not set is left out of every sbatch call (then the executor plugin
+guesses the account, and sbatch takes the default partition), never passed as an empty or
+literal value.
 
 The GPU is requested for exactly :data:`GPU_RULES`, the rules that hand the config's
 ``device`` to their script (tests/test_cluster_profiles.py checks both directions).

@@ -438,55 +438,55 @@ def _arch(model):
     return cfg.model_spec(config, model)["arch"]
 
 
-def _work(rule, wc):
-    """(input gradients, extra host seconds) of one job of ``rule``, from its budget."""
+def _work(kind, wc):
+    """(input gradients, extra host seconds) of one job of ``kind``, from its budget."""
     d, m = wc.dataset, getattr(wc, "model", None)
-    if rule == "train":
+    if kind == "train":
         spec = cfg.model_spec(config, m)
         return jobsize.train_grads(spec["arch"], _n_train(d), spec["hp"], wc.regime, spec.get("regime_params")), 0
-    if rule == "nielsen_train_permuted":
+    if kind == "nielsen_train_permuted":
         spec = cfg.model_spec(config, m)
         return jobsize.train_grads(spec["arch"], _n_train(d), {**spec["hp"], **NIELSEN_SANITY["permuted_hp"]}), 0
-    if rule == "explain":
+    if kind == "explain":
         return n_explain(d) * _method_cost(wc.method), 0
-    if rule == "attack":
+    if kind == "attack":
         g = ghorbani_settings(wc)
         per_step = 2 * (g["ig_steps"] if wc.method == "integrated_gradients" else 1)
         n_steps = g["random_trials"] if wc.attack == "random_sign" else g["n_iter"]
         return g["n_images"] * n_steps * per_step, 0
-    if rule == "lipschitz":
+    if kind == "lipschitz":
         s, calls = lipschitz_settings(wc), lipschitz_n_calls(wc)
         return s["chunk_size"] * calls * _method_cost(wc.method), s["chunk_size"] * calls * jobsize.BO_S_PER_CALL
-    if rule == "noise_ratios":
+    if kind == "noise_ratios":
         a = ALVAREZ_IMAGES
         return sum(_method_cost(x) for x in a["methods"]) * len(a["sigmas"]) * 2, 0
-    if rule in ("nielsen_class", "nielsen_sanity", "nielsen_faithfulness"):
+    if kind in ("nielsen_class", "nielsen_sanity", "nielsen_faithfulness"):
         sec = {"nielsen_class": NIELSEN_CLASS, "nielsen_sanity": NIELSEN_SANITY,
-               "nielsen_faithfulness": NIELSEN_FAITH}[rule]
-        if rule == "nielsen_class":
+               "nielsen_faithfulness": NIELSEN_FAITH}[kind]
+        if kind == "nielsen_class":
             per_image = sec["n_other"] + 1
-        elif rule == "nielsen_sanity":
+        elif kind == "nielsen_sanity":
             per_image = 20  # cascading randomisation of every layer, and the permuted model
         else:
             per_image = (3 + 2 * sec["removal"]["n_steps"] + sec["infidelity"]["n_perturb"]
                          + sec["sensitivity"]["n_perturb"])
         return sec["n_images"] * per_image * _method_cost(wc.method), 0
-    if rule == "influence":
+    if kind == "influence":
         return INFLUENCE["n_images"] * (INFLUENCE["n_iter"] + 1) * 2 * len(INFLUENCE["eps"]) + 2 * _n_train(d), 0
-    if rule == "hessian_angles":
+    if kind == "hessian_angles":
         h = INFLUENCE["hessian"]
         return h["n_images"] * h["n_iter"] * 2, 0
-    if rule == "unification_curves":
+    if kind == "unification_curves":
         return AGARWAL["n_points"] * sum(AGARWAL["ns"]) / 3, 0
     return 0, 0  # prepare, unification_lipschitz: the least walltime
 
 
-def sized(rule, gpu=False):
-    """`resources:` of ``rule``'s jobs: mem_mb and runtime (minutes) from the job's budget
+def sized(kind, gpu=False):
+    """`resources:` of the jobs of the rule named ``kind``, mem_mb and runtime (minutes) from the job's budget
     (_work) and dataset, times snakemake's attempt."""
 
     def runtime(wildcards, attempt):
-        grads, extra = _work(rule, wildcards)
+        grads, extra = _work(kind, wildcards)
         arch = _arch(wildcards.model) if "model" in wildcards.keys() else None
         return jobsize.runtime_minutes(grads, arch, gpu=gpu, attempt=attempt, extra_s=extra)
 
