@@ -500,7 +500,6 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
     x_best, found = x.clone(), torch.zeros(len(x), dtype=torch.bool, device=x.device)
     progress = utils.Progress(f"attack {run.method} ({len(x)} images)", n_iter, "iteration")
     for p in range(n_iter):
-        progress.update()
         xg = x_t.detach().requires_grad_(True)
         with torch.enable_grad():
             R = run.maps(xg, run.grad_model, create_graph=True)
@@ -517,6 +516,7 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
         better = kept & (d > best)
         best, found = torch.where(better, d, best), found | kept
         x_best[better] = x_t[better]
+        progress.update()
     return x_best, best, found, int(n_iter)
 
 
