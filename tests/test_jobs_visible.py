@@ -96,7 +96,7 @@ def test_training_logs_epochs_with_rates(progress_log):
     epochs = [s for s in _lines(progress_log) if s.startswith("train: ")]
     assert [s.split(" epochs")[0] for s in epochs] == ["train: 1/3", "train: 2/3", "train: 3/3"]
     assert all(re.search(r"epochs/s, \d+ s elapsed", s) and "mean loss" in s for s in epochs)
-    assert any(re.match(r"train \(40 examples, natural\): 9/9 batchs", s) for s in _lines(progress_log))
+    assert any(re.match(r"train \(40 examples, natural\): 9/9 batches", s) for s in _lines(progress_log))
 
 
 def test_attack_and_lipschitz_log_iterations_and_points(progress_log):

@@ -214,6 +214,7 @@ class Progress:
         of = f"/{self.total}" if self.total is not None else ""
         eta = (f", eta {(self.total - self.i) / rate:.0f} s" if self.total is not None and 0 < rate < float("inf")
                else "")
+        units = {"batch": "batches"}.get(self.unit, self.unit + "s")
         logging.getLogger("attrobust.progress").info(
-            "%s: %d%s %ss (%.3g %ss/s, %.0f s elapsed%s)%s", self.what, self.i, of, self.unit, rate,
-            self.unit, dt, eta, f" {extra}" if extra else "")
+            "%s: %d%s %s (%.3g %s/s, %.0f s elapsed%s)%s", self.what, self.i, of, units, rate,
+            units, dt, eta, f" {extra}" if extra else "")
