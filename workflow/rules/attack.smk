@@ -23,7 +23,7 @@ rule attack:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("attack", gpu=True),
+        **sized("attack"),
     log:
         "logs/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

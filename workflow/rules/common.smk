@@ -411,7 +411,7 @@ def report_labels(figure):
 # --- cluster requests: memory and walltime of each compute job from its config budget -------
 # (attrobust.jobsize: work in 28x28-CNN input gradients, the benchmarks' rates, a margin),
 # growing with `attempt` (the profiles' `retries`). GPU jobs: the rules with params.device.
-from attrobust import jobsize
+from attrobust import jobsize, site
 
 
 def _dataset_mb(dataset):
@@ -481,9 +481,11 @@ def _work(kind, wc):
     return 0, 0  # prepare, unification_lipschitz: the least walltime
 
 
-def sized(kind, gpu=False):
+def sized(kind):
     """`resources:` of the jobs of the rule named ``kind``, mem_mb and runtime (minutes) from the job's budget
-    (_work) and dataset, times snakemake's attempt."""
+    (_work) and dataset, times snakemake's attempt; a GPU job's (attrobust.site.GPU_RULES: the
+    rules with params.device, tests/test_cluster_profiles.py) work at GPU speed, others on one thread."""
+    gpu = kind in site.GPU_RULES
 
     def runtime(wildcards, attempt):
         grads, extra = _work(kind, wildcards)

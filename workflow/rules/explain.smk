@@ -26,7 +26,7 @@ rule explain:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("explain", gpu=True),
+        **sized("explain"),
     log:
         "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

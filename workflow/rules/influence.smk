@@ -28,7 +28,7 @@ rule influence:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("influence", gpu=True),
+        **sized("influence"),
     log:
         "logs/influence/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -57,7 +57,7 @@ rule hessian_angles:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("hessian_angles", gpu=True),
+        **sized("hessian_angles"),
     log:
         "logs/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

@@ -47,7 +47,7 @@ rule nielsen_class:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("nielsen_class", gpu=True),
+        **sized("nielsen_class"),
     log:
         f"logs/nielsen/class/{NIELSEN_RUN}/{{method}}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -73,7 +73,7 @@ rule nielsen_train_permuted:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("nielsen_train_permuted", gpu=True),
+        **sized("nielsen_train_permuted"),
     log:
         f"logs/nielsen/permuted_labels/{NIELSEN_RUN}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -102,7 +102,7 @@ rule nielsen_sanity:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("nielsen_sanity", gpu=True),
+        **sized("nielsen_sanity"),
     log:
         f"logs/nielsen/sanity/{NIELSEN_RUN}/{{method}}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
@@ -132,7 +132,7 @@ rule nielsen_faithfulness:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("nielsen_faithfulness", gpu=True),
+        **sized("nielsen_faithfulness"),
     log:
         f"logs/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)

@@ -20,7 +20,7 @@ rule train:
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
-        **sized("train", gpu=True),
+        **sized("train"),
     log:
         "logs/train/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
