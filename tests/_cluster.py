@@ -89,3 +89,37 @@ def fitted_resource_args(profile, fit):
     per_rule_args = [f"{rule}:{k}={v}" for rule, res in per_rule.items() for k, v in res.items()]
     gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu") or res.get("gres")}
     return ["--default-resources", *default, "--set-resources", *per_rule_args], gpu_rules
+
+
+def job_headers(out):
+    """Rules of the jobs the run executed, submitted ('rule') and local ('localrule')."""
+    submitted, local = collections.Counter(), collections.Counter()
+    for kind, rule in re.findall(r"^(rule|localrule) (\w+):$", out, flags=re.M):
+        (local if kind == "localrule" else submitted)[rule] += 1
+    return submitted, local
+
+
+def _drop_timing(obj):
+    if isinstance(obj, dict):
+        return {k: _drop_timing(v) for k, v in obj.items() if k not in TIMING_KEYS}
+    if isinstance(obj, list):
+        return [_drop_timing(v) for v in obj]
+    return obj
+
+
+def same_result(a, b):
+    """Equal results: byte for byte, except JSON, compared without its timing fields."""
+    if a.suffix == ".json":
+        return _drop_timing(json.loads(a.read_text())) == _drop_timing(json.loads(b.read_text()))
+    return a.read_bytes() == b.read_bytes()
+
+
+def result_files(root):
+    return {p.relative_to(root) for p in (root / "results").rglob("*") if p.is_file()}
+
+
+def differing_results(local, remote):
+    """The result files (relative paths) of which the two runs wrote different contents;
+    asserts first that both wrote the same files."""
+    assert result_files(local) == result_files(remote)
+    return [str(f) for f in sorted(result_files(local)) if not same_result(local / f, remote / f)]
