@@ -739,6 +739,9 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
     stochastic = ex.METHODS[method].stochastic if method in ex.METHODS else False
     out = {k: [] for k in ("L", "x_max", "f_x", "f_max", "trace", "noise_floor", "seconds")}
     _check_randomness(randomness)
+    from .utils import Progress
+
+    progress = Progress(f"lipschitz {method} ({n_calls} calls per point)", len(X), "point", every=0)
     for i, x in enumerate(X):
         t = None if targets is None else targets[i]
         f_seed = seed if randomness == "common" else _point_seed(seed, first_index + i)
@@ -760,6 +763,7 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
         out["trace"].append(est["trace"])
         out["noise_floor"].append(floor)
         out["seconds"].append(est["seconds"])
+        progress.update(extra=f"L = {est['L']:.4g}, {n_calls / max(est['seconds'], 1e-9):.3g} calls/s")
     return {k: np.asarray(v) for k, v in out.items()}
 
 
