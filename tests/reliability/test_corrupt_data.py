@@ -6,7 +6,6 @@ Raw files come from a ``file://`` download mirror and a directory mirror written
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import os
 import signal
