@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make figures [CONFIG=config/paper.yaml] [PROFILE=profiles/slurm]
+#   (CONFIG may name several files, later ones overriding earlier ones)
 #   make test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -11,7 +12,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures report test lint venv clean config-file
+.PHONY: figures rehearsal report test lint venv clean config-file
 
 venv: $(STAMP)
 
@@ -41,16 +42,21 @@ endif
 # snakemake reads --configfile before the workflow's own checks and answers a missing file
 # or a directory with a Python traceback: say it in one line instead.
 config-file:
-	@if [ -d "$(CONFIG)" ]; then why="is a directory"; elif [ ! -e "$(CONFIG)" ]; then why="does not exist"; \
-	  elif [ ! -r "$(CONFIG)" ]; then why="is not readable"; fi; \
-	  if [ -n "$$why" ]; then echo "make: CONFIG=$(CONFIG) $$why; give a YAML config file," \
-	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi
+	@for f in $(CONFIG); do why=; \
+	  if [ -d "$$f" ]; then why="is a directory"; elif [ ! -e "$$f" ]; then why="does not exist"; \
+	  elif [ ! -r "$$f" ]; then why="is not readable"; fi; \
+	  if [ -n "$$why" ]; then echo "make: CONFIG=$$f $$why; give YAML config file(s)," \
+	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi; done
 
 # the report in the same run (--report-after-run): a second snakemake would rebuild the DAG
 figures: config-file $(STAMP)
 	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
 	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
+
+# The paper config with generated stand-in data and tiny budgets (config/rehearsal.yaml).
+rehearsal:
+	@$(MAKE) --no-print-directory figures CONFIG="config/paper.yaml config/rehearsal.yaml"
 
 report: config-file $(STAMP)
 	$(SNAKEMAKE) --report figures/report.html

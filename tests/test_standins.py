@@ -7,6 +7,7 @@ from attrobust import standins as S
 
 SMALL = {
     "mnist": {"n_train": 30, "n_test": 20},
+    "fashion_mnist": {"n_train": 30, "n_test": 20},
     "cifar10": {"n_train": 23, "n_test": 10},
     "imagenet_val": {"n_images": 6, "n_classes": 1000},
     "compas": {"n": 300},
@@ -17,6 +18,7 @@ SMALL = {
 # name -> (feature shape, None: not fixed; the real set's number of classes)
 EXPECT = {
     "mnist": ((1, 28, 28), 10),
+    "fashion_mnist": ((1, 28, 28), 10),
     "cifar10": ((3, 32, 32), 10),
     "imagenet_val": ((3, 224, 224), None),
     "compas": ((None,), 2),
@@ -27,7 +29,7 @@ EXPECT = {
 
 def test_every_paper_download_has_a_stand_in():
     # every dataset that is not embedded or a Debian mirror needs a stand-in to rehearse
-    needed = set(D.names("download")) | set(D.names("user"))
+    needed = set(D.names("download")) | set(D.names("user")) | {"fashion_mnist"}
     assert needed == set(S.WRITERS)
 
 

@@ -1,8 +1,8 @@
 """Generated stand-ins for the paper config's downloads: same format, shape, dtype, value
 range and class count as the real files, filled with seeded random data.
 
-They let the paper path (config/paper.yaml: MNIST, CIFAR-10, ImageNet validation images,
-COMPAS, Polish bankruptcy, Online shoppers) run end to end where the real files cannot
+They let the paper path (config/paper.yaml: MNIST, Fashion-MNIST, CIFAR-10, ImageNet
+validation images, COMPAS, Polish bankruptcy, Online shoppers) run end to end where the real files cannot
 be had, e.g. a CI machine or a cluster rehearsal (config/rehearsal.yaml). The files go
 through the same mirror-copy, checksum and loader code as the real ones; only the
 checksums pinned in :mod:`attrobust.data` are replaced by the ``SHA256SUMS`` written
@@ -190,12 +190,21 @@ def _polish_bankruptcy(dest: Path, rng, *, n: int = 400) -> None:
 # dataset name (attrobust.data's registry) -> writer(dest, rng, **size)
 WRITERS: dict[str, Callable] = {
     "mnist": _mnist,
+    "fashion_mnist": _mnist,  # the same four IDX files (a Debian package here, a download elsewhere)
     "cifar10": _cifar10,
     "imagenet_val": _imagenet_val,
     "compas": _compas,
     "online_shoppers": _online_shoppers,
     "polish_bankruptcy": _polish_bankruptcy,
 }
+
+
+def options(name: str) -> dict:
+    """The size options of ``name``'s writer and their defaults."""
+    import inspect
+
+    params = inspect.signature(WRITERS[name]).parameters
+    return {k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
 
 
 def _sha256(path: Path) -> str:
@@ -216,11 +225,11 @@ def write(name: str, dest, *, seed: int = 0, **size) -> dict[str, str]:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     seq = np.random.SeedSequence([seed, int.from_bytes(name.encode()[:8], "little")])
-    try:
-        WRITERS[name](dest, np.random.default_rng(seq), **size)
-    except TypeError as e:
-        raise ValueError(f"stand-in {name!r}: bad size option(s) {size} (config key "
-                         f"standins.{name}): {e}") from None
+    unknown = sorted(set(size) - set(options(name)))
+    if unknown:
+        raise ValueError(f"config key standins.{name}: unknown option(s) "
+                         f"{', '.join(unknown)}; allowed: {options(name)}")
+    WRITERS[name](dest, np.random.default_rng(seq), **size)
     files = sorted(p for p in dest.rglob("*") if p.is_file() and p.name != SUMS_FILE)
     sums = {str(p.relative_to(dest)): _sha256(p) for p in files}
     with atomic_path(dest / SUMS_FILE) as tmp:
