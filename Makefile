@@ -12,9 +12,9 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures rehearsal report test lint venv clean config-file
+.PHONY: figures report test lint venv extras clean rehearsal config-file bench-table
 
-venv: $(STAMP)
+venv: $(STAMP) extras
 
 # (Re)install when pyproject.toml changes; the venv itself is kept.
 $(STAMP): pyproject.toml
@@ -22,6 +22,20 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+# The extras CONFIG needs (python -m attrobust.extras): `paper` (torchvision, paired with the
+# pinned torch) when an enabled figure uses a torchvision architecture (config/paper.yaml).
+# torchvision has no CPU-only build: with a CPU-only torch wheel it does not import, and
+# this stops here, on the login node, not in a queued GPU job.
+extras: config-file $(STAMP)
+	@extra=$$($(VENV)/bin/python -m attrobust.extras $(CONFIG)) || exit 1; \
+	if [ -n "$$extra" ] && ! $(VENV)/bin/python -c 'import torchvision' 2>/dev/null; then \
+	  echo "make: $(CONFIG) uses torchvision architectures: pip install -e '.[test,$$extra]'"; \
+	  $(VENV)/bin/python -m pip install --quiet -e ".[test,$$extra]" || exit 1; \
+	  $(VENV)/bin/python -c 'import torchvision' || { echo "make: torchvision $$($(VENV)/bin/python -m pip show \
+	    torchvision 2>/dev/null | sed -n 's/^Version: //p') does not import with this torch (a CPU-only torch wheel?);" \
+	    "install PyPI's torch==2.13.0 in $(VENV) (pip install --force-reinstall --no-deps torch==2.13.0)" >&2; exit 1; }; \
+	fi
 
 # A run that was killed (SIGKILL, out of memory, a lost node) leaves snakemake's lock in
 # .snakemake/locks, and every later run stops with 'Directory cannot be locked'. make holds
@@ -41,15 +55,17 @@ endif
 
 # snakemake reads --configfile before the workflow's own checks and answers a missing file
 # or a directory with a Python traceback: say it in one line instead.
+# CONFIG may name several files, later ones overriding earlier ones (snakemake's --configfile),
+# e.g. CONFIG="config/paper.yaml my-site.yaml" with your own mirrors in an untracked file.
 config-file:
-	@for f in $(CONFIG); do why=; \
-	  if [ -d "$$f" ]; then why="is a directory"; elif [ ! -e "$$f" ]; then why="does not exist"; \
-	  elif [ ! -r "$$f" ]; then why="is not readable"; fi; \
-	  if [ -n "$$why" ]; then echo "make: CONFIG=$$f $$why; give YAML config file(s)," \
+	@for c in $(or $(CONFIG),""); do why=; \
+	  if [ -d "$$c" ]; then why="is a directory"; elif [ ! -e "$$c" ]; then why="does not exist"; \
+	  elif [ ! -r "$$c" ]; then why="is not readable"; fi; \
+	  if [ -n "$$why" ]; then echo "make: CONFIG=$$c $$why; give a YAML config file," \
 	    "e.g. CONFIG=config/config.yaml (keys: config/README.md)" >&2; exit 2; fi; done
 
 # the report in the same run (--report-after-run): a second snakemake would rebuild the DAG
-figures: config-file $(STAMP)
+figures: config-file $(STAMP) extras
 	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
 	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
@@ -67,6 +83,10 @@ test: $(STAMP)
 
 lint: config-file $(STAMP)
 	$(SNAKEMAKE) --lint
+
+# Runtime and peak memory per rule, from the jobs' benchmark files (logs/benchmarks/).
+bench-table: $(STAMP)
+	@$(VENV)/bin/python -m attrobust.benchtable
 
 clean:
 	rm -rf results figures logs .snakemake

@@ -58,24 +58,37 @@ def targets(cwd):
     return [sorted(outs)[0] for rule, outs in outputs.items() if not is_plotting(rule)] + outputs[plotting]
 
 
+def rendered_profile(profile):
+    """A profile.yaml as snakemake reads it (a yte template: profiles/slurm renders the
+    site's settings, attrobust.site)."""
+    import yte
+
+    with open(profile) as f:
+        return yte.process_yaml(f)
+
+
 def fitted_resource_args(profile, fit):
     """--default-resources and --set-resources of the profile (a profile.yaml), with
     ``fit``'s sizes; and the names of the GPU rules.
 
     On the command line these replace the profile's lists as a whole, so they restate
-    every entry (account, partition, gpu, ...) as the profile has it."""
-    import yaml
+    every entry (account, partition, gpu, ...) as the profile has it. ``fit``'s mem_mb also
+    replaces the compute rules' own (rules/common.smk: sized), which are sized for real data."""
+    from _rules import compute_rules
 
-    prof = yaml.safe_load(Path(profile).read_text())
+    prof = rendered_profile(profile)
 
     def sized(res):
         return {k: fit.get(k, v) for k, v in res.items()}
 
+    per_rule = {rule: sized(res) for rule, res in prof["set-resources"].items()}
+    if "mem_mb" in fit:
+        for rule in compute_rules():
+            per_rule.setdefault(rule, {})["mem_mb"] = fit["mem_mb"]
     default = [f"{k}={v}" for k, v in sized(prof["default-resources"]).items()]
-    per_rule = [f"{rule}:{k}={v}" for rule, res in prof["set-resources"].items()
-                for k, v in sized(res).items()]
-    gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu")}
-    return ["--default-resources", *default, "--set-resources", *per_rule], gpu_rules
+    per_rule_args = [f"{rule}:{k}={v}" for rule, res in per_rule.items() for k, v in res.items()]
+    gpu_rules = {rule for rule, res in prof["set-resources"].items() if res.get("gpu") or res.get("gres")}
+    return ["--default-resources", *default, "--set-resources", *per_rule_args], gpu_rules
 
 
 def job_headers(out):

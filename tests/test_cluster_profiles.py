@@ -11,7 +11,11 @@ import sys
 
 import pytest
 import yaml
+from _cluster import rendered_profile
+from _rules import compute_rules, device_rules, parsed
 from _workflow import ROOT, copy_workflow
+
+from attrobust import jobsize, site
 
 GPU_JOB = ["--rule", "train", "--threads", "1", "--mem-mb", "16000", "--runtime", "240",
            "--gpus", "1", "--cpus-per-gpu", "4"]
@@ -175,24 +179,36 @@ def run_through(scheduler, cwd, fake_dir, env):
     return by_rule["smk-train"], by_rule["smk-prepare"], res.stderr
 
 
+def tiny_requests():
+    """(mem_mb, runtime) the train rule (GPU) and the prepare rule (CPU) give run_through's
+    two jobs on the tiny config, from the rules' own resources (rules/common.smk: sized)."""
+    ev = lambda rule, name, **wc: rule_resource("tests/e2e/tiny.yaml", rule, name, wc, attempt=1)
+    train = dict(dataset="synthetic2d", model="linear_svm", regime="natural", seed="0")
+    return ((ev("train", "mem_mb", **train), ev("train", "runtime", **train)),
+            (ev("prepare", "mem_mb", dataset="synthetic2d"), ev("prepare", "runtime", dataset="synthetic2d")))
+
+
 def test_pbs_profile_submits_with_the_profiles_resources(fake, workflow_copy):
     env = {"PBS_SUBMIT_QUEUE": "workq", "PBS_SUBMIT_GPU_QUEUE": "gpuq", "PBS_SUBMIT_ACCOUNT": "acc1"}
     gpu, cpu, _ = run_through("pbs", workflow_copy, fake, env)
     res = yaml.safe_load((ROOT / "profiles/pbs/profile.yaml").read_text())["set-resources"]["train"]
-    assert res == {"gpu": 1, "cpus_per_gpu": 4, "mem_mb": 16000, "runtime": 240}
-    assert opt(gpu, "-l") == ["select=1:ncpus=4:mem=16000mb:ngpus=1", "walltime=04:00:00"]
+    assert res == {"gpu": 1, "cpus_per_gpu": 4}
+    (gmem, gmin), (cmem, cmin) = tiny_requests()
+    hms = lambda m: f"{m // 60:02d}:{m % 60:02d}:00"
+    assert opt(gpu, "-l") == [f"select=1:ncpus=4:mem={gmem}mb:ngpus=1", f"walltime={hms(gmin)}"]
     assert opt(gpu, "-q") == ["gpuq"] and opt(gpu, "-A") == ["acc1"] and "-P" not in gpu
-    assert opt(cpu, "-l") == ["select=1:ncpus=1:mem=4000mb", "walltime=01:00:00"]
+    assert opt(cpu, "-l") == [f"select=1:ncpus=1:mem={cmem}mb", f"walltime={hms(cmin)}"]
     assert opt(cpu, "-q") == ["workq"]
 
 
 def test_lsf_profile_submits_with_the_profiles_resources(fake, workflow_copy):
     gpu, cpu, _ = run_through("lsf", workflow_copy, fake, {"LSF_GPU_QUEUE": "gpu"})
-    assert opt(gpu, "-n") == ["4"] and opt(gpu, "-W") == ["240"] and opt(gpu, "-gpu") == ["num=1"]
-    assert opt(gpu, "-R") == ["span[hosts=1] rusage[mem=16000MB]"] and opt(gpu, "-M") == ["16000MB"]
+    (gmem, gmin), (cmem, cmin) = tiny_requests()
+    assert opt(gpu, "-n") == ["4"] and opt(gpu, "-W") == [str(gmin)] and opt(gpu, "-gpu") == ["num=1"]
+    assert opt(gpu, "-R") == [f"span[hosts=1] rusage[mem={gmem}MB]"] and opt(gpu, "-M") == [f"{gmem}MB"]
     assert opt(gpu, "-q") == ["gpu"]
     # the CPU job: the default queue (LSB_DEFAULTQUEUE, read by bsub itself), no GPU
-    assert opt(cpu, "-n") == ["1"] and opt(cpu, "-W") == ["60"] and opt(cpu, "-M") == ["4000MB"]
+    assert opt(cpu, "-n") == ["1"] and opt(cpu, "-W") == [str(cmin)] and opt(cpu, "-M") == [f"{cmem}MB"]
     assert "-q" not in cpu and "-gpu" not in cpu
 
 
@@ -203,3 +219,122 @@ def test_lsf_status_follows_bjobs(fake, tmp_path):
     status = {i: subprocess.run([str(ROOT / "profiles/lsf/status"), i], capture_output=True,
                                 text=True).stdout.strip() for i in ["5", "6", "404"]}
     assert status == {"5": "success", "6": "failed", "404": "failed"}
+
+
+# --- what every profile asks for (issue #18, item 3) ----------------------------------------
+
+PROFILES = ["slurm", "sge", "pbs", "lsf"]
+
+
+def rule_resource(configfile, rule, name, wildcards, attempt=1):
+    """The value of resource ``name`` of ``rule``'s job with ``wildcards`` at ``attempt``."""
+    from snakemake.iocontainers import Wildcards
+
+    _, rules = parsed(str(ROOT / configfile) if "/" in configfile else configfile)
+    fn = rules[rule].resources[name]._evaluator   # the rule's own callable (rules/common.smk: sized)
+    return fn(Wildcards(fromdict=wildcards), attempt)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_gpu_is_requested_by_exactly_the_rules_that_use_a_device(profile, monkeypatch):
+    monkeypatch.delenv(site.ENV, raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    res = rendered_profile(ROOT / "profiles" / profile / "profile.yaml")["set-resources"]
+    gpu = {rule for rule, r in res.items() if r.get("gpu") or r.get("gres")}
+    assert gpu == device_rules() == set(site.GPU_RULES)
+    assert {"train", "attack", "nielsen_faithfulness", "influence"} <= gpu
+    assert not gpu & {"lipschitz", "unification_curves", "unification_lipschitz", "noise_ratios"}
+    # walltime and memory are the rules' own, not one size for all in the profile
+    assert all(set(r) <= {"gpu", "gres", "gpu_model", "cpus_per_gpu", "slurm_partition"} for r in res.values())
+    assert rendered_profile(ROOT / "profiles" / profile / "profile.yaml")["retries"] >= 1
+
+
+def test_compute_rules_size_their_jobs_from_the_budget_and_the_attempt():
+    _, rules = parsed()
+    for rule in compute_rules():
+        assert {"mem_mb", "runtime"} <= set(rules[rule].resources.keys()), rule
+    wc = dict(dataset="digits", model="cnn_small", regime="natural", seed="0", method="integrated_gradients",
+              attack="topk", eps="4")
+    one, two, three = (rule_resource("config/config.yaml", "attack", "runtime", wc, a) for a in (1, 2, 3))
+    assert two == 2 * one and three == 3 * one
+    m1, m2 = (rule_resource("config/config.yaml", "attack", "mem_mb", wc, a) for a in (1, 2))
+    assert m2 == 2 * m1 and m1 >= jobsize.GPU_BASE_MB
+    # the paper's budget: Ghorbani's attack of 512 ImageNet images, 300 iterations, IG with 100 steps
+    grads = 512 * 300 * 2 * 100
+    minutes = jobsize.runtime_minutes(grads, "squeezenet1_1", gpu=True)
+    assert minutes == -(-(jobsize.STARTUP_S + jobsize.SAFETY * grads * 85 / 2700 / 10) // 60) > 24 * 60
+    assert jobsize.runtime_minutes(grads // 100, "squeezenet1_1", gpu=True) < minutes / 50
+    assert jobsize.runtime_minutes(0, None, gpu=False) == jobsize.MIN_MINUTES
+    assert jobsize.mem_mb(jobsize.data_mb("imagenet_val", {"n_images": 512}), gpu=True) == \
+        -(-(jobsize.GPU_BASE_MB + 4 * 512 * 3 * 224 * 224 * 4 / 1e6) // 100) * 100
+
+
+def test_paper_budgets_reach_the_requests(monkeypatch):
+    """config/paper.yaml's Ghorbani attack asks for far more walltime than the tiny config's,
+    and Lipschitz jobs grow with chunk_size x n_calls (on the CPU, with skopt's overhead)."""
+    from attrobust import config as cfg
+
+    monkeypatch.setattr(cfg, "setup_problems", lambda config: [])   # no torchvision/ImageNet here
+    monkeypatch.setattr(cfg, "_check_mirror", lambda *a: None)
+    wc = dict(dataset="imagenet_val", model="squeezenet1_1", regime="natural", seed="0",
+              method="integrated_gradients", attack="topk", eps="8")
+    paper = rule_resource("config/paper.yaml", "attack", "runtime", wc)
+    small = rule_resource("tests/e2e/tiny.yaml", "attack", "runtime", {**wc, "dataset": "digits", "model": "cnn_small"})
+    assert paper > 24 * 60 and small == jobsize.MIN_MINUTES
+    lip = dict(dataset="mnist", model="cnn_small", regime="natural", seed="0", method="saliency", chunk="0")
+    lip_min = rule_resource("config/paper.yaml", "lipschitz", "runtime", lip)
+    # 10 images x 200 calls x (1 gradient + 0.1 s of BO), on one CPU thread, times SAFETY
+    assert lip_min == max(jobsize.MIN_MINUTES, -(-(jobsize.STARTUP_S + jobsize.SAFETY * (2000 / 2700 + 200)) // 60))
+
+
+SITE_KEYS = {"account": "acc1", "partition": "cpu", "gpu_partition": "gpu", "gpu_model": "a100", "cpus_per_gpu": 8}
+
+
+def test_slurm_profile_renders_a_full_site_file(tmp_path, monkeypatch):
+    f = tmp_path / "site.yaml"
+    f.write_text(yaml.safe_dump({**SITE_KEYS, "gpu_request": "gres"}))
+    monkeypatch.setenv(site.ENV, str(f))
+    prof = rendered_profile(ROOT / "profiles/slurm/profile.yaml")
+    assert prof["default-resources"] == {"mem_mb": 4000, "runtime": 60, "slurm_account": "acc1", "slurm_partition": "cpu"}
+    assert prof["set-resources"]["attack"] == {"cpus_per_gpu": 8, "gres": "gpu:a100:1", "slurm_partition": "gpu"}
+    f.write_text(yaml.safe_dump(SITE_KEYS))   # gpu_request defaults to --gpus
+    assert rendered_profile(ROOT / "profiles/slurm/profile.yaml")["set-resources"]["train"] == \
+        {"cpus_per_gpu": 8, "gpu": 1, "gpu_model": "a100", "slurm_partition": "gpu"}
+
+
+@pytest.mark.parametrize("text", ["", "account:\npartition: ''\ngpu_partition: null\n"])
+def test_unset_site_values_are_never_passed_to_sbatch(tmp_path, monkeypatch, text):
+    """No site file, or one with empty values: no account/partition key at all (sbatch's own
+    defaults apply), never an empty string or a $VARIABLE literal."""
+    if text:
+        (tmp_path / "site.yaml").write_text(text)
+        monkeypatch.setenv(site.ENV, str(tmp_path / "site.yaml"))
+    else:
+        monkeypatch.delenv(site.ENV, raising=False)
+        monkeypatch.setenv("HOME", str(tmp_path))   # no ~/.config/attrobust/slurm-site.yaml
+    from snakemake.profiles import ProfileConfigFileParser
+
+    with open(ROOT / "profiles/slurm/profile.yaml") as fh:
+        args = ProfileConfigFileParser().parse(fh)   # what snakemake reads: key=value strings
+    flat = args["default-resources"] + args["set-resources"]
+    assert not any("account" in a or "partition" in a for a in flat), flat
+    assert not any("$" in a or a.endswith("=") or a.endswith("=None") for a in flat), flat
+    assert "$" not in (ROOT / "profiles/slurm/profile.yaml").read_text().split("__definitions__")[1]
+
+
+@pytest.mark.parametrize("text,error", [("acount: x\n", "unknown key"), ("account: $SBATCH_ACCOUNT\n", "plain name"),
+                                        ("gpu_request: gpu\n", "'gpus' or 'gres'"), ("cpus_per_gpu: 0\n", ">= 1")])
+def test_a_bad_site_file_fails_naming_the_key(tmp_path, monkeypatch, text, error):
+    (tmp_path / "site.yaml").write_text(text)
+    monkeypatch.setenv(site.ENV, str(tmp_path / "site.yaml"))
+    with pytest.raises(site.SiteError, match=error):
+        site.read()
+    monkeypatch.setenv(site.ENV, str(tmp_path / "missing.yaml"))
+    with pytest.raises(site.SiteError, match="no such file"):
+        site.read()
+
+
+def test_the_site_template_is_valid_and_sets_nothing_site_specific():
+    s = site.read(ROOT / "profiles/slurm-site.template.yaml")
+    assert set(s) == {"gpu_request", "cpus_per_gpu"}   # the rest is empty until the user fills it in
+    assert set(yaml.safe_load((ROOT / "profiles/slurm-site.template.yaml").read_text())) == set(site.KEYS)

@@ -498,6 +498,7 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
     x_t = x.clone()
     best = torch.full((len(x),), -math.inf, device=x.device)
     x_best, found = x.clone(), torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    progress = utils.Progress(f"attack {run.method} ({len(x)} images)", n_iter, "iteration")
     for p in range(n_iter):
         xg = x_t.detach().requires_grad_(True)
         with torch.enable_grad():
@@ -515,6 +516,7 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
         better = kept & (d > best)
         best, found = torch.where(better, d, best), found | kept
         x_best[better] = x_t[better]
+        progress.update()
     return x_best, best, found, int(n_iter)
 
 

@@ -175,6 +175,73 @@ def check_types(config: dict, schema: str | Path = SCHEMA) -> None:
         raise ConfigError(f"{_key(err.absolute_path)}: {err.message}")  # pragma: no cover
 
 
+def torchvision_models(config: dict) -> dict[str, str]:
+    """{model name: torchvision architecture} of the models the enabled figures use."""
+    out = {}
+    for fig in figures(config).values():
+        for m in fig["models"]:
+            try:
+                arch = model_spec(config, m)["arch"]
+            except ConfigError:
+                continue  # named by check() itself
+            if arch in models.ARCHS and models.ARCHS[arch].kind == "torchvision":
+                out[m] = arch
+    return out
+
+
+def pretrained_weights(config: dict, model: str) -> str | None:
+    """The weights file (under resources/torch, the workflow's TORCH_HOME) that the train
+    job of ``model`` loads; None for a model that is not a pretrained torchvision network."""
+    spec = model_spec(config, model)
+    if spec["arch"] not in models.PRETRAINED or spec["hp"].get("pretrained", True) is not True:
+        return None
+    return models.weights_path(spec["arch"])
+
+
+def setup_problems(config: dict) -> list[str]:
+    """What the machine lacks for this config, each with what to do: torchvision for the
+    torchvision architectures, their pretrained weights (in resources/torch, or where the
+    fetch_weights rule can get them: the user's torch cache or the download URL), and the
+    directories of datasets that only a mirror provides (mirrors.imagenet_val)."""
+    problems = []
+    tv = torchvision_models(config)
+    if tv and not models.torchvision_available():
+        problems.append(
+            f"torchvision does not import, but models {', '.join(sorted(tv))} are torchvision architectures "
+            f"({', '.join(sorted(set(tv.values())))}): run `make venv CONFIG=<this config>` (installs the "
+            "'paper' extra when the config needs it) or `pip install -e '.[paper]'` with PyPI's torch build")
+    for m in sorted(tv):
+        path = pretrained_weights(config, m)
+        if path is None or Path(path).is_file():
+            continue
+        sources = models.weights_sources(tv[m], config.get("download_base_url"))
+        if not any(models._reachable(src) for src in sources):
+            problems.append(
+                f"the pretrained weights of model {m!r} ({path}) are missing and the fetch_weights rule "
+                f"cannot get them: none of {sources} is reachable; copy {Path(path).name} into "
+                f"{Path(path).parent}/ (or into $TORCH_HOME/hub/checkpoints/), or set download_base_url "
+                "to a mirror that has it")
+    seen = set()
+    for fname, fig in figures(config).items():
+        for ds in fig["datasets"]:
+            src = source(config, ds)
+            if src not in data.REGISTRY or src in seen:
+                continue
+            seen.add(src)  # one line per dataset, naming the first section that uses it
+            try:
+                _check_mirror(config, src, f"figures.{fname}.dataset")
+            except ConfigError as err:
+                problems.append(str(err))
+    return problems
+
+
+def check_setup(config: dict) -> None:
+    """Raise one :class:`ConfigError` listing everything :func:`setup_problems` finds."""
+    problems = list(dict.fromkeys(setup_problems(config)))
+    if problems:
+        raise ConfigError("this config cannot run on this machine yet:\n  - " + "\n  - ".join(problems))
+
+
 def check(config: dict) -> None:
     """Raise :class:`ConfigError` naming the first key whose value cannot work."""
     check_types(config)
@@ -190,6 +257,7 @@ def check(config: dict) -> None:
         if unknown:
             raise ConfigError(f"standins.{name}: unknown option(s) {', '.join(unknown)}; "
                               f"allowed (with defaults): {standins.options(name)}")
+    check_setup(config)  # torchvision, pretrained weights, mirrors: all that is missing at once
     for fname, fig in figures(config).items():
         key = f"figures.{fname}"
         for ds in fig["datasets"]:

@@ -18,5 +18,28 @@ def model_job(snakemake) -> tuple[dict, Any, Any]:
     rule has none)."""
     utils.log_to(snakemake.log[0])
     torch.set_num_threads(snakemake.threads)
+    device = job_device(snakemake)
+    model = models.load(snakemake.input.model, device=device)
+    heartbeat(model)
+    return data.load_prepared(snakemake.input.data), device, model
+
+
+def job_device(snakemake):
+    """``params.device`` (CPU when the rule has none) as a torch device, logged; a job given a
+    GPU that torch cannot use fails here (:func:`attrobust.utils.get_device`)."""
+    import logging
+
     device = utils.get_device(getattr(snakemake.params, "device", "cpu"))
-    return data.load_prepared(snakemake.input.data), device, models.load(snakemake.input.model, device=device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{snakemake.threads} thread(s)"
+    logging.getLogger("attrobust.jobs").info("device %s (%s); scheduler GPU: %s", device, name,
+                                             utils.gpu_assigned() or "none")
+    return device
+
+
+def heartbeat(model) -> None:
+    """Log the rows a torch model has evaluated, with their rate, every 30 s (utils.Progress):
+    a line for jobs whose loops are inside captum or shap (explain, Nielsen's jobs)."""
+    if isinstance(model, torch.nn.Module):
+        progress = utils.Progress("model forward passes", None, "row")
+        model.register_forward_hook(lambda m, inputs, out: progress.update(
+            len(inputs[0]) if inputs and hasattr(inputs[0], "__len__") else 1))

@@ -653,6 +653,9 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
     X = np.asarray(X)
     stochastic = ex.METHODS[method].stochastic if method in ex.METHODS else False
     out = {k: [] for k in ("L", "x_max", "f_x", "f_max", "trace", "noise_floor", "seconds")}
+    from .utils import Progress
+
+    progress = Progress(f"lipschitz {method} ({n_calls} calls per point)", len(X), "point", every=0)
     for i, x in enumerate(X):
         t = None if targets is None else targets[i]
         f = explainer(method, model, target=t, seed=seed, shape=x.shape, **params)
@@ -672,6 +675,7 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
         out["trace"].append(est["trace"])
         out["noise_floor"].append(floor)
         out["seconds"].append(est["seconds"])
+        progress.update(extra=f"L = {est['L']:.4g}, {n_calls / max(est['seconds'], 1e-9):.3g} calls/s")
     return {k: np.asarray(v) for k, v in out.items()}
 
 

@@ -46,6 +46,14 @@ def get_device(preference: str = "auto"):
     if not isinstance(preference, str) or not re.fullmatch(DEVICE_PATTERN, preference):
         raise ValueError(f"device={preference!r} is not a device; use 'auto', 'cpu', 'cuda' "
                          "or 'cuda:<index>' (config key 'device')")
+    given = gpu_assigned()
+    if preference != "cpu" and given and not torch.cuda.is_available():
+        # a job the scheduler gave a GPU: never a silent CPU run (hours instead of minutes)
+        raise RuntimeError(
+            f"this job was given a GPU ({given}) but torch {torch.__version__} cannot use CUDA "
+            f"({_cuda_problem(torch)}); config key 'device' is {preference!r}. Install a CUDA build of "
+            "torch in the job's environment (PyPI's torch on Linux x86-64), or set device: cpu to run "
+            "on the CPU on purpose.")
     if preference == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if preference.startswith("cuda") and not torch.cuda.is_available():
@@ -54,6 +62,31 @@ def get_device(preference: str = "auto"):
             "use 'auto' or 'cpu'."
         )
     return torch.device(preference)
+
+
+#: Environment variables through which a scheduler hands a job its GPUs.
+GPU_ENV = ("CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS")
+
+
+def gpu_assigned() -> str | None:
+    """``NAME=value`` of the first variable of :data:`GPU_ENV` that gives this process a
+    GPU (SLURM sets them for jobs with --gpus/--gres), else None ('', -1 and NoDevFiles
+    give none)."""
+    for var in GPU_ENV:
+        v = os.environ.get(var, "").strip()
+        if v and v not in ("-1", "NoDevFiles") and not v.startswith("-"):
+            return f"{var}={v}"
+    return None
+
+
+def _cuda_problem(torch) -> str:
+    if not torch.version.cuda:
+        return "it is a CPU-only build"
+    try:
+        n = torch.cuda.device_count()
+    except Exception as e:  # pragma: no cover - driver errors
+        return f"{type(e).__name__}: {e}"
+    return f"built for CUDA {torch.version.cuda}, {n} device(s) usable: a driver or a device-file problem"
 
 
 _UMASK = os.umask(0)
@@ -148,3 +181,40 @@ def log_to(path: str | os.PathLike) -> None:
     logging.captureWarnings(True)
     logging.getLogger("shap").setLevel(logging.WARNING)  # one INFO line per explained row
 
+
+
+class Progress:
+    """Progress lines of a long loop, for a job's log: ``<what>: i/total <unit>s (rate/s,
+    elapsed, eta)`` through the logger ``attrobust.progress`` (INFO), at most one every
+    ``every`` seconds (default: $ATTROBUST_PROGRESS_SECONDS, else 30) and always the last.
+    A workflow job's log (:func:`log_to`) is line-buffered, so each line is on disk as it is
+    written; in library use logging is not configured and nothing is shown."""
+
+    def __init__(self, what: str, total: int | None = None, unit: str = "it", every: float | None = None):
+        import time
+
+        self.what, self.total, self.unit, self.i = what, total, unit, 0
+        self.every = float(os.environ.get("ATTROBUST_PROGRESS_SECONDS", 30)) if every is None else every
+        self.t0 = self.last = time.perf_counter()
+
+    def update(self, n: int = 1, extra: str = "") -> None:
+        import time
+
+        self.i += n
+        now = time.perf_counter()
+        if now - self.last >= self.every or (self.total is not None and self.i >= self.total):
+            self.last = now
+            self._log(now, extra)
+
+    def _log(self, now: float, extra: str = "") -> None:
+        import logging
+
+        dt = now - self.t0
+        rate = self.i / dt if dt > 0 else float("inf")
+        of = f"/{self.total}" if self.total is not None else ""
+        eta = (f", eta {(self.total - self.i) / rate:.0f} s" if self.total is not None and 0 < rate < float("inf")
+               else "")
+        units = {"batch": "batches"}.get(self.unit, self.unit + "s")
+        logging.getLogger("attrobust.progress").info(
+            "%s: %d%s %s (%.3g %s/s, %.0f s elapsed%s)%s", self.what, self.i, of, units, rate,
+            units, dt, eta, f" {extra}" if extra else "")

@@ -115,7 +115,7 @@ def test_gpu_rules_ran_with_a_gpu_and_slots_of_the_pe(runs):
     jobs = [_qacct(i) for i in _submitted_ids(runs["out"])]
     gpu = SITE["SGE_GPU_RESOURCE"]
     gpu_jobs = [j for j in jobs if _rule_of(j["jobname"]) in runs["gpu_rules"]]
-    assert {_rule_of(j["jobname"]) for j in gpu_jobs} >= {"train", "explain", "unification_curves"}
+    assert {_rule_of(j["jobname"]) for j in gpu_jobs} >= {"train", "explain", "attack"}
     for j in gpu_jobs:
         assert re.search(rf"(?:^|[ ,]){gpu}=1(?:$|[ ,])", j["category"]), j
         assert f"-pe {SITE['SGE_PE']} {FIT['cpus_per_gpu']}" in j["category"], j

@@ -47,7 +47,7 @@ def _snakemake(cwd, *args, targets=(), env=None):
 
 
 def _sacct(run_id):
-    fields = ["JobID", "JobName", "Comment", "State", "ReqTRES", "AllocTRES", "ExitCode"]
+    fields = ["JobID", "JobName", "Comment", "State", "ReqTRES", "AllocTRES", "ExitCode", "Account", "Partition"]
     out = subprocess.run(
         ["sacct", "-X", "-P", "-n", "--name", run_id, "--starttime", "now-1days",
          "-o", ",".join(f"{f}%500" if f == "Comment" else f for f in fields)],
@@ -77,9 +77,21 @@ def runs(cluster, tiny_local_reference, tmp_path_factory):
     profiles/slurm."""
     local, targets = tiny_local_reference
     slurm = copy_repo(tmp_path_factory.mktemp("slurm") / "slurm")
-    resource_args, gpu_rules = fitted_resource_args(PROFILE, FIT)
-    env = {**os.environ, "SBATCH_ACCOUNT": ACCOUNT, "SBATCH_PARTITION": PARTITION}
+    # the site's names from a site file outside the checkout (profiles/slurm-site.template.yaml),
+    # not from the environment: sbatch would read SBATCH_* itself and hide a profile that drops them
+    site = tmp_path_factory.mktemp("site") / "slurm-site.yaml"
+    site.write_text(f"account: {ACCOUNT}\npartition: {PARTITION}\ngpu_request: gpus\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SBATCH_")}
+    env["ATTROBUST_SLURM_SITE"] = str(site)
+    os.environ["ATTROBUST_SLURM_SITE"] = str(site)   # fitted_resource_args renders the profile here
+    try:
+        resource_args, gpu_rules = fitted_resource_args(PROFILE, FIT)
+    finally:
+        del os.environ["ATTROBUST_SLURM_SITE"]
     res = _snakemake(slurm, "--workflow-profile", "profiles/slurm", *resource_args,
+                     # the node declares GPUs without a real one: jobs get CUDA_VISIBLE_DEVICES, and
+                     # `device: auto` would (rightly) fail there rather than run on the CPU unasked
+                     "--config", "device=cpu",
                      # a test run: look at job states every few seconds, not every 40
                      "--slurm-init-seconds-before-status-checks", "2",
                      "--seconds-between-status-checks", "2", targets=targets, env=env)
@@ -97,12 +109,14 @@ def test_every_submitted_job_completed_in_sacct(runs):
     assert collections.Counter(_rule_of(j["Comment"]) for j in jobs) == submitted
     assert {j["State"] for j in jobs} == {"COMPLETED"}, jobs
     assert {j["ExitCode"] for j in jobs} == {"0:0"}, jobs
+    # from the site file alone (no SBATCH_* in the environment): attrobust.site
+    assert {j["Account"] for j in jobs} == {ACCOUNT} and {j["Partition"] for j in jobs} == {PARTITION}, jobs
 
 
 def test_gpu_rules_ran_on_slurm_with_a_gpu(runs):
     jobs = _sacct(runs["run_id"])
     gpu_jobs = [j for j in jobs if _rule_of(j["Comment"]) in runs["gpu_rules"]]
-    assert {_rule_of(j["Comment"]) for j in gpu_jobs} >= {"train", "explain", "unification_curves"}
+    assert {_rule_of(j["Comment"]) for j in gpu_jobs} >= {"train", "explain", "attack"}
     for j in gpu_jobs:
         assert "gres/gpu=1" in j["ReqTRES"] and "gres/gpu=1" in j["AllocTRES"], j
     # and jobs of the other rules got none

@@ -21,8 +21,14 @@ rule attack:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("attack"),
     log:
         "logs/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -1,5 +1,6 @@
 # Helpers shared by the rules: config checks, model specs, target lists.
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +29,12 @@ ALVAREZ_IMAGES = config["figures"]["alvarez_melis_images"]
 ALVAREZ_DISCRETE = config["figures"]["alvarez_melis_discrete"]
 ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
 ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
+
+
+# Between-workflow caching (`--cache`, which the Makefile passes when SNAKEMAKE_OUTPUT_CACHE
+# is set) of rules that also have a `benchmark:`: snakemake allows a rule one or the other, so
+# with the cache on they are cached and not benchmarked (workflow/Snakefile), else benchmarked.
+CACHE_WITH_BENCHMARK = "omit-software" if os.environ.get("SNAKEMAKE_OUTPUT_CACHE") else False
 
 
 # Code reaches rules as inputs, by paths relative to the working directory: Snakemake
@@ -410,3 +417,93 @@ def report_labels(figure):
     """Report labels of a figure: its name, and the device(s) behind it, read from the
     results when the report is made."""
     return lambda wildcards, input: {"figure": figure, "device": devices(input)}
+
+
+# --- cluster requests: memory and walltime of each compute job from its config budget -------
+# (attrobust.jobsize: work in 28x28-CNN input gradients, the benchmarks' rates, a margin),
+# growing with `attempt` (the profiles' `retries`). GPU jobs: the rules with params.device.
+from attrobust import jobsize, site
+
+
+def _dataset_mb(dataset):
+    spec = config["datasets"].get(dataset, {})
+    return jobsize.data_mb(source(dataset), spec.get("options") or {}, spec.get("n_samples"))
+
+
+def _n_train(dataset):
+    from attrobust import datasizes
+
+    spec = config["datasets"].get(dataset, {})
+    try:
+        return datasizes.split_sizes(source(dataset), test_fraction=spec.get("test_fraction", 0.2),
+                                     n_samples=spec.get("n_samples"), options=spec.get("options") or {})[0]
+    except Exception:  # sizes only the files tell (compas, a user's ImageNet folder)
+        return (spec.get("options") or {}).get("n_images") or 10000
+
+
+def _method_cost(method):
+    return jobsize.method_cost(method, config["methods"].get(method, {}))
+
+
+def _arch(model):
+    return cfg.model_spec(config, model)["arch"]
+
+
+def _work(kind, wc):
+    """(input gradients, extra host seconds) of one job of ``kind``, from its budget."""
+    d, m = wc.dataset, getattr(wc, "model", None)
+    if kind == "train":
+        spec = cfg.model_spec(config, m)
+        return jobsize.train_grads(spec["arch"], _n_train(d), spec["hp"], wc.regime, spec.get("regime_params")), 0
+    if kind == "nielsen_train_permuted":
+        spec = cfg.model_spec(config, m)
+        return jobsize.train_grads(spec["arch"], _n_train(d), {**spec["hp"], **NIELSEN_SANITY["permuted_hp"]}), 0
+    if kind == "explain":
+        return n_explain(d) * _method_cost(wc.method), 0
+    if kind == "attack":
+        g = ghorbani_settings(wc)
+        per_step = 2 * (g["ig_steps"] if wc.method == "integrated_gradients" else 1)
+        n_steps = g["random_trials"] if wc.attack == "random_sign" else g["n_iter"]
+        return g["n_images"] * n_steps * per_step, 0
+    if kind == "lipschitz":
+        s, calls = lipschitz_settings(wc), lipschitz_n_calls(wc)
+        return s["chunk_size"] * calls * _method_cost(wc.method), s["chunk_size"] * calls * jobsize.BO_S_PER_CALL
+    if kind == "noise_ratios":
+        a = ALVAREZ_IMAGES
+        return sum(_method_cost(x) for x in a["methods"]) * len(a["sigmas"]) * 2, 0
+    if kind in ("nielsen_class", "nielsen_sanity", "nielsen_faithfulness"):
+        sec = {"nielsen_class": NIELSEN_CLASS, "nielsen_sanity": NIELSEN_SANITY,
+               "nielsen_faithfulness": NIELSEN_FAITH}[kind]
+        if kind == "nielsen_class":
+            per_image = sec["n_other"] + 1
+        elif kind == "nielsen_sanity":
+            per_image = 20  # cascading randomisation of every layer, and the permuted model
+        else:
+            per_image = (3 + 2 * sec["removal"]["n_steps"] + sec["infidelity"]["n_perturb"]
+                         + sec["sensitivity"]["n_perturb"])
+        return sec["n_images"] * per_image * _method_cost(wc.method), 0
+    if kind == "influence":
+        return INFLUENCE["n_images"] * (INFLUENCE["n_iter"] + 1) * 2 * len(INFLUENCE["eps"]) + 2 * _n_train(d), 0
+    if kind == "hessian_angles":
+        h = INFLUENCE["hessian"]
+        return h["n_images"] * h["n_iter"] * 2, 0
+    if kind == "unification_curves":
+        return AGARWAL["n_points"] * sum(AGARWAL["ns"]) / 3, 0
+    return 0, 0  # prepare, unification_lipschitz: the least walltime
+
+
+def sized(kind):
+    """`resources:` of the jobs of the rule named ``kind``, mem_mb and runtime (minutes) from the job's budget
+    (_work) and dataset, times snakemake's attempt; a GPU job's (attrobust.site.GPU_RULES: the
+    rules with params.device, tests/test_cluster_profiles.py) work at GPU speed, others on one thread."""
+    gpu = kind in site.GPU_RULES
+
+    def runtime(wildcards, attempt):
+        grads, extra = _work(kind, wildcards)
+        arch = _arch(wildcards.model) if "model" in wildcards.keys() else None
+        return jobsize.runtime_minutes(grads, arch, gpu=gpu, attempt=attempt, extra_s=extra)
+
+    def mem_mb(wildcards, attempt):
+        return jobsize.mem_mb(_dataset_mb(wildcards.dataset), gpu=gpu, attempt=attempt)
+
+    return {"mem_mb": mem_mb, "runtime": runtime}

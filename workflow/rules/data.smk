@@ -50,12 +50,18 @@ rule prepare:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",
     # shared between checkouts with --cache and SNAKEMAKE_OUTPUT_CACHE (README)
-    cache: "omit-software"
+    cache: CACHE_WITH_BENCHMARK
     params:
         source=lambda wc: source(wc.dataset),
         load=lambda wc: dataset_params(wc.dataset),
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("prepare"),
     log:
         "logs/prepare/{dataset}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/prepare/{dataset}.tsv"
     conda:
         "../../envs/data.yaml"
     script:

@@ -24,8 +24,14 @@ rule explain:
     # one torch thread: on CPU the numbers must not depend on --cores (parallel reductions
     # change the last bits); jobs run side by side instead
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("explain"),
     log:
         "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -49,8 +55,14 @@ rule unification_curves:
         ridge=AGARWAL["ridge"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("unification_curves"),
     log:
         "logs/unification/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/unification_curves/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -26,8 +26,14 @@ rule influence:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("influence"),
     log:
         "logs/influence/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/influence/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -49,8 +55,14 @@ rule hessian_angles:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("hessian_angles"),
     log:
         "logs/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -13,8 +13,14 @@ rule unification_lipschitz:
         sweep=AGARWAL["lipschitz"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("unification_lipschitz"),
     log:
         "logs/lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/unification_lipschitz/agarwal/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -42,8 +48,14 @@ rule lipschitz:
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("lipschitz"),
     log:
         "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/chunk{chunk}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -102,8 +114,14 @@ rule noise_ratios:
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("noise_ratios"),
     log:
         "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        "logs/benchmarks/noise_ratios/{dataset}/{model}/{regime}/seed{seed}/noise_ratios.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -45,8 +45,14 @@ rule nielsen_class:
         n_images=NIELSEN_CLASS["n_images"],
         n_other=NIELSEN_CLASS["n_other"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_class"),
     log:
         f"logs/nielsen/class/{NIELSEN_RUN}/{{method}}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_class/class/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -65,8 +71,14 @@ rule nielsen_train_permuted:
         hp=NIELSEN_SANITY["permuted_hp"],
         device=config["device"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_train_permuted"),
     log:
         f"logs/nielsen/permuted_labels/{NIELSEN_RUN}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_train_permuted/permuted_labels/{NIELSEN_RUN}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -88,8 +100,14 @@ rule nielsen_sanity:
         target=NIELSEN_SANITY["target"],
         example=NIELSEN_SANITY["example"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_sanity"),
     log:
         f"logs/nielsen/sanity/{NIELSEN_RUN}/{{method}}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_sanity/sanity/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -112,8 +130,14 @@ rule nielsen_faithfulness:
         sensitivity=NIELSEN_FAITH["sensitivity"],
         removal=NIELSEN_FAITH["removal"],
     threads: 1
+    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
+    resources:
+        **sized("nielsen_faithfulness"),
     log:
         f"logs/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.log",
+    # runtime and peak memory of each job (python -m attrobust.benchtable)
+    benchmark:
+        f"logs/benchmarks/nielsen_faithfulness/faithfulness/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

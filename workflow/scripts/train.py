@@ -12,9 +12,10 @@ torch.set_num_threads(snakemake.threads)
 spec = snakemake.params.spec
 seed = int(snakemake.wildcards.seed)
 ds = data.load_prepared(snakemake.input.data)
-model = models.build(
-    spec["arch"], ds["input_shape"], ds["n_classes"], task=ds["task"], seed=seed, **spec["hp"]
-)
+hp = dict(spec["hp"])
+if getattr(snakemake.input, "weights", None):  # a pretrained torchvision network: the fetched file, no download
+    hp["pretrained"] = str(snakemake.input.weights)
+model = models.build(spec["arch"], ds["input_shape"], ds["n_classes"], task=ds["task"], seed=seed, **hp)
 metrics = models.train(
     model, ds, regime=snakemake.wildcards.regime, seed=seed, device=snakemake.params.device,
     **spec.get("regime_params", {}),
