@@ -96,3 +96,34 @@ def test_bad_names_and_sizes(tmp_path):
         S.checksums(tmp_path / "nothing")
     with pytest.raises(D.DataError, match="no checksum given"):
         D.fetch("mnist", tmp_path / "x", mirror=tmp_path, pins={})
+
+
+def test_fetch_weights_takes_a_stand_in_checked_by_its_own_sums(tmp_path):
+    from attrobust import models as M
+
+    src = tmp_path / "standin"
+    src.mkdir()
+    name = M.PRETRAINED["resnet18"]
+    (src / name).write_bytes(b"generated state dict")
+    (src / S.SUMS_FILE).write_text(f"{S._sha256(src / name)}  {name}\n")
+    dest = tmp_path / "torch" / name
+    dest.parent.mkdir()
+    assert M.fetch_weights("resnet18", dest, standin=src) == str(src / name)
+    assert dest.read_bytes() == b"generated state dict"
+    (src / name).write_bytes(b"changed afterwards")
+    dest.unlink()
+    with pytest.raises(M.ModelError, match="does not match"):
+        M.fetch_weights("resnet18", dest, standin=src)
+    assert not dest.exists()
+
+
+def test_write_weights_loads_into_the_architecture(tmp_path):
+    pytest.importorskip("torchvision", exc_type=ImportError)
+    import torch
+    import torchvision
+
+    sums = S.write_weights(["squeezenet1_1"], tmp_path, seed=1)
+    assert list(sums) == ["squeezenet1_1-b8a52dc0.pth"]
+    net = torchvision.models.get_model("squeezenet1_1", weights=None)
+    net.load_state_dict(torch.load(tmp_path / "squeezenet1_1-b8a52dc0.pth", weights_only=True))
+    assert S.write_weights(["squeezenet1_1"], tmp_path / "again", seed=1) == sums

@@ -207,6 +207,37 @@ def options(name: str) -> dict:
     return {k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
 
 
+#: config key ``standins.torchvision_weights``: generated pretrained-weights files
+WEIGHTS = "torchvision_weights"
+
+
+def write_weights(archs, dest, *, seed: int = 0) -> dict[str, str]:
+    """State-dict files of the torchvision architectures ``archs`` under the file names
+    torchvision's hub cache uses (:data:`attrobust.models.PRETRAINED`), randomly initialised
+    with ``seed``, and their ``SHA256SUMS``: they go through the workflow's fetch_weights
+    rule and the train job's weight loading like the real files. Needs torchvision."""
+    import torch
+    import torchvision
+
+    from .models import PRETRAINED
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    sums = {}
+    for arch in sorted(set(archs)):
+        torch.manual_seed(seed)
+        state = torchvision.models.get_model(arch, weights=None).state_dict()
+        path = dest / PRETRAINED[arch]
+        buf = io.BytesIO()  # saved to memory: the archive does not take the temp file's name
+        torch.save(state, buf)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(buf.getvalue())
+        sums[path.name] = _sha256(path)
+    with atomic_path(dest / SUMS_FILE) as tmp:
+        tmp.write_text("".join(f"{d}  {f}\n" for f, d in sums.items()))
+    return sums
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -89,6 +89,13 @@ def standin_dir(wildcards):
     return []
 
 
+def standin_weights_dir(wildcards):
+    """The standin_weights rule's output when config key `standins` asks for it."""
+    if "torchvision_weights" in config["standins"]:
+        return "resources/standins/torch"
+    return []
+
+
 def mirror_dir(wildcards):
     if wildcards.dataset in config["standins"]:
         return standin_dir(wildcards)
