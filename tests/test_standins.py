@@ -20,7 +20,7 @@ EXPECT = {
     "mnist": ((1, 28, 28), 10),
     "fashion_mnist": ((1, 28, 28), 10),
     "cifar10": ((3, 32, 32), 10),
-    "imagenet_val": ((3, 224, 224), None),
+    "imagenet_val": ((3, 224, 224), 1000),
     "compas": ((None,), 2),
     "online_shoppers": ((10,), 2),
     "polish_bankruptcy": ((64,), 2),
@@ -47,6 +47,7 @@ def test_stand_in_goes_through_fetch_and_load(tmp_path, name):
     if D.info(name).kind == "image":
         assert X.min() >= 0 and X.max() <= 1 and X.max() > 0.5  # uint8 / 255
     if n_classes is not None:
+        assert len(d["class_names"]) == n_classes  # also classes no image was drawn from
         y = np.concatenate([d["y_train"], d["y_test"]])
         assert set(np.unique(y)) <= set(range(n_classes)) and len(np.unique(y)) >= 2
 

@@ -692,7 +692,9 @@ def _imagenet_val(raw_dir, seed, *, n_images: int | None = None):
 
     root = raw_dir / "images" if (raw_dir / "images").is_dir() else raw_dir
     files = _image_files(root, "imagenet_val")
-    classes = sorted({p.parent.name for p, _ in files})
+    # every class folder, also those without a drawn image: labels index this list, and a
+    # pretrained network's 1000 outputs are its classes (512 images reach ~400 of them)
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     if n_images is not None and n_images < len(files):
         keep = np.sort(np.random.default_rng(seed).permutation(len(files))[: int(n_images)])
         files = [files[i] for i in keep]
