@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make figures [CONFIG=config/paper.yaml] [PROFILE=profiles/slurm]
+#   (CONFIG may name several files, later ones overriding earlier ones)
 #   make test
 # and `make data [CONFIG=...]`, the first step of `make figures`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +13,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures report test lint venv extras clean config-file data bench-table
+.PHONY: figures rehearsal report test lint venv extras clean config-file data bench-table
 
 venv: $(STAMP) extras
 
@@ -76,6 +77,10 @@ figures: config-file $(STAMP) extras data
 	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
 	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
+
+# The paper config with generated stand-in data and tiny budgets (config/rehearsal.yaml).
+rehearsal:
+	@$(MAKE) --no-print-directory figures CONFIG="config/paper.yaml config/rehearsal.yaml"
 
 report: config-file $(STAMP)
 	$(SNAKEMAKE) --report figures/report.html

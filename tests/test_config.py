@@ -148,3 +148,18 @@ def test_fashion_tier_runs_every_section_on_real_data():
     debian_sets = {n for n, d in data.REGISTRY.items() if d.mirror_key in debian.PACKAGES}
     assert sources - debian_sets == {"synthetic2d"}  # Alvarez-Melis Fig. 1, Agarwal's Simulated
     assert {"fashion_mnist", "boston_housing", "house_votes84"} <= sources
+
+
+def test_image_folder_needs_no_example_per_class_in_each_split():
+    # config/paper.yaml: 512 ImageNet images over 1000 classes, seen by pretrained networks
+    conf = default_config()
+    conf["datasets"]["imagenet_val"] = {"n_explain": 2, "options": {"n_images": 8}}
+    conf["figures"]["gallery"].update(dataset="imagenet_val")
+    d = {"task": "classification", "class_names": [f"c{i}" for i in range(8)],
+         "y_train": list(range(6)), "y_test": [6, 7], "input_shape": [3, 224, 224]}
+    cfg.check_loaded(conf, "imagenet_val", d)
+    # a dataset the models train on still must have every class in both splits
+    conf["datasets"]["digits"]["n_samples"] = None
+    d10 = {**d, "class_names": [str(i) for i in range(10)], "input_shape": [1, 8, 8]}
+    with pytest.raises(cfg.ConfigError, match="every class needs an example"):
+        cfg.check_loaded(conf, "digits", d10)

@@ -25,7 +25,7 @@ import sys
 import urllib.error
 import urllib.request
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -402,7 +402,7 @@ def _fetch_user(ds: DatasetInfo, dest: Path, mirror) -> Path:
 
 
 def fetch(name: str, dest_dir, *, mirror=None, base_url: str | None = None,
-          progress: bool = False) -> Path:
+          progress: bool = False, pins: dict[str, tuple[str, ...]] | None = None) -> Path:
     """Obtain the raw files of ``name`` into ``dest_dir``; return ``dest_dir``.
 
     Source: the ``mirror`` directory if given, else the dataset's default mirror if it
@@ -411,9 +411,16 @@ def fetch(name: str, dest_dir, *, mirror=None, base_url: str | None = None,
     being renamed into place; files already present and valid are kept (an unpinned file
     counts as valid when it matches the sha256 recorded in an earlier SHA256SUMS).
     Unpinned files get their sha256 recorded. ``dest_dir/SHA256SUMS`` is written last, atomically:
-    it marks a complete fetch.
+    it marks a complete fetch. ``pins`` ({file: checksums}) replaces the pinned checksums:
+    generated stand-ins (:mod:`attrobust.standins`) go through the same copy and check.
     """
     ds = info(name)
+    if pins is not None:
+        missing = [f.name for f in ds.files if f.name not in pins]
+        if missing:
+            raise DataError(f"dataset {name!r}: no checksum given for {', '.join(missing)}")
+        ds = replace(ds, files=tuple(replace(f, checksums=tuple(pins[f.name]))
+                                     for f in ds.files))
     dest = Path(dest_dir)
     if ds.origin == "embedded":
         return dest
@@ -687,7 +694,9 @@ def _imagenet_val(raw_dir, seed, *, n_images: int | None = None):
 
     root = raw_dir / "images" if (raw_dir / "images").is_dir() else raw_dir
     files = _image_files(root, "imagenet_val")
-    classes = sorted({p.parent.name for p, _ in files})
+    # every class folder, also those without a drawn image: labels index this list, and a
+    # pretrained network's 1000 outputs are its classes (512 images reach ~400 of them)
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     if n_images is not None and n_images < len(files):
         keep = np.sort(np.random.default_rng(seed).permutation(len(files))[: int(n_images)])
         files = [files[i] for i in keep]

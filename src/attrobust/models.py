@@ -316,9 +316,11 @@ def _reachable(source: str, timeout: float = 5.0) -> bool:
         return False
 
 
-def fetch_weights(arch: str, dest, base_url: str | None = None) -> str:
+def fetch_weights(arch: str, dest, base_url: str | None = None, standin=None) -> str:
     """Copy or download ``arch``'s pretrained weights to ``dest`` (checked against the
-    SHA-256 prefix in their file name); returns where they came from."""
+    SHA-256 prefix in their file name); returns where they came from. ``standin``: a
+    directory of generated weights (:func:`attrobust.standins.write_weights`), the only
+    source then, checked against its own SHA256SUMS."""
     import hashlib
     import shutil
     import urllib.request
@@ -327,8 +329,14 @@ def fetch_weights(arch: str, dest, base_url: str | None = None) -> str:
 
     name = PRETRAINED[arch]
     want = name.rsplit("-", 1)[1].split(".")[0]
+    sources = weights_sources(arch, base_url)
+    if standin is not None:
+        from .standins import checksums
+
+        sources = [str(Path(standin) / name)]
+        want = checksums(standin)[name][0].split(":", 1)[1]
     tried = []
-    for src in weights_sources(arch, base_url):
+    for src in sources:
         if not _reachable(src, timeout=30):
             tried.append(src)
             continue

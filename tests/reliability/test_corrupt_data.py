@@ -6,7 +6,6 @@ Raw files come from a ``file://`` download mirror and a directory mirror written
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import os
 import signal
@@ -19,15 +18,10 @@ import pytest
 
 from attrobust import data as D
 from attrobust import models
+from attrobust.standins import write_idx
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-
-
-def _write_idx(path: Path, arr: np.ndarray) -> None:
-    head = b"\0\0\x08" + bytes([arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
-    with gzip.GzipFile(path, "wb", mtime=0) as f:
-        f.write(head + arr.astype(np.uint8).tobytes())
 
 
 def _sha256(path: Path) -> str:
@@ -46,8 +40,8 @@ def mirror(tmp_path, monkeypatch) -> Path:
     web.mkdir()
     rng = np.random.default_rng(0)
     for part, n in (("train", 30), ("t10k", 10)):
-        _write_idx(web / f"{part}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 4, 4)))
-        _write_idx(web / f"{part}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+        write_idx(web / f"{part}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 4, 4)))
+        write_idx(web / f"{part}-labels-idx1-ubyte.gz", np.arange(n) % 10)
     for name in ("mnist", "fashion_mnist"):
         ds = D.REGISTRY[name]
         files = tuple(dataclasses.replace(f, checksums=(f"sha256:{_sha256(web / f.name)}",)) for f in ds.files)

@@ -75,12 +75,30 @@ def dataset_params(dataset):
 def raw_dir(wildcards):
     """The download rule's directory of raw files, for datasets that have them."""
     src = source(wildcards.dataset)
-    if ardata.raw_files(src):
+    # user-provided sets (imagenet_val) have no listed files: the download rule links the
+    # mirror directory and writes its MANIFEST there
+    if ardata.raw_files(src) or ardata.info(src).origin == "user":
         return f"resources/{src}"
     return []
 
 
+def standin_dir(wildcards):
+    """The standin rule's output when config key `standins` lists the dataset."""
+    if wildcards.dataset in config["standins"]:
+        return f"resources/standins/{wildcards.dataset}"
+    return []
+
+
+def standin_weights_dir(wildcards):
+    """The standin_weights rule's output when config key `standins` asks for it."""
+    if "torchvision_weights" in config["standins"]:
+        return "resources/standins/torch"
+    return []
+
+
 def mirror_dir(wildcards):
+    if wildcards.dataset in config["standins"]:
+        return standin_dir(wildcards)
     key = ardata.info(wildcards.dataset).mirror_key
     return config["mirrors"].get(key) if key else None
 

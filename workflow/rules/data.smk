@@ -5,6 +5,8 @@ rule download:
     input:
         # the script alone: raw files are checked by their SHA256, whatever the library
         code=script_file("download"),
+        # config key standins: the generated files stand in for the mirror
+        standin=standin_dir,
     output:
         # the raw files and their SHA256SUMS (written last); a directory, so that the
         # between-workflow cache holds the files themselves
@@ -13,6 +15,7 @@ rule download:
     cache: "omit-software"
     params:
         mirror=mirror_dir,
+        standin=lambda wc: wc.dataset in config["standins"],
         base_url=config["download_base_url"],
     log:
         "logs/download/{dataset}.log",
@@ -20,6 +23,23 @@ rule download:
         "../../envs/data.yaml"
     script:
         "../scripts/download.py"
+
+
+rule standin:
+    """Generated raw files of the real format for a download (config key `standins`)."""
+    input:
+        lib=lib("standin.py"),
+    output:
+        directory("resources/standins/{dataset}"),
+    params:
+        size=lambda wc: config["standins"][wc.dataset] or {},
+        seed=SEED,
+    log:
+        "logs/standin/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/standin.py"
 
 
 rule prepare:

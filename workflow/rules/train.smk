@@ -38,6 +38,8 @@ rule train:
 rule fetch_weights:
     input:
         code=script_file("fetch_weights"),
+        # config key standins.torchvision_weights: generated files are the only source
+        standin=standin_weights_dir,
     output:
         "resources/torch/hub/checkpoints/{weights}",
     wildcard_constraints:
@@ -45,9 +47,28 @@ rule fetch_weights:
     params:
         arch=lambda wc: {f: a for a, f in cfg.models.PRETRAINED.items()}[wc.weights],
         base_url=config["download_base_url"],
+        standin=lambda wc: standin_weights_dir(wc) or None,
     log:
         "logs/fetch_weights/{weights}.log",
     conda:
         "../../envs/data.yaml"
     script:
         "../scripts/fetch_weights.py"
+
+
+# Randomly initialised state dicts under the real file names (config key
+# standins.torchvision_weights: the rehearsal, docs/rehearsal.md).
+rule standin_weights:
+    input:
+        lib=lib("standin_weights.py"),
+    output:
+        directory("resources/standins/torch"),
+    params:
+        archs=sorted(set(cfg.torchvision_models(config).values())),
+        seed=SEED,
+    log:
+        "logs/standin/torchvision_weights.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/standin_weights.py"

@@ -8,5 +8,6 @@ import logging
 from attrobust import models, utils
 
 utils.log_to(snakemake.log[0])
-src = models.fetch_weights(snakemake.params.arch, snakemake.output[0], base_url=snakemake.params.base_url)
+src = models.fetch_weights(snakemake.params.arch, snakemake.output[0], base_url=snakemake.params.base_url,
+                           standin=snakemake.params.standin)
 logging.getLogger("fetch_weights").info("%s from %s", snakemake.output[0], src)
