@@ -163,3 +163,15 @@ def test_image_folder_needs_no_example_per_class_in_each_split():
     d10 = {**d, "class_names": [str(i) for i in range(10)], "input_shape": [1, 8, 8]}
     with pytest.raises(cfg.ConfigError, match="every class needs an example"):
         cfg.check_loaded(conf, "digits", d10)
+
+
+def test_lrp_on_a_torchvision_resnet_is_refused_before_the_run(monkeypatch):
+    monkeypatch.setenv("ATTROBUST_CHECK_SETUP", "0")  # torchvision itself: tests/test_setup.py
+    conf = default_config()
+    conf["models"]["resnet18"] = {"arch": "resnet18"}
+    conf["datasets"]["imagenet_val"] = {"n_explain": 2}
+    conf["mirrors"]["imagenet_val"] = str(ROOT)
+    conf["figures"]["gallery"].update(dataset="imagenet_val", model="resnet18",
+                                      methods=["saliency", "lrp_epsilon"])
+    with pytest.raises(cfg.ConfigError, match="figures.gallery: method 'lrp_epsilon'.*resnet18"):
+        cfg.check(json.loads(json.dumps(conf)))

@@ -384,3 +384,11 @@ def test_image_lime_superpixels_or_tiles():
                 target=0, segmentation="quickshift", num_samples=20)
     with pytest.raises(ExplainError, match="segmentation='voronoi'"):
         explain("lime", model, img, target=0, segmentation="voronoi")
+
+
+def test_one_element_target_is_one_class_for_every_input():
+    # captum's sensitivity_max passes a one-element target unexpanded for n perturbed inputs
+    out = np.array([[0.1, 0.9, 0.0], [0.5, 0.2, 0.3]])
+    assert list(E._targets(np.array([2]), out)) == [2, 2]
+    with pytest.raises(E.ExplainError, match="one per input"):
+        E._targets(np.array([1, 2, 0]), out)

@@ -304,3 +304,22 @@ def test_forest_fast_path_is_bit_identical_to_sklearn():
         M.sklearn_predict(clf, Z[:, :5])
     named = RandomForestClassifier(n_estimators=5, random_state=0).fit(pd.DataFrame(X), y)
     assert np.array_equal(M.sklearn_predict(named, pd.DataFrame(Z)), named.predict_proba(pd.DataFrame(Z)))
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_torchvision_resnets_use_each_relu_once_for_deeplift(arch):
+    pytest.importorskip("torchvision", exc_type=ImportError)
+    import torch
+    import torchvision
+    from captum.attr import DeepLift
+
+    torch.manual_seed(0)
+    ref = torchvision.models.get_model(arch, weights=None).eval()
+    net = torchvision.models.get_model(arch, weights=None).eval()
+    net.load_state_dict(ref.state_dict())
+    M._one_relu_per_use(net)
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), ref(x))  # the same function
+    attr = DeepLift(net).attribute(x, target=3)      # the original raises (ReLU used twice)
+    assert attr.shape == x.shape and torch.isfinite(attr).all()

@@ -290,6 +290,11 @@ def check(config: dict) -> None:
             _check_regime(m, spec)
             for meth in fig["methods"]:
                 _known(meth, explain.METHODS, f"{key}.methods")
+                if meth == "lrp_epsilon" and models.ARCHS[spec["arch"]].kind == "torchvision":
+                    raise ConfigError(
+                        f"{key}: method 'lrp_epsilon' cannot explain model {m!r} ({spec['arch']}): "
+                        "captum's LRP has no rule for a ResNet's residual additions or the input "
+                        "normalisation; drop it from this section's methods")
                 if explain.METHODS[meth].kind == "gradient" and models.ARCHS[spec["arch"]].kind == "sklearn":
                     raise ConfigError(
                         f"{key}: method {meth!r} needs gradients but model {m!r} is a "

@@ -871,8 +871,8 @@ def _targets(target: Any, out: np.ndarray) -> np.ndarray:
     if hasattr(target, "detach"):
         target = target.detach().cpu().numpy()
     t = np.asarray(target)
-    if t.ndim == 0:
-        t = np.full(n, t)
+    if t.size == 1:  # a one-element array is one class for all inputs (captum's convention:
+        t = np.full(n, t.reshape(()))  # sensitivity_max leaves such a target unexpanded)
     if t.shape != (n,):
         raise ExplainError(f"target must be None, an int or {n} ints (one per input); got shape {t.shape}")
     if not (np.issubdtype(t.dtype, np.integer) or (np.issubdtype(t.dtype, np.floating)

@@ -282,11 +282,44 @@ def _torchvision(arch: str):
         for m in net.modules():
             if isinstance(m, nn.ReLU):
                 m.inplace = False  # captum's hooks cannot handle in-place activations
+        _one_relu_per_use(net)
         if normalize:
             net = nn.Sequential(_torch_classes()["Normalize"](_IMAGENET_MEAN, _IMAGENET_STD), net)
         return net
 
     return builder
+
+
+def _one_relu_per_use(net) -> None:
+    """torchvision's ResNet blocks apply one ReLU module two (BasicBlock) or three
+    (Bottleneck) times and add the skip connection in place; captum's DeepLift needs each
+    module used once ("a Module ReLU() was detected that does not contain some of the
+    input/output attributes"). Give every use its own ReLU and add out of place: the same
+    function, the same state dict (ReLU has no parameters)."""
+    import types
+
+    from torch import nn
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    def basic(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu_out(out + identity)
+
+    def bottleneck(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu_mid(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu_out(out + identity)
+
+    for m in net.modules():
+        if isinstance(m, (BasicBlock, Bottleneck)):
+            m.relu_out = nn.ReLU()
+            if isinstance(m, Bottleneck):
+                m.relu_mid = nn.ReLU()
+            m.forward = types.MethodType(basic if isinstance(m, BasicBlock) else bottleneck, m)
 
 
 def weights_sources(arch: str, base_url: str | None = None) -> list[str]:
