@@ -109,12 +109,16 @@ def test_fetch_weights_takes_a_stand_in_checked_by_its_own_sums(tmp_path):
     (src / S.SUMS_FILE).write_text(f"{S._sha256(src / name)}  {name}\n")
     dest = tmp_path / "torch" / name
     dest.parent.mkdir()
-    assert M.fetch_weights("resnet18", dest, standin=src) == str(src / name)
+    def pins():
+        return {"source": src / name, "sha256": S.checksums(src)[name][0].split(":", 1)[1]}
+
+    assert M.fetch_weights("resnet18", dest, **pins()) == str(src / name)
     assert dest.read_bytes() == b"generated state dict"
+    digest = pins()["sha256"]
     (src / name).write_bytes(b"changed afterwards")
     dest.unlink()
     with pytest.raises(M.ModelError, match="does not match"):
-        M.fetch_weights("resnet18", dest, standin=src)
+        M.fetch_weights("resnet18", dest, source=src / name, sha256=digest)
     assert not dest.exists()
 
 

@@ -299,7 +299,6 @@ def _one_relu_per_use(net) -> None:
     import types
 
     from torch import nn
-    from torchvision.models.resnet import BasicBlock, Bottleneck
 
     def basic(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -314,12 +313,14 @@ def _one_relu_per_use(net) -> None:
         out = self.bn3(self.conv3(out))
         return self.relu_out(out + identity)
 
-    for m in net.modules():
-        if isinstance(m, (BasicBlock, Bottleneck)):
+    # torchvision.models.resnet's two block classes, by name (no import of torchvision here)
+    for m in list(net.modules()):
+        kind = type(m).__name__ if type(m).__module__ == "torchvision.models.resnet" else None
+        if kind in ("BasicBlock", "Bottleneck"):
             m.relu_out = nn.ReLU()
-            if isinstance(m, Bottleneck):
+            if kind == "Bottleneck":
                 m.relu_mid = nn.ReLU()
-            m.forward = types.MethodType(basic if isinstance(m, BasicBlock) else bottleneck, m)
+            m.forward = types.MethodType(basic if kind == "BasicBlock" else bottleneck, m)
 
 
 def weights_sources(arch: str, base_url: str | None = None) -> list[str]:
@@ -349,11 +350,12 @@ def _reachable(source: str, timeout: float = 5.0) -> bool:
         return False
 
 
-def fetch_weights(arch: str, dest, base_url: str | None = None, standin=None) -> str:
+def fetch_weights(arch: str, dest, base_url: str | None = None, *, source=None,
+                  sha256: str | None = None) -> str:
     """Copy or download ``arch``'s pretrained weights to ``dest`` (checked against the
-    SHA-256 prefix in their file name); returns where they came from. ``standin``: a
-    directory of generated weights (:func:`attrobust.standins.write_weights`), the only
-    source then, checked against its own SHA256SUMS."""
+    SHA-256 prefix in their file name); returns where they came from. ``source`` and
+    ``sha256``: the only file to copy and its full digest instead (generated weights,
+    :func:`attrobust.standins.write_weights`)."""
     import hashlib
     import shutil
     import urllib.request
@@ -363,11 +365,8 @@ def fetch_weights(arch: str, dest, base_url: str | None = None, standin=None) ->
     name = PRETRAINED[arch]
     want = name.rsplit("-", 1)[1].split(".")[0]
     sources = weights_sources(arch, base_url)
-    if standin is not None:
-        from .standins import checksums
-
-        sources = [str(Path(standin) / name)]
-        want = checksums(standin)[name][0].split(":", 1)[1]
+    if source is not None:
+        sources, want = [str(source)], sha256 or ""
     tried = []
     for src in sources:
         if not _reachable(src, timeout=30):
