@@ -171,11 +171,11 @@ def planned_jobs(repo):
         (("src/attrobust/plots/nielsen.py", '"""Absolute attribution', '"""The absolute attribution'),
          {"fig_gallery": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1, "fig_nielsen_faithfulness": 1,
           "fig_nielsen_pgd": 1, "claims": 1}),
-        # a module imported only indirectly (metrics, through attacks, sanity and the plots):
+        # a module imported only indirectly (metrics, through attacks, influence, sanity and the plots):
         # every job whose script imports it, directly or not (attrobust.deps), and what
         # reads their results
         (("src/attrobust/metrics.py", "def topk_mask(", "# edited\ndef topk_mask("),
-         {"attack": 21, "attack_metrics": 18, "kamath_metrics": 1, "nielsen_class": 2, "nielsen_sanity": 2,
+         {"attack": 21, "attack_metrics": 18, "kamath_metrics": 1, "influence": 1, "nielsen_class": 2, "nielsen_sanity": 2,
           "nielsen_train_permuted": 1, "fig_ghorbani": 1, "fig_ghorbani_fig9": 1, "fig_ghorbani_influence": 1,
           "fig_kamath": 1, "fig_robustness_matrix": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1,
           "claims": 1}),

@@ -103,7 +103,14 @@ def run_and_interrupt(repo: Path, script: str, how: signal.Signals, timeout: flo
             if pids:
                 seen = True
                 if how == signal.SIGINT:
-                    os.killpg(proc.pid, signal.SIGINT)
+                    # a Ctrl-C; pressed again while the job still runs: a SIGINT that
+                    # reaches snakemake while it starts the job can be lost (seen once
+                    # under load), and the run then ends normally
+                    for _ in range(5):
+                        os.killpg(proc.pid, signal.SIGINT)
+                        time.sleep(1)
+                        if proc.poll() is not None or not job_processes(repo, script):
+                            break
                 else:
                     for pid in pids:
                         os.kill(pid, how)
