@@ -83,3 +83,16 @@ def test_max_sensitivity_of_saliency_of_a_linear_model_is_zero_and_positive_for_
     assert s.shape == (2,) and np.all(s > 0)
     assert np.array_equal(s, F.max_sensitivity(F.explainer("saliency", cnn), xi, [0, 1], radius=0.2,
                                                 n_perturb=5, seed=1))
+
+
+def test_max_sensitivity_takes_broadcast_maps():
+    # Grad-CAM on 3-channel images returns one map broadcast over the channels (not
+    # contiguous); captum views the maps flat (a ResNet-18 job failed on it)
+    x = np.random.default_rng(0).random((2, 3, 4, 4)).astype(np.float32)
+
+    def broadcast(inputs, target):
+        m = inputs.sum(1, keepdims=True)
+        return np.broadcast_to(m, inputs.shape)
+
+    s = F.max_sensitivity(broadcast, x, [0, 1], radius=0.1, n_perturb=3)
+    assert s.shape == (2,) and np.all(np.isfinite(s)) and np.all(s > 0)

@@ -120,7 +120,9 @@ def max_sensitivity(explain_fn: Callable, x, target, *, radius: float = 0.1, n_p
             (inputs,) = inputs
         t = target.detach().cpu().numpy() if hasattr(target, "detach") else np.asarray(target)
         # a 1-tuple: captum iterates over the explanation of the original inputs
-        return (torch.as_tensor(explain_fn(inputs.detach().cpu().numpy(), t)),)
+        # contiguous: captum views the maps flat, and some maps are broadcast (Grad-CAM's
+        # channels on 3-channel images)
+        return (torch.as_tensor(np.ascontiguousarray(explain_fn(inputs.detach().cpu().numpy(), t))),)
 
     with _seeded(seed):
         out = sensitivity_max(fn, xt, perturb_radius=float(radius), n_perturb_samples=int(n_perturb),
