@@ -94,8 +94,11 @@ def run_and_interrupt(repo: Path, script: str, how: signal.Signals, timeout: flo
     Ctrl-C in the terminal). Returns (whether the job was seen, snakemake's exit status, log)."""
     log = repo / "interrupted-run.log"
     with open(log, "wb") as out:
+        # SIGINT as in a terminal: a shell's background job (`cmd &` without job control,
+        # nohup) starts with SIGINT ignored, and every child would inherit that
         proc = subprocess.Popen(snakemake_cmd("--cores", "2"), cwd=repo, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen, t0 = False, time.monotonic()
     try:
         while proc.poll() is None and time.monotonic() - t0 < timeout:
