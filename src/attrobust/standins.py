@@ -26,9 +26,8 @@ from typing import Callable
 
 import numpy as np
 
+from .data import SUMS_FILE, _read_sums, _write_sums
 from .utils import atomic_path
-
-SUMS_FILE = "SHA256SUMS"
 
 
 def write_idx(path: Path, arr: np.ndarray) -> None:
@@ -233,8 +232,7 @@ def write_weights(archs, dest, *, seed: int = 0) -> dict[str, str]:
         with atomic_path(path) as tmp:
             tmp.write_bytes(buf.getvalue())
         sums[path.name] = _sha256(path)
-    with atomic_path(dest / SUMS_FILE) as tmp:
-        tmp.write_text("".join(f"{d}  {f}\n" for f, d in sums.items()))
+    _write_sums(dest, sums)
     return sums
 
 
@@ -263,8 +261,7 @@ def write(name: str, dest, *, seed: int = 0, **size) -> dict[str, str]:
     WRITERS[name](dest, np.random.default_rng(seq), **size)
     files = sorted(p for p in dest.rglob("*") if p.is_file() and p.name != SUMS_FILE)
     sums = {str(p.relative_to(dest)): _sha256(p) for p in files}
-    with atomic_path(dest / SUMS_FILE) as tmp:
-        tmp.write_text("".join(f"{d}  {f}\n" for f, d in sums.items()))
+    _write_sums(dest, sums)
     return sums
 
 
@@ -274,9 +271,4 @@ def checksums(dest) -> dict[str, tuple[str, ...]]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: stand-in files incomplete (no {SUMS_FILE}); "
                                 "delete the directory and rerun")
-    out = {}
-    for line in path.read_text().splitlines():
-        digest, _, fname = line.partition("  ")
-        if fname:
-            out[fname] = (f"sha256:{digest}",)
-    return out
+    return {f: (f"sha256:{d}",) for f, d in _read_sums(path).items()}
