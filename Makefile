@@ -13,7 +13,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures rehearsal report test lint venv extras clean config-file data bench-table
+.PHONY: figures publish rehearsal report test lint venv extras clean config-file data bench-table
 
 venv: $(STAMP) extras
 
@@ -77,6 +77,12 @@ figures: config-file $(STAMP) extras data
 	@$(LOCKED) $(SNAKEMAKE) --report figures/report.html --report-after-run || { rc=$$?; \
 	  [ $$rc -ne 75 ] || \
 	  echo "make: another 'make figures' is running in this directory (.snakemake/make.flock)"; exit $$rc; }
+
+# A run's ledger and figures, published with the code under docs/results/<tier>/ (the last
+# config's stem; config/config.yaml: default). Runs `make figures` first, so what is copied is
+# CONFIG's results at this commit (nothing reruns when they are current).
+publish: figures
+	@PYTHONPATH=src $(VENV)/bin/python -m attrobust.publish --config $(CONFIG)
 
 # The paper config with generated stand-in data and tiny budgets (config/rehearsal.yaml).
 rehearsal:
