@@ -127,3 +127,20 @@ def test_the_old_embedded_budget_fails_the_tolerance():
     """The test can fail: 200 coalitions for 64 pixels (the embedded default until issue #16)."""
     _, dummy_ratio = _ratios((1, 8, 8), {"nsamples": 200, "n_background": 20, "segment_size": None}, 100)
     assert dummy_ratio > DUMMY_TOL
+
+
+@pytest.mark.parametrize("nsamples, segment_size, players", [(64, None, 64), (10, 4, 30)])
+def test_config_refuses_fewer_coalitions_than_players(nsamples, segment_size, players):
+    """Fewer coalitions than players (64 pixel tiles of the 8x8 digits; with 4x4 tiles, 4 of
+    them, breast cancer's 30 features are the most) leave Kernel SHAP's regression under-determined: refused before any job,
+    naming the key and the least budget that can work."""
+    from attrobust import config as cfg
+    from test_config import default_config
+
+    conf = default_config()
+    conf["methods"]["kernel_shap"].update(nsamples=nsamples, segment_size=segment_size)
+    with pytest.raises(cfg.ConfigError, match=rf"methods.kernel_shap.nsamples = {nsamples} .*"
+                                             rf"{players} players .*at least {players + 1}"):
+        cfg.check_ranges(conf)
+    conf["methods"]["kernel_shap"]["nsamples"] = "auto"
+    cfg.check_ranges(conf)

@@ -400,6 +400,7 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
     _sizes_ = functools.partial(_sizes, known=known)
     for name in used_datasets(config):
         _check_big_enough(config, name, known)
+    check_shap_budget(config, known)
     for name, spec in config.get("datasets", {}).items():
         size, _ = _sizes_(config, name)
         if size is not None and isinstance((spec or {}).get("target"), int):
@@ -471,6 +472,43 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
                 raise ConfigError(f"figures.{owner}.{key} = {v} is out of range: allowed 1..{n_px} (the "
                                   f"pixels of a saliency map of dataset {ds!r}, {size.input_shape[1]} x "
                                   f"{size.input_shape[2]})")
+
+
+def _shap_players(shape: tuple[int, ...], segment_size) -> int:
+    """Kernel SHAP's players on inputs of ``shape``: the features of a table, the square tiles
+    of an image (explain._segment_size's default: about 8 x 8 tiles)."""
+    if len(shape) != 3:
+        return math.prod(shape)
+    size = int(segment_size or max(1, math.ceil(min(shape[1:]) / 8)))
+    return math.ceil(shape[1] / size) * math.ceil(shape[2] / size)
+
+
+def check_shap_budget(config: dict, known: dict | None = None) -> None:
+    """Kernel SHAP's weighted regression has one unknown per player (feature or image tile):
+    with fewer coalitions than that it is under-determined, and with fresh randomness a local
+    Lipschitz estimate then divides noise by a tiny distance (L ~ 1e31 was seen). Convergence
+    needs far more (tests/test_shap_budget.py); this refuses only what cannot work."""
+    shap = (config.get("methods") or {}).get("kernel_shap") or {}
+    n = shap.get("nsamples", "auto")
+    if not isinstance(n, int) or isinstance(n, bool):
+        return  # 'auto': shap's 2 D + 2048
+    need = []  # (players, section, dataset): the largest decides the least budget
+    for fname, fig in figures(config).items():
+        if "kernel_shap" not in fig["methods"]:
+            continue
+        for ds in fig["datasets"]:
+            size, _ = _sizes(config, ds, known)
+            if size is not None and size.input_shape is not None:
+                need.append((_shap_players(tuple(size.input_shape), shap.get("segment_size")), fname, ds))
+    if need and n <= max(need)[0]:
+        players, fname, ds = max(need)
+        raise ConfigError(
+            f"methods.kernel_shap.nsamples = {n} is too small for figures.{fname} on dataset "
+            f"{ds!r}: Kernel SHAP has {players} players there (features, or image tiles of "
+            f"methods.kernel_shap.segment_size), and fewer coalitions than players leave its "
+            f"regression under-determined; set it to at least {players + 1} (converged "
+            f"estimates need many more: 2048 for 64 players, tests/test_shap_budget.py), "
+            f"or 'auto'")
 
 
 def _check_alvarez(config: dict) -> None:
