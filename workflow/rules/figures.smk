@@ -311,7 +311,7 @@ rule fig_ghorbani:
         [
             report(
                 f"figures/ghorbani/{fig}{ext}",
-                caption="../report/ghorbani.rst",
+                caption=f"../report/ghorbani/{fig}.rst",  # one caption per figure
                 category="Ghorbani et al. (2019)",
                 labels=report_labels(name),
             )
