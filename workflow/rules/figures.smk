@@ -95,7 +95,7 @@ rule fig_alvarez_melis_images:
         [
             report(
                 f"figures/alvarez-melis/{fig}{ext}",
-                caption="../report/alvarez_melis_images.rst",
+                caption=f"../report/alvarez_melis_images/{fig}.rst",  # one caption per figure
                 category="Alvarez-Melis & Jaakkola (2018)",
                 labels=report_labels(name),
             )
