@@ -95,7 +95,7 @@ rule fig_alvarez_melis_images:
         [
             report(
                 f"figures/alvarez-melis/{fig}{ext}",
-                caption="../report/alvarez_melis_images.rst",
+                caption=f"../report/alvarez_melis_images/{fig}.rst",  # one caption per figure
                 category="Alvarez-Melis & Jaakkola (2018)",
                 labels=report_labels(name),
             )
@@ -311,7 +311,7 @@ rule fig_ghorbani:
         [
             report(
                 f"figures/ghorbani/{fig}{ext}",
-                caption="../report/ghorbani.rst",
+                caption=f"../report/ghorbani/{fig}.rst",  # one caption per figure
                 category="Ghorbani et al. (2019)",
                 labels=report_labels(name),
             )

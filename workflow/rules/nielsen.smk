@@ -183,7 +183,7 @@ rule fig_nielsen_sanity:
         [
             report(
                 f"figures/nielsen/{fig}{ext}",
-                caption="../report/nielsen_sanity.rst",
+                caption=f"../report/nielsen_sanity/{fig}.rst",  # one caption per figure
                 category="Nielsen et al. (2022)",
                 labels=report_labels(name),
             )
