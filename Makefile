@@ -13,7 +13,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile $(PROFILE) --configfile $(C
 	$(if $(SNAKEMAKE_OUTPUT_CACHE),--cache)
 STAMP  = $(VENV)/.installed
 
-.PHONY: figures publish rehearsal report test lint venv extras clean config-file data bench-table
+.PHONY: figures publish rehearsal report test lint venv extras clean config-file data bench-table config-doc
 
 venv: $(STAMP) extras
 
@@ -97,6 +97,10 @@ test: $(STAMP)
 
 lint: config-file $(STAMP)
 	$(SNAKEMAKE) --lint
+
+# config/README.md from the schema's descriptions and defaults (tests/test_configdoc.py checks it).
+config-doc: $(STAMP)
+	$(VENV)/bin/python -m attrobust.configdoc
 
 # Runtime and peak memory per rule, from the jobs' benchmark files (logs/benchmarks/).
 bench-table: $(STAMP)
