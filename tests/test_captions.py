@@ -88,3 +88,63 @@ def test_every_caption_file_is_used():
               if f"report/{rel.as_posix()}" not in text
               and not (len(rel.parts) == 2 and rel.stem in per_figure.get(rel.parts[0], []))]
     assert not unused, unused
+
+
+# Numbers measured in one run (issue: "every figure is computed from this run's results"): the
+# same captions serve config.yaml, fashion.yaml and paper.yaml, so a caption may quote the papers'
+# printed numbers and config values (through Jinja) but no measured result; the figure prints
+# those. Each pattern is a way captions have quoted a run's numbers.
+RUN_NUMBERS = [
+    # "covers a mean 32%", "a median 9.7 times"; not a measure's formula, "the mean 1 - w-LENS-prec@k"
+    r"\b(?:mean|median|average)\s+(?:factor\s+(?:of\s+)?)?\d+(?:\.\d+)?\b(?!\s*[-−]\s)",
+    r"\bfactor of \d",  # "by a median factor of 29"
+    r"\b\d+ of (?:the|those) \d+\b",  # "in only 2 of the 27 cells", "in 15 of those 27"
+    r"\bbetween \d*\.?\d+ and \d",  # "lies between 0.83 and 1.00"
+    r"\b(?:Spearman|overlap|intersection|recall@k|prec@k)\s*(?:is |of |= ?)?\d*\.\d",  # "Spearman 0.92"
+    r"\bpercentiles? \d",  # "(10th-90th percentile 5.2-14)"
+    r"\babout \d+(?:\.\d+)? degrees",  # "median angle is about 5 degrees"
+    r"\b\d+ test images\b",  # "74 test images": the config's n_images, through Jinja
+    r"\b[Oo]n the (?:embedded )?default\b[^.]*?\d",  # "On the embedded default (k = 3, 16 test images) ..."
+]
+
+
+def _caption_prose(text: str) -> str:
+    """A caption without what may carry numbers: Jinja (config values), quotations and
+    parentheticals of the paper ("(the paper: 300 and 0.5)")."""
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", text, flags=re.S)
+    text = re.sub(r'"[^"]*"', " ", text)
+    return re.sub(r"\(the paper[^()]*\)", " ", text)
+
+
+@pytest.mark.parametrize("path", CAPTIONS, ids=lambda p: str(p.relative_to(REPORT)))
+def test_caption_quotes_no_run_numbers(path):
+    text = " ".join(_caption_prose(path.read_text()).split())
+    found = [m.group(0) for pat in RUN_NUMBERS for m in re.finditer(pat, text)]
+    assert not found, f"{path.name} quotes a run's numbers (print them on the figure): {found}"
+
+
+@pytest.mark.parametrize("quoted", [
+    "On the embedded default (CNN features, digits 3 vs 5, 74 test images) this is what the attack does",
+    "at eps = 16 it lowers sigma - y by a median factor of 29 (f = 0.035)",
+    "while the ranking barely moves (Spearman 0.92, top-5 overlap 0.91; random sign: 0.96, 0.94)",
+    "N_1(S_k) covers a mean 32% of the 8x8 image",
+    "1-LENS-recall@k lies between 0.83 and 1.00 over models",
+    "in only 2 of the 27 (model, method, attack, eps) cells where it did",
+    "||c|| is a median 9.7 times ||r|| (10th-90th percentile 5.2-14)",
+    "panel (b)'s median angle is about 5 degrees",
+])
+def test_run_number_patterns_catch_past_captions(quoted):
+    assert any(re.search(p, _caption_prose(quoted)) for p in RUN_NUMBERS)
+
+
+@pytest.mark.parametrize("printed", [
+    "(the paper: Spearman 0.5 at 300 steps)",
+    '"Even with a perturbation of L∞ = 2, the interpretations change significantly"',
+    "the paper's 1000 are about 2% of an ImageNet image",
+    "The paper uses COMPAS (~600 test points, eps = 0.1)",
+    "over {{ g['n_images'] }} test images",
+    "with a 95% paired-bootstrap interval",
+    "Right: the mean 1 - w-LENS-prec@k (w = {{ w }}, Kamath et al.)",
+])
+def test_run_number_patterns_spare_papers_and_config(printed):
+    assert not any(re.search(p, _caption_prose(printed)) for p in RUN_NUMBERS)

@@ -128,3 +128,38 @@ def test_figures_and_table2(tmp_path):
     t2 = kamath.table2(t, models=["cnn", "cnn_pgd"], methods=["simple_gradient"], budget=8, w=1, **base)
     assert list(t2["training"]) == ["natural", "PGD-trained"]
     assert "| cnn_pgd | PGD-trained | Simple Gradient |" in kamath.table_markdown(t2, "Table 2")
+
+
+def test_fig2_and_fig8_print_this_runs_coverage_and_recall_saturation():
+    """Fig. 2 prints, above its panels, the mean (and largest) share of the image N_w(S_k)
+    covers and in how many (method, attack, eps) cells whose top-k set changed w-LENS-recall@k
+    is exactly 1, computed from the table it draws (the captions quote no run's numbers)."""
+    pytest.importorskip("matplotlib")
+    from attrobust.plots import kamath
+
+    t = _table()
+    methods, attacks = ["simple_gradient", "integrated_gradients"], ["random_sign", "topk", "mass_center"]
+    rows = t[(t["model"] == "cnn") & t["method"].isin(methods) & t["attack"].isin(attacks)]
+    # one cell saturates on purpose: its 2-LENS-recall set to 1 although its top-k set changed
+    cell = ((rows["method"] == "integrated_gradients") & (rows["attack"] == "topk") & (rows["eps"] == 8))
+    t.loc[rows.index[(cell & (rows["metric"] == "lens_recall") & (rows["w"] == 2)).to_numpy()], "value"] = 1.0
+    rows = t.loc[rows.index]
+    cov = rows[(rows["metric"] == "coverage") & (rows["w"] > 0)].groupby("w")["value"].agg(["mean", "max"])
+    keys = ["method", "attack", "eps"]
+    topk = rows[rows["metric"] == "topk_intersection"].groupby(keys)["value"].mean()
+    fig = kamath.fig2(t, dataset="digits", model="cnn", methods=methods, attacks=attacks, k=8, w=1)
+    title = fig._suptitle.get_text()
+    for w, (m, mx) in cov.iterrows():
+        assert f"N_{w}(S_k) covers a mean {m:.0%} of the image (at most {mx:.0%})" in title, title
+    for w in (1, 2):
+        rec = rows[(rows["metric"] == "lens_recall") & (rows["w"] == w)].groupby(keys)["value"].mean()
+        changed = rec[topk < 1]
+        n_one = int((changed == 1).sum())
+        assert w == 1 or n_one >= 1
+        assert (f"{w}-LENS-recall@8: {rec.min():.2f}-{rec.max():.2f} over {len(rec)} (method, attack, ε) cells; "
+                f"exactly 1 in {n_one} of the {len(changed)} whose top-8 set changed") in title, title
+    # Fig. 8 names the chance level of its 1-LENS bars
+    f8 = kamath.fig8(t, dataset="digits", models=["cnn", "cnn_pgd", "cnn_igsn"], budget=8, k=8)
+    c8 = t[(t["metric"] == "coverage") & (t["w"] == 1) & (t["method"] == "integrated_gradients")
+           & (t["attack"] == "topk") & (t["eps"] == 8)]["value"].mean()
+    assert f"N_1(S_k) covers a mean {c8:.0%} of the image" in f8.axes[0].get_title()

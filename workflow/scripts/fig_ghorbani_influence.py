@@ -17,7 +17,7 @@ X_train = ds["X_train"][res["train_index"]]
 names = [ds["class_names"][int(c)] for c in res["classes"]]
 figs = [
     ghorbani.fig3_influence(res, X_train, table, n_top=p.n_top, k=p.k, class_names=names),
-    ghorbani.fig4_influence(table, k=p.k),
+    ghorbani.fig4_influence(table, k=p.k, res=res, n_top=p.n_top),
     ghorbani.fig10_influence(res, table, n_show=p.n_show, n_top=p.n_top, k=p.k),
     ghorbani.fig11_hessian(utils.load_npz(snakemake.input.hessian), res["angles_loss_influence"],
                            res.get("confidence_ratio")),

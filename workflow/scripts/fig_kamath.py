@@ -34,7 +34,11 @@ for i, name in enumerate(p.figs):
 t2 = kamath.table2(table, models=models, methods=p.table_methods, budget=p.budget, w=p.w, **base)
 with utils.atomic_path(snakemake.output.table_csv) as tmp:
     t2.to_csv(tmp, index=False)
+t2_rows = kamath.select(table, dataset=p.dataset, model=models, method=list(p.table_methods),
+                        attack="random_sign", eps=p.budget, w=p.w)
 caption = (f"Table 2 (Kamath et al. 2023): mean over test images under the random sign attack, "
            f"eps = {p.budget:g}/255, k = {p.k}, top-k-div window w_div = {p.w_div}.")
+if kamath.coverage_text(t2_rows):  # this run's chance level of the w-LENS columns
+    caption += f" Chance level of {p.w}-LENS: {kamath.coverage_text(t2_rows)}."
 with utils.atomic_path(snakemake.output.table_md) as tmp:
     tmp.write_text(kamath.table_markdown(t2, caption))

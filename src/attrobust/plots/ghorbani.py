@@ -158,6 +158,58 @@ def _show(ax, img, title=None):
         ax.set_title(title, fontsize=7)
 
 
+def influence_summary(res: Mapping, table) -> dict:
+    """What the targeted attack does at the largest eps, over all test images of ``table``
+    (Figs. 3, 4 and 10 print it): ``sigma_factor``, the median factor by which it lowers
+    sigma - y (1 / ``loss_factor``, influence.loss_factor; ``f`` its median), ``total_factor``,
+    the median factor by which the summed |influence| of all training images falls (from the
+    influence file ``res``; NaN without it), ``top_factor``, that of the summed influence of the
+    attacked training images (columns top_before / top_after), and per attack the mean
+    ``spearman`` and ``topk_overlap``. Every influence carries the factor sigma - y, so a
+    confidence change scales them all alike."""
+    eps = float(table["eps"].max())
+    t = table[table["eps"] == eps]
+    tg = t[t["attack"] == "targeted"]
+    nan = float("nan")
+    out = {"eps": eps, "n": int(tg["image"].nunique()), "sigma_factor": nan, "f": nan,
+           "total_factor": nan, "top_factor": nan,
+           "spearman": t.groupby("attack")["spearman"].mean().to_dict(),
+           "topk_overlap": t.groupby("attack")["topk_overlap"].mean().to_dict()}
+    if "loss_factor" in tg:
+        f = tg["loss_factor"].to_numpy(dtype=float)
+        out["sigma_factor"], out["f"] = float(np.nanmedian(1 / f)), float(np.nanmedian(f))
+    if {"top_before", "top_after"} <= set(tg.columns):
+        out["top_factor"] = float(np.nanmedian(tg["top_before"].to_numpy(dtype=float)
+                                               / tg["top_after"].to_numpy(dtype=float)))
+    if res is not None:
+        j = int(np.flatnonzero(np.isclose(np.asarray(res["eps"], dtype=float), eps))[0])
+        a = list(res["attacks"]).index("targeted")
+        i = tg["image"].astype(int).to_numpy()
+        before = np.abs(np.asarray(res["scores"])[i]).sum(1)
+        after = np.abs(np.asarray(res["scores_adv"])[a, j, i]).sum(1)
+        out["total_factor"] = float(np.median(before / after))
+    return out
+
+
+def influence_summary_text(s: Mapping, *, k: int, n_top: int | None = None) -> str:
+    """``influence_summary`` in three lines, as printed above Figs. 3, 4 and 10."""
+    lines = [f"targeted attack, ε = {s['eps']:g}, {s['n']} test images"]
+    if np.isfinite(s["sigma_factor"]):
+        lines[0] += f": σ − y falls by a median factor {s['sigma_factor']:.3g} (f = {s['f']:.3g})"
+    falls = []
+    if np.isfinite(s["total_factor"]):
+        falls.append(f"Σ|influence| of all training images falls by {s['total_factor']:.3g}")
+    if np.isfinite(s["top_factor"]):
+        of = f"the {n_top} attacked" if n_top else "the attacked"
+        falls.append(f"that of {of} by {s['top_factor']:.3g}")
+    if falls:
+        lines.append(", ".join(falls) + " (medians)")
+    means = [f"{name} {s['spearman'][a]:.2f}, {s['topk_overlap'][a]:.2f}"
+             for a, name in (("targeted", "targeted"), ("random_sign", "random sign")) if a in s["spearman"]]
+    lines.append(f"mean Spearman, top-{k} overlap: " + "; ".join(means))
+    return "\n".join(lines)
+
+
 def _most_changed(res, table, n: int) -> list[int]:
     """Test images (rows of the influence file) whose top-k set changed most under the
     targeted attack at the largest eps (ties: lower Spearman first)."""
@@ -187,15 +239,17 @@ def fig3_influence(res: Mapping, X_train, table, *, n_top: int = 3, k: int = 5, 
             extra = f"\n(was #{rank0[t] + 1}: {S0[t]:.3g})" if r == 1 else ""
             _show(axes[r, c], X_train[t], f"#{c}: influence {S[t]:.3g}{extra}")
     ov = table[(table["attack"] == "targeted") & (table["eps"] == res["eps"][j]) & (table["image"] == i)]
-    fig.suptitle(f"top-{k} overlap {float(ov['topk_overlap'].iloc[0]):.2f}, "
-                 f"Spearman {float(ov['spearman'].iloc[0]):.2f}", fontsize=8)
+    fig.suptitle(f"this image: top-{k} overlap {float(ov['topk_overlap'].iloc[0]):.2f}, "
+                 f"Spearman {float(ov['spearman'].iloc[0]):.2f}\n"
+                 + influence_summary_text(influence_summary(res, table), k=k, n_top=n_top), fontsize=7)
     return fig
 
 
-def fig4_influence(table, *, k: int = 5):
+def fig4_influence(table, *, k: int = 5, res: Mapping | None = None, n_top: int | None = None):
     """Fig. 4: (a) Spearman rank correlation of all training images' influences and (b) the
     overlap of the top-k influential sets, original vs perturbed test image, random sign vs
-    targeted attack, against eps (means over test images, standard errors)."""
+    targeted attack, against eps (means over test images, standard errors); above the panels,
+    ``influence_summary`` (the summed |influence| with the influence file ``res``)."""
     style()
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -213,6 +267,7 @@ def fig4_influence(table, *, k: int = 5):
         ax.set_ylabel(lab)
         ax.set_ylim(min(0.0, float(t[col].min()) - 0.05), 1.02)  # the measures' range up to 1
     axes[1].get_legend().remove()
+    fig.suptitle(influence_summary_text(influence_summary(res, table), k=k, n_top=n_top), fontsize=7)
     return fig
 
 
@@ -252,6 +307,7 @@ def fig10_influence(res: Mapping, table, *, n_show: int = 2, n_top: int = 3, k: 
         ax.set_ylabel("influence, attacked")
         if r == 0:
             ax.legend(fontsize=7)
+    fig.suptitle(influence_summary_text(influence_summary(res, table), k=k, n_top=n_top), fontsize=7)
     return fig
 
 
@@ -259,7 +315,8 @@ def fig11_hessian(hessian: Mapping, angles_influence, confidence_ratio=None):
     """Fig. 11: (a) histogram of the angle between grad_x S and the top singular vector of
     grad_x^2 S over test images; (b) of the angle between the gradient of the loss and that of
     the most influential training image's influence (degrees, between lines: 0-90). With
-    ``confidence_ratio`` (influence.loss_influence_terms), (b) names its median."""
+    ``confidence_ratio`` (influence.loss_influence_terms), (b) prints its median and its 10th
+    and 90th percentiles."""
     style()
     import matplotlib.pyplot as plt
 
@@ -275,9 +332,10 @@ def fig11_hessian(hessian: Mapping, angles_influence, confidence_ratio=None):
         ax.set_ylabel("test images")
         ax.set_title(f"{title}\nmedian {np.median(v):.0f}°, n = {len(v)}" if len(v) else title, fontsize=8)
     if confidence_ratio is not None and np.isfinite(confidence_ratio).any():
+        lo, med, hi = np.nanpercentile(np.asarray(confidence_ratio, dtype=float), [10, 50, 90])
         axes[1].text(0.98, 0.95, "‖confidence term‖ / ‖direction term‖\nof ∇I: median "
-                     f"{np.nanmedian(confidence_ratio):.1f}", transform=axes[1].transAxes, ha="right",
-                     va="top", fontsize=7)
+                     f"{med:.3g}\n(10th-90th percentile {lo:.3g}-{hi:.3g})", transform=axes[1].transAxes,
+                     ha="right", va="top", fontsize=7)
     return fig
 
 
