@@ -148,3 +148,19 @@ def test_run_number_patterns_catch_past_captions(quoted):
 ])
 def test_run_number_patterns_spare_papers_and_config(printed):
     assert not any(re.search(p, _caption_prose(printed)) for p in RUN_NUMBERS)
+
+
+def test_every_shipped_dataset_and_model_has_a_display_name():
+    """Figure titles show plots.LABELS' names, not identifiers (issue #16, Presentation):
+    every dataset and model the shipped configs define has one."""
+    import yaml
+
+    from attrobust.plots import LABELS
+
+    root = Path(__file__).resolve().parents[1]
+    missing = set()
+    for name in ("config.yaml", "fashion.yaml", "paper.yaml"):
+        conf = yaml.safe_load((root / "config" / name).read_text())
+        for key in ("datasets", "models"):
+            missing |= {f"{name}: {key}.{k}" for k in conf.get(key) or {} if k not in LABELS}
+    assert not missing, sorted(missing)

@@ -50,6 +50,12 @@ LABELS = {
     "mlp_elu_under": "ELU network, under-trained",
     "random_forest": "Random forest",
     "logistic_regression": "Logistic regression",
+    "kamath_pgd": "CNN, PGD-trained",
+    "kamath_igsn": "CNN, IG-SUM-NORM-trained",
+    "resnet18": "ResNet-18",
+    "resnet50": "ResNet-50",
+    "squeezenet1_1": "SqueezeNet 1.1",
+    "cifar_cnn": "CIFAR-10 CNN",
     # datasets (scikit-learn's bundled sets; `_minmax`: features scaled to [0, 1])
     "synthetic2d": "Synthetic 2-D",
     "digits": "Digits (8x8)",
@@ -67,6 +73,14 @@ LABELS = {
     "bankruptcy_minmax": "Polish bankruptcy",
     "shoppers_minmax": "Online shoppers",
     "imagenet_val": "ImageNet",
+    "boston_housing": "Boston housing",  # mlbench's UCI tables (config/fashion.yaml)
+    "glass": "Glass",
+    "ionosphere": "Ionosphere",
+    "sonar": "Sonar",
+    "sonar_minmax": "Sonar",
+    "pima_diabetes": "Pima diabetes",
+    "pima_minmax": "Pima diabetes",
+    "house_votes84": "House votes '84",
 }
 
 
