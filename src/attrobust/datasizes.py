@@ -2,8 +2,10 @@
 
 The config checks (:mod:`attrobust.config`) read these when the Snakefile is parsed: an
 index, class or top-k size beyond the data fails before any job, and the `prepare` job
-checks again with the sizes as loaded (so an edit here reruns `prepare`; its arrays come
-out byte-identical, and nothing downstream reruns).
+checks again with the sizes as loaded. So an edit here, or in `attrobust.config`, reruns
+`prepare`, and Snakemake (9.27) then reruns every job downstream of it even though the arrays
+come out the same (it does not compare a rerun job's outputs before scheduling the jobs that
+read them): in effect the whole pipeline.
 """
 from __future__ import annotations
 
