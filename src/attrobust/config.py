@@ -400,7 +400,6 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
     _sizes_ = functools.partial(_sizes, known=known)
     for name in used_datasets(config):
         _check_big_enough(config, name, known)
-    check_shap_budget(config, known)
     for name, spec in config.get("datasets", {}).items():
         size, _ = _sizes_(config, name)
         if size is not None and isinstance((spec or {}).get("target"), int):
@@ -472,6 +471,7 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
                 raise ConfigError(f"figures.{owner}.{key} = {v} is out of range: allowed 1..{n_px} (the "
                                   f"pixels of a saliency map of dataset {ds!r}, {size.input_shape[1]} x "
                                   f"{size.input_shape[2]})")
+    check_shap_budget(config, known)
 
 
 def _shap_players(shape: tuple[int, ...], segment_size) -> int:
