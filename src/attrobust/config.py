@@ -476,11 +476,8 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
 
 def _shap_players(shape: tuple[int, ...], segment_size) -> int:
     """Kernel SHAP's players on inputs of ``shape``: the features of a table, the square tiles
-    of an image (explain._segment_size's default: about 8 x 8 tiles)."""
-    if len(shape) != 3:
-        return math.prod(shape)
-    size = int(segment_size or max(1, math.ceil(min(shape[1:]) / 8)))
-    return math.ceil(shape[1] / size) * math.ceil(shape[2] / size)
+    of an image (explain.n_tiles)."""
+    return explain.n_tiles(*shape[1:], segment_size) if len(shape) == 3 else math.prod(shape)
 
 
 def check_shap_budget(config: dict, known: dict | None = None) -> None:

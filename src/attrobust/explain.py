@@ -523,9 +523,20 @@ def _tile_segments(h: int, w: int, size: int) -> np.ndarray:
     return (np.arange(h)[:, None] // size) * cols + np.arange(w)[None, :] // size
 
 
+def segment_side(h: int, w: int, segment_size=None) -> int:
+    """Side of the square tiles of an h x w image: ``segment_size``, or by default about
+    8 x 8 superpixels (1 pixel for <= 8x8 images, 4 for 28x28 / 32x32)."""
+    return int(segment_size or max(1, math.ceil(min(h, w) / 8)))
+
+
+def n_tiles(h: int, w: int, segment_size=None) -> int:
+    """How many tiles :func:`_tile_segments` cuts an h x w image into (Kernel SHAP's players)."""
+    side = segment_side(h, w, segment_size)
+    return -(-h // side) * -(-w // side)
+
+
 def _segment_size(x: np.ndarray, segment_size) -> int:
-    # default: about 8 x 8 superpixels (1 pixel for <= 8x8 images, 4 for 28x28 / 32x32)
-    return int(segment_size or max(1, math.ceil(min(x.shape[2:]) / 8)))
+    return segment_side(*x.shape[2:], segment_size)
 
 
 #: Superpixel segmenters of image LIME (``segmentation``): lime's wrapper of scikit-image's
