@@ -8,6 +8,9 @@ import pytest
 from _workflow import ROOT, copy_workflow, job_stats
 from _workflow import snakemake as _snakemake
 
+#: datasets of tests/e2e/tiny.yaml (one prepare and one check_data job each)
+N_DATASETS = 7
+
 
 def snakemake(cwd, *args, check=True):
     return _snakemake(cwd, *args, configfile="tiny.yaml", check=check)
@@ -179,12 +182,17 @@ def planned_jobs(repo):
           "nielsen_train_permuted": 1, "fig_ghorbani": 1, "fig_ghorbani_fig9": 1, "fig_ghorbani_influence": 1,
           "fig_kamath": 1, "fig_robustness_matrix": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1,
           "claims": 1}),
+        # the config module, which the check of the loaded data sizes imports: that quick
+        # check, but not the data, nor the models (they read its flag as `ancient`)
+        (("src/attrobust/config.py", "def check_loaded(", "# edited\ndef check_loaded("),
+         {"check_data": N_DATASETS}),
         # a method added to a figure: only that method's job, the figure and the ledger
         (("tiny.yaml", "nielsen_class: {methods: [saliency, gradcam]",
           "nielsen_class: {methods: [saliency, gradcam, guided_backprop]"),
          {"nielsen_class": 1, "fig_nielsen_class": 1, "claims": 1}),
     ],
-    ids=["method-param", "figure-style", "attack-eps", "library-module", "indirect-module", "added-method"],
+    ids=["method-param", "figure-style", "attack-eps", "library-module", "indirect-module", "config-module",
+         "added-method"],
 )
 def test_a_change_reruns_only_what_it_affects(run, edit, expected):
     path, old, new = run / edit[0], edit[1], edit[2]

@@ -66,3 +66,21 @@ rule prepare:
         "../../envs/data.yaml"
     script:
         "../scripts/prepare.py"
+
+
+# The config's checks with the sizes as loaded (config.check_loaded), apart from `prepare` so
+# that an edit of attrobust.config, which the check imports, reruns this quick check and not
+# the data and everything downstream; train reads the flag as `ancient`, so a rerun check that
+# passes reruns no model.
+rule check_data:
+    input:
+        npz="results/data/{dataset}.npz",
+        lib=lib("check_data.py"),
+    output:
+        "results/data/{dataset}.checked.json",
+    log:
+        "logs/check_data/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/check_data.py"

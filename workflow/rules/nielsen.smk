@@ -62,6 +62,8 @@ rule nielsen_class:
 rule nielsen_train_permuted:
     input:
         data="results/data/{dataset}.npz",
+        # the config's checks on the loaded sizes passed (rules/train.smk)
+        checked=ancient("results/data/{dataset}.checked.json"),
         lib=lib("nielsen_train_permuted.py"),
     output:
         model=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",

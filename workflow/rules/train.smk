@@ -4,6 +4,9 @@
 rule train:
     input:
         data="results/data/{dataset}.npz",
+        # the config's checks on the loaded sizes passed (rule check_data); ancient: a
+        # rerun of the check alone reruns no model
+        checked=ancient("results/data/{dataset}.checked.json"),
         # a pretrained torchvision network's weights (rule fetch_weights), else nothing
         weights=lambda wc: cfg.pretrained_weights(config, wc.model) or [],
         lib=lib("train.py"),
