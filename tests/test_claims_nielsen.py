@@ -28,14 +28,14 @@ def test_gradcam_class_claim():
     assert led.loc["nielsen-gradcam-class-sensitive", "verdict"] == "not evaluated"
 
 
-def _sanity(rho):
+def _sanity(rho, fit=0.9):
     rows = []
     for m, (top, data) in rho.items():
         for metric in ("spearman_abs", "ssim"):
             rows += [{"method": m, "test": "cascading", "n_randomized": 1, "layer": "head.2", "image": 0,
                       "metric": metric, "value": top},
                      {"method": m, "test": "data", "n_randomized": -1, "layer": "", "image": 0,
-                      "metric": metric, "value": data}]
+                      "metric": metric, "value": data, "permuted_train_accuracy": fit}]
     return pd.DataFrame(rows)
 
 
@@ -48,6 +48,18 @@ def test_sanity_claims():
     led = _ledger("nielsen_sanity", df)
     assert led.loc["nielsen-guided-backprop-top-layer", "verdict"] == "contradicted"
     assert led.loc["nielsen-permuted-labels-saliency", "verdict"] == "contradicted"
+
+
+def test_permuted_labels_claim_needs_a_model_that_fit_its_labels():
+    """A permuted-label model at chance (maps ~constant, every similarity ~0) decides nothing:
+    the real-data tier's first run had such a model (train accuracy 0.10) and read 'contradicted'."""
+    rho = {"guided_backprop": (0.8, 0.0), "saliency": (0.3, 0.0), "gradcam": (0.1, 0.0)}
+    led = _ledger("nielsen_sanity", _images(_sanity(rho, fit=0.10)))
+    assert led.loc["nielsen-permuted-labels-saliency", "verdict"] == "not evaluated"
+    assert "permuted_n_train" in led.loc["nielsen-permuted-labels-saliency", "measured"]
+    assert led.loc["nielsen-guided-backprop-top-layer", "verdict"] == "holds"  # the other check stands
+    led = _ledger("nielsen_sanity", _images(_sanity(rho, fit=0.99)))
+    assert led.loc["nielsen-permuted-labels-saliency", "verdict"] != "not evaluated"
 
 
 def test_pgd_and_sensitivity_claims():

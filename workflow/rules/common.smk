@@ -484,7 +484,8 @@ def _work(kind, wc):
         return jobsize.train_grads(spec["arch"], _n_train(d), spec["hp"], wc.regime, spec.get("regime_params")), 0
     if kind == "nielsen_train_permuted":
         spec = cfg.model_spec(config, m)
-        return jobsize.train_grads(spec["arch"], _n_train(d), {**spec["hp"], **NIELSEN_SANITY["permuted_hp"]}), 0
+        n = min(_n_train(d), NIELSEN_SANITY["permuted_n_train"] or float("inf"))
+        return jobsize.train_grads(spec["arch"], n, {**spec["hp"], **NIELSEN_SANITY["permuted_hp"]}), 0
     if kind == "explain":
         return n_explain(d) * _method_cost(wc.method), 0
     if kind == "attack":

@@ -71,6 +71,7 @@ rule nielsen_train_permuted:
     params:
         spec=lambda wc: cfg.model_spec(config, wc.model),
         hp=NIELSEN_SANITY["permuted_hp"],
+        n_train=NIELSEN_SANITY["permuted_n_train"],
         device=config["device"],
     threads: 1
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
@@ -92,6 +93,8 @@ rule nielsen_sanity:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         permuted=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
+        # its accuracy on its own labels: the ledger decides nothing against a model that learnt nothing
+        permuted_metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
         lib=lib("nielsen_sanity.py"),
     output:
         csv=f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{{method}}.csv",

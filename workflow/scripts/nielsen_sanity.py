@@ -1,5 +1,6 @@
 """Sanity checks of one attribution method (Adebayo et al. 2018, Secs. 3.1-3.2): cascading
 randomisation of the layers from the top, and the model trained on permuted labels."""
+import json
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
@@ -33,9 +34,11 @@ for k, names in enumerate(stages):
                   "layer": names[-1] if names else "", "image": i, "metric": metric, "value": v}
                  for i, v in enumerate(values)]
 A_perm = attributions(permuted)
+with open(snakemake.input.permuted_metrics) as f:
+    fit = json.load(f)["train_accuracy"]  # on its permuted labels
 for metric, values in sanity.similarity(A0, A_perm).items():
     rows += [{"method": method, "test": "data", "n_randomized": -1, "layer": "", "image": i,
-              "metric": metric, "value": v} for i, v in enumerate(values)]
+              "metric": metric, "value": v, "permuted_train_accuracy": fit} for i, v in enumerate(values)]
 with utils.atomic_path(snakemake.output.csv) as tmp:
     pd.DataFrame(rows).to_csv(tmp, index=False)
 utils.save_npz(
