@@ -31,6 +31,9 @@ def test_verdict_sides_and_combination():
     assert verdict(0.1, 0.15, "<", null=0.2) == HOLDS and verdict(0.25, 0.3, "<", null=0.2) == CONTRADICTED
     assert verdict(0.0, 0.0, ">=") == HOLDS and verdict(0.0, 0.0, ">") == CONTRADICTED
     assert verdict(0.0, 0.0, "<=") == HOLDS and verdict(-np.inf, np.inf, "<=") == INCONCLUSIVE
+    # float dust at the null is the null: [-0.03, -1e-16] touches 0 (">=": not contradicted)
+    assert verdict(-0.03, -1.08e-16, ">=") == INCONCLUSIVE and verdict(-0.03, -1e-9, ">=") == CONTRADICTED
+    assert verdict(1e-17, 0.2, ">") == INCONCLUSIVE and verdict(0.2 + 1e-14, 0.3, "<", null=0.2) == CONTRADICTED
     with pytest.raises(ValueError):
         verdict(0, 1, "above")
     assert combine([HOLDS, HOLDS]) == HOLDS

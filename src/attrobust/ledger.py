@@ -126,7 +126,11 @@ def paired_ci(a, b=None, *, stat=np.mean, paired: bool = True, n_boot: int = N_B
 
 def verdict(lo: float, hi: float, side: str, null: float = 0.0) -> str:
     """Where the interval [lo, hi] lies relative to ``null``: ``side`` is the paper's
-    (">": above, "<": below; ">=" and "<=" count an interval touching ``null`` as the paper's)."""
+    (">": above, "<": below; ">=" and "<=" count an interval touching ``null`` as the paper's).
+    A bound within 1e-12 (relative) of ``null`` is ``null``: a bootstrap quantile that is 0 in
+    exact arithmetic comes out as -1e-16 from float sums and must not decide the verdict."""
+    tol = 1e-12 * max(1.0, abs(null))
+    lo, hi = (null if abs(x - null) <= tol else x for x in (lo, hi))
     if side == ">":
         return HOLDS if lo > null else CONTRADICTED if hi <= null else INCONCLUSIVE
     if side == ">=":

@@ -92,7 +92,7 @@ def _center(df, ctx):
     return parts, {}
 
 
-@claim("ghorbani-ig-most-robust", paper=GHORBANI, figure="Fig. 2", table="ghorbani",
+@claim("ghorbani-ig-most-robust", paper=GHORBANI, figure="Figs. 2, 8", table="ghorbani",
        text="Integrated Gradients is the most robust method at the largest eps: higher top-k "
             "intersection and Spearman correlation than every other method under the top-k attack "
             "and smaller center shift under the center attack.")

@@ -216,7 +216,10 @@ def fig4(pair: Mapping, *, dataset: str, model: str, eps: float, stand_in: str |
     methods = [str(m) for m in pair["methods"]]
     L = np.asarray(pair["L"], dtype=np.float64)
     names = [str(n) for n in pair["feature_names"]]
-    title = f"{label(dataset)}, {label(model)}: pair maximising eq. (2), ε = {eps:g} (L2)"
+    # one pair for every column, the first method's maximiser (the other methods' own maxima
+    # are printed in their panels)
+    title = (f"{label(dataset)}, {label(model)}: pair maximising eq. (2) for {label(methods[0])}, "
+             f"ε = {eps:g} (L2)")
     if stand_in:
         title += f"\n(stand-in for {stand_in})"
     if not np.isfinite(L[0]).any():

@@ -95,6 +95,10 @@ def _map_colorbar(fig, im, axes):
     cb = fig.colorbar(im, ax=list(axes), location="bottom", shrink=0.9, aspect=12, pad=0.02)
     cb.set_label("share of the map's total |attribution|", fontsize=6)
     cb.ax.tick_params(labelsize=6)
+    # a narrow bar: at most 3 ticks, so small shares (0.0025 ...) do not run into each other
+    from matplotlib.ticker import MaxNLocator
+    cb.locator = MaxNLocator(3)
+    cb.update_ticks()
 
 
 def fig1(examples: Mapping[str, Mapping], *, index: int = 0, class_names: Sequence[str] = ()):
