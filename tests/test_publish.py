@@ -69,3 +69,26 @@ def test_publish_without_a_run_says_what_to_do(tmp_path):
     (["config/paper.yaml", "config/rehearsal.yaml"], "rehearsal")])
 def test_tier_name(configs, tier):
     assert publish.tier_name(configs) == tier
+
+
+def test_index_calls_a_commit_dirty_only_for_changes_outside_docs_results(tmp_path, monkeypatch):
+    """A rerun of `make publish` over an earlier publication is not 'uncommitted changes'; an
+    edited source file is."""
+    import subprocess
+
+    fig, bench, conf = _run(tmp_path)
+    repo = tmp_path / "repo"
+    (repo / "docs" / "results" / "fashion").mkdir(parents=True)
+    (repo / "src.py").write_text("a = 1\n")
+    (repo / "docs" / "results" / "fashion" / "old.md").write_text("old\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    monkeypatch.chdir(repo)
+    (repo / "docs" / "results" / "fashion" / "old.md").write_text("new\n")
+    index = (publish.publish([str(conf)], tmp_path / "out", fig, bench) / "README.md").read_text()
+    assert "- commit: `" in index and "uncommitted" not in index
+    (repo / "src.py").write_text("a = 2\n")
+    index = (publish.publish([str(conf)], tmp_path / "out", fig, bench) / "README.md").read_text()
+    assert "(with uncommitted changes)" in index

@@ -98,7 +98,8 @@ def publish(configs: list[str], dest: Path, figures: Path = Path("figures"),
             groups.setdefault(rel.parts[0] if len(rel.parts) > 1 else "", []).append(rel)
 
     commit = _git("rev-parse", "HEAD")
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    # changes that could have changed the results (an earlier publication in docs/results could not)
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/results"))
     lines = [
         f"# Results: the `{tier}` tier",
         "",
