@@ -34,6 +34,9 @@ def test_verdict_sides_and_combination():
     # float dust at the null is the null: [-0.03, -1e-16] touches 0 (">=": not contradicted)
     assert verdict(-0.03, -1.08e-16, ">=") == INCONCLUSIVE and verdict(-0.03, -1e-9, ">=") == CONTRADICTED
     assert verdict(1e-17, 0.2, ">") == INCONCLUSIVE and verdict(0.2 + 1e-14, 0.3, "<", null=0.2) == CONTRADICTED
+    from attrobust.ledger import compare
+    part = compare({}, "tie", np.array([0.1, 0.2, 0.3]), np.array([0.1, 0.2, 0.3]) - [3e-16, 0, 0], side=">=")
+    assert (part.lo, part.hi) == (0.0, 0.0) and "[0, 0]" in str(part)  # printed as decided
     with pytest.raises(ValueError):
         verdict(0, 1, "above")
     assert combine([HOLDS, HOLDS]) == HOLDS

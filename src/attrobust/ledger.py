@@ -124,13 +124,17 @@ def paired_ci(a, b=None, *, stat=np.mean, paired: bool = True, n_boot: int = N_B
     return estimate, float(lo), float(hi)
 
 
+def _snap(x: float, null: float) -> float:
+    """``null`` for an ``x`` within 1e-12 (relative) of it (float dust of an exact tie), else ``x``."""
+    return null if abs(x - null) <= 1e-12 * max(1.0, abs(null)) else x
+
+
 def verdict(lo: float, hi: float, side: str, null: float = 0.0) -> str:
     """Where the interval [lo, hi] lies relative to ``null``: ``side`` is the paper's
     (">": above, "<": below; ">=" and "<=" count an interval touching ``null`` as the paper's).
     A bound within 1e-12 (relative) of ``null`` is ``null``: a bootstrap quantile that is 0 in
     exact arithmetic comes out as -1e-16 from float sums and must not decide the verdict."""
-    tol = 1e-12 * max(1.0, abs(null))
-    lo, hi = (null if abs(x - null) <= tol else x for x in (lo, hi))
+    lo, hi = _snap(lo, null), _snap(hi, null)
     if side == ">":
         return HOLDS if lo > null else CONTRADICTED if hi <= null else INCONCLUSIVE
     if side == ">=":
@@ -176,7 +180,7 @@ def compare(ctx: Mapping, label: str, a, b=None, *, side: str, null: float = 0.0
     if not len(a) or (b is not None and not len(b)):
         raise NotEvaluable(f"{label}: no units with a value on this run")
     est, lo, hi = paired_ci(a, b, stat=stat, paired=paired, level=level, seed=int(ctx.get("seed", 0)))
-    return Part(label, est, lo, hi, side, null)
+    return Part(label, _snap(est, null), _snap(lo, null), _snap(hi, null), side, null)  # as decided
 
 
 def pair(df, unit: str, column: str, a, b, value: str):
