@@ -18,9 +18,19 @@ def _ledger(table):
 def test_perturbation_ordering_decided_on_paired_medians():
     led = _ledger(_table({"lime": 10, "occlusion": 6, "saliency": 5, "integrated_gradients": 1}))
     row = led.loc["alvarez-images-perturbation-less-robust"]
-    assert row["verdict"] == "holds" and "median L lime minus saliency = 5 [" in row["measured"]
-    assert "lime: scale-free median = 1" in row["measured"]
+    # scale-free L * eps / ||f(x)||: 10 * 0.1 / 1 minus 5 * 0.1 / 1
+    assert row["verdict"] == "holds" and "median scale-free L lime minus saliency = 0.5 [" in row["measured"]
+    assert "lime: median L = 10" in row["measured"]
     led = _ledger(_table({"lime": 10, "occlusion": 4, "saliency": 5}))
+    assert led.loc["alvarez-images-perturbation-less-robust", "verdict"] == "contradicted"
+
+
+def test_perturbation_ordering_is_scale_free():
+    """A method whose maps are 16x larger (a segment's weight repeated on its 16 pixels instead
+    of shared) has a 16x larger raw L but the same scale-free L: the verdict follows the latter."""
+    t = _table({"lime": 16, "saliency": 5})
+    t.loc[t["method"] == "lime", "explanation_norm"] = 16.0
+    led = _ledger(t)
     assert led.loc["alvarez-images-perturbation-less-robust", "verdict"] == "contradicted"
 
 
