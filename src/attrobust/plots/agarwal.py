@@ -102,19 +102,30 @@ def fig3(curves, *, model: str, sigma: float, datasets: Sequence[str]):
     return fig
 
 
+#: Figs. 4-5's equivalence panels: the gap relative to SmoothGrad's norm, the quantity the
+#: ledger decides (agarwal-smaller-sigma-faster, agarwal-undertrained-slower); the absolute gap
+#: also scales with the model's gradients, which differ between the compared settings.
+REL_GAP = "mean ||SmoothGrad − C-LIME||₂ / ||SmoothGrad||₂"
+
+
+def _relative(d):
+    return d.assign(rel_gap=d["gap"] / d["norm_smoothgrad"].clip(lower=1e-12))
+
+
 def _two_rows(curves, key: str, values: Sequence, label):
-    """Row 1: equivalence, row 2: robustness; one column per value of ``key``."""
+    """Row 1: equivalence (relative gap), row 2: robustness; one column per value of ``key``,
+    one y-axis per row so the columns compare by eye."""
     style()
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     fig, axes = plt.subplots(2, len(values), figsize=(3.6 * len(values), 6.2),
-                             squeeze=False, constrained_layout=True)
+                             squeeze=False, constrained_layout=True, sharey="row")
     for c, v in enumerate(values):
         d = curves[np.isclose(curves[key], v)] if isinstance(v, float) else curves[curves[key] == v]
-        sns.lineplot(d, x="n", y="gap", marker="o", errorbar="se", color="k", ax=axes[0, c])
+        sns.lineplot(_relative(d), x="n", y="rel_gap", marker="o", errorbar="se", color="k", ax=axes[0, c])
         _loglog(axes[0, c])
-        axes[0, c].set_ylabel("mean ||SmoothGrad − C-LIME||₂")
+        axes[0, c].set_ylabel(REL_GAP)
         axes[0, c].set_title(label(v))
         _robustness_panels([axes[1, c]], d, lambda name: label(v))
     return fig
@@ -133,7 +144,7 @@ def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
     both models on one axis per panel (the paper's point is their difference: the
     under-trained model converges more slowly), each named with its test accuracy
     (``accuracies[model]``, from the model's metrics.json). Left: mean ||SmoothGrad -
-    C-LIME||; right: the average maximum distance to neighbours' explanations, colour for
+    C-LIME|| / ||SmoothGrad|| (the ledger's quantity); right: the average maximum distance to neighbours' explanations, colour for
     the method, line style for the model."""
     style()
     import matplotlib.pyplot as plt
@@ -146,10 +157,10 @@ def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
     d = d.assign(model=d["model"].map(names))
     order = [names[m] for m in models]
     fig, axes = plt.subplots(1, 2, figsize=(9.4, 3.6), constrained_layout=True)
-    sns.lineplot(d, x="n", y="gap", hue="model", hue_order=order, palette=["k", "#8c8c8c"],
+    sns.lineplot(_relative(d), x="n", y="rel_gap", hue="model", hue_order=order, palette=["k", "#8c8c8c"],
                  style="model", style_order=order, marker="o", errorbar="se", ax=axes[0])
     _loglog(axes[0])
-    axes[0].set_ylabel("mean ||SmoothGrad − C-LIME||₂")
+    axes[0].set_ylabel(REL_GAP)
     axes[0].set_title("Equivalence")
     axes[0].legend(title=None, fontsize=7)
     long = _long(d, {"maxdist_smoothgrad": "SmoothGrad", "maxdist_clime": "C-LIME"})

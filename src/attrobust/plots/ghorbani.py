@@ -46,6 +46,10 @@ def _grid(table, rows: Mapping[str, str], methods: Sequence[str]):
                 ax.set_ylim(bottom=0)
             if (r, c) != (0, 0):
                 ax.get_legend().remove()
+    for row in axes:  # one scale per row: the methods compare by eye (IG the most robust?)
+        lo, hi = min(a.get_ylim()[0] for a in row), max(a.get_ylim()[1] for a in row)
+        for a in row:
+            a.set_ylim(lo, hi)
     return fig
 
 
