@@ -1,5 +1,5 @@
 """The workflow's rules as snakemake parses them (in-process, ~2 s), for tests of their
-directives: params, resources, benchmark, localrules."""
+directives: params, resources, benchmark, localrule."""
 import functools
 import os
 from pathlib import Path
@@ -28,7 +28,7 @@ def parsed(configfile: str = "config/config.yaml"):
 
 
 def compute_rules(configfile: str = "config/config.yaml") -> set[str]:
-    """Rules that run as cluster jobs: every rule with a script not declared `localrules`
+    """Rules that run as cluster jobs: every rule with a script not marked `localrule: True`
     (`all`, `default`: targets only)."""
     w, rules = parsed(configfile)
     return {n for n, r in rules.items() if r.script and n not in w._localrules}

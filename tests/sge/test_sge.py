@@ -134,7 +134,7 @@ def test_figures_and_claims_ran_locally(runs):
     assert plotting, "no figure rule ran"
     assert not plotting & set(submitted), (
         f"figure rules were submitted to Grid Engine: {sorted(plotting & set(submitted))}; "
-        "declare them `localrules:` in workflow/Snakefile")
+        "mark them `localrule: True` where they are defined")
 
 
 def test_sge_results_equal_local_results(runs):

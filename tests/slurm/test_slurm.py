@@ -131,7 +131,7 @@ def test_figures_and_claims_ran_locally(runs):
     assert plotting, "no figure rule ran"
     assert not plotting & set(submitted), (
         f"figure rules were submitted to SLURM: {sorted(plotting & set(submitted))}; "
-        "declare them `localrules:` in workflow/Snakefile")
+        "mark them `localrule: True` where they are defined")
 
 
 def test_slurm_results_equal_local_results(runs):

@@ -36,6 +36,8 @@ rule attack:
 
 
 rule attack_metrics:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         attack="results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
         lib=lib("attack_metrics.py"),

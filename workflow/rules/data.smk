@@ -2,6 +2,8 @@
 
 
 rule download:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         # the script alone: raw files are checked by their SHA256, whatever the library
         code=script_file("download"),
@@ -26,6 +28,8 @@ rule download:
 
 
 rule standin:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     """Generated raw files of the real format for a download (config key `standins`)."""
     input:
         lib=lib("standin.py"),
@@ -73,6 +77,8 @@ rule prepare:
 # the data and everything downstream; train reads the flag as `ancient`, so a rerun check that
 # passes reruns no model.
 rule check_data:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         npz="results/data/{dataset}.npz",
         lib=lib("check_data.py"),

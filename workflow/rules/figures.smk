@@ -5,6 +5,8 @@ GALLERY = config["figures"]["gallery"]
 
 
 rule fig_alvarez_melis_fig1:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data=f"results/data/{FIG1['dataset']}.npz",
         models=[f"{model_dir(FIG1['dataset'], m)}/model.pt" for m in FIG1["models"]],
@@ -42,6 +44,8 @@ ALVAREZ_FIGS = {
 
 
 rule fig_alvarez_melis:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         table="results/metrics/alvarez_melis/lipschitz_uci.csv",
         example=[
@@ -85,6 +89,8 @@ ALVAREZ_IMAGES_FIGS = {
 
 
 rule fig_alvarez_melis_images:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data=f"results/data/{ALVAREZ_IMAGES['dataset']}.npz",
         table="results/metrics/alvarez_melis/lipschitz_images.csv",
@@ -121,6 +127,8 @@ rule fig_alvarez_melis_images:
 
 
 rule fig_alvarez_melis_discrete:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         pair=f"results/lipschitz/{run_id(ALVAREZ_DISCRETE['dataset'], ALVAREZ_DISCRETE['model'])}/discrete.npz",
         lib=lib("fig_alvarez_melis_discrete.py"),
@@ -149,6 +157,8 @@ FIG8_CHUNK, FIG8_ROW, FIG8_SETTINGS = fig8_chunk()
 
 
 rule fig_alvarez_melis_fig8:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data=f"results/data/{ALVAREZ_FIG8['dataset']}.npz",
         chunk=FIG8_CHUNK,
@@ -179,6 +189,8 @@ rule fig_alvarez_melis_fig8:
 
 
 rule fig_gallery:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data=f"results/data/{GALLERY['dataset']}.npz",
         explanations=[
@@ -216,6 +228,8 @@ AGARWAL_FIGS = {  # file name: what it shows (the report's label)
 
 
 rule fig_agarwal:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         simulated=f"results/data/{AGARWAL['simulated']}.npz",
         curves=agarwal_curves(),
@@ -251,6 +265,8 @@ rule fig_agarwal:
 
 
 rule claims:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         unpack(claim_tables),
         lib=lib("claims.py"),
@@ -294,6 +310,8 @@ GHORBANI_FIGS = {
 
 
 rule fig_ghorbani:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data=f"results/data/{GHORBANI['dataset']}.npz",
         metrics=ghorbani_results("metrics"),
@@ -335,6 +353,8 @@ rule fig_ghorbani:
 
 # Beyond the papers: one matrix of methods x datasets from the sections above.
 rule fig_robustness_matrix:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         unpack(robustness_inputs),
         lib=lib("fig_robustness_matrix.py"),

@@ -78,6 +78,8 @@ INFLUENCE_FIGS = {
 
 
 rule fig_ghorbani_influence:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data=f"results/data/{INFLUENCE['dataset']}.npz",
         influence=f"results/influence/{influence_run()}/influence.npz",
@@ -108,6 +110,8 @@ rule fig_ghorbani_influence:
 
 
 rule fig_ghorbani_fig9:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         metrics=fig9_results("metrics"),
         lib=lib("fig_ghorbani_fig9.py"),

@@ -29,6 +29,8 @@ KAMATH_EXAMPLE = (  # Figs. 3 and 6: IG under the top-k attack at `budget`
 
 
 rule kamath_metrics:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         attacks=KAMATH_FILES,
         lib=lib("kamath_metrics.py"),
@@ -67,6 +69,8 @@ KAMATH_SHOWN = [f for f in KAMATH_FIGS
 
 
 rule fig_kamath:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         table="results/metrics/kamath/lens.csv",
         example=KAMATH_EXAMPLE,

@@ -68,6 +68,8 @@ rule lipschitz:
 
 # One tidy table of the Fig. 2 estimates (one row per dataset x method x point).
 rule lipschitz_table:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         unpack(alvarez_lipschitz),
         lib=lib("lipschitz_table.py"),
@@ -86,6 +88,8 @@ rule lipschitz_table:
 
 # The same for the image model (Fig. 6): one row per method x test image.
 rule lipschitz_images_table:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         unpack(alvarez_images_lipschitz),
         lib=lib("lipschitz_table.py"),
@@ -140,6 +144,8 @@ rule noise_ratios:
 # explained test points (the `explain` rule's files), per method; methods and eps are Fig. 4's,
 # or Fig. 1's for its dataset and models (discrete_settings).
 rule lipschitz_discrete:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         data="results/data/{dataset}.npz",
         explanations=lambda wc: [
@@ -165,6 +171,8 @@ rule lipschitz_discrete:
 # Alvarez-Melis & Jaakkola (2018), Fig. 1 in numbers: eq. (2) per model x method x explained
 # point, one tidy table for the claims ledger.
 rule lipschitz_discrete_table:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         unpack(fig1_discrete),
         lib=lib("lipschitz_discrete_table.py"),

@@ -150,6 +150,8 @@ rule nielsen_faithfulness:
 
 
 rule fig_nielsen_class:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         results=[f"results/nielsen/class/{NIELSEN_METHODS['class'][0]}/{m}.npz" for m in NIELSEN_METHODS["class"][1]],
         lib=lib("fig_nielsen_class.py"),
@@ -179,6 +181,8 @@ NIELSEN_SANITY_FIGS = {
 
 
 rule fig_nielsen_sanity:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         tables=[f"results/metrics/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.csv" for m in NIELSEN_METHODS["sanity"][1]],
         examples=[f"results/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.npz" for m in NIELSEN_METHODS["sanity"][1]],
@@ -206,6 +210,8 @@ rule fig_nielsen_sanity:
 
 
 rule fig_nielsen_faithfulness:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         tables=[
             f"results/metrics/nielsen/faithfulness/{NIELSEN_METHODS['faithfulness'][0]}/{m}.csv"
@@ -235,6 +241,8 @@ rule fig_nielsen_faithfulness:
 
 
 rule fig_nielsen_pgd:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         explanations=[explanation(NIELSEN_PGD["dataset"], m, NIELSEN_PGD["method"]) for m in NIELSEN_PGD["models"]],
         lib=lib("fig_nielsen_pgd.py"),

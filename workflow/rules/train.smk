@@ -39,6 +39,8 @@ rule train:
 # workflow's TORCH_HOME) on the submitting node (`localrules`), from the user's torch cache
 # or by download; the train job reads the file, so no compute job downloads anything.
 rule fetch_weights:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         code=script_file("fetch_weights"),
         # config key standins.torchvision_weights: generated files are the only source
@@ -62,6 +64,8 @@ rule fetch_weights:
 # Randomly initialised state dicts under the real file names (config key
 # standins.torchvision_weights: the rehearsal, docs/rehearsal.md).
 rule standin_weights:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
     input:
         lib=lib("standin_weights.py"),
     output:
