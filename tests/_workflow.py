@@ -52,8 +52,12 @@ def make(cwd, target: str, *, configfile: str, env: dict | None = None, check: b
 
 
 def job_stats(out: str) -> dict[str, int]:
-    """Rule -> job count from the "Job stats" table of snakemake's (dry-run) output."""
+    """Rule -> job count from the "Job stats" table of snakemake's (dry-run) output; empty
+    when there is nothing to do."""
     jobs = {}
+    if "Job stats:" not in out:
+        assert "Nothing to be done" in out, out
+        return jobs
     for line in out.split("Job stats:")[1].splitlines()[3:]:
         parts = line.split()
         if len(parts) != 2 or parts[0] == "total":

@@ -176,15 +176,20 @@ def planned_jobs(repo):
           "fig_nielsen_pgd": 1, "claims": 1}),
         # a module imported only indirectly (metrics, through attacks, influence, sanity and the plots):
         # every job whose script imports it, directly or not (attrobust.deps), and what
-        # reads their results
+        # reads their results. attrobust.config imports the attack registry and so metrics: this
+        # case also guards against a module of the data check's closure hiding a rerun
+        # (workflow/rules/data.smk, check_data)
         (("src/attrobust/metrics.py", "def topk_mask(", "# edited\ndef topk_mask("),
          {"attack": 21, "attack_metrics": 18, "kamath_metrics": 1, "influence": 1, "nielsen_class": 2, "nielsen_sanity": 2,
           "nielsen_train_permuted": 1, "fig_ghorbani": 1, "fig_ghorbani_fig9": 1, "fig_ghorbani_influence": 1,
           "fig_kamath": 1, "fig_robustness_matrix": 1, "fig_nielsen_class": 1, "fig_nielsen_sanity": 1,
           "claims": 1}),
-        # the config module, which the check of the loaded data sizes imports: that quick
-        # check, but not the data, nor the models (they read its flag as `ancient`)
-        (("src/attrobust/config.py", "def check_loaded(", "# edited\ndef check_loaded("),
+        # the config module, which only the Snakefile and the check of the loaded data sizes
+        # import: no job (the check follows its script, not the library: rules/data.smk)
+        (("src/attrobust/config.py", "def check_loaded(", "# edited\ndef check_loaded("), {}),
+        # the data check's script: that quick check, but not the data, nor the models (they
+        # read its flag as `ancient`)
+        (("workflow/scripts/check_data.py", '"""The config', '"""The  config'),
          {"check_data": N_DATASETS}),
         # a method added to a figure: only that method's job, the figure and the ledger
         (("tiny.yaml", "nielsen_class: {methods: [saliency, gradcam]",
@@ -192,7 +197,7 @@ def planned_jobs(repo):
          {"nielsen_class": 1, "fig_nielsen_class": 1, "claims": 1}),
     ],
     ids=["method-param", "figure-style", "attack-eps", "library-module", "indirect-module", "config-module",
-         "added-method"],
+         "data-check-script", "added-method"],
 )
 def test_a_change_reruns_only_what_it_affects(run, edit, expected):
     path, old, new = run / edit[0], edit[1], edit[2]

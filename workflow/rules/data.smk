@@ -81,7 +81,13 @@ rule check_data:
     localrule: True
     input:
         npz="results/data/{dataset}.npz",
-        lib=lib("check_data.py"),
+        # The script only, not the library it imports (attrobust.config and, through it, most of
+        # the library): train reads this job's flag as `ancient`, and Snakemake (9.27, dag.py)
+        # does not re-examine the dependents of a job it reruns, then skips them along
+        # all-ancient edges. Had a module both this check and, say, the explain jobs import
+        # made this job rerun, the explain jobs would have been skipped in that run. The check
+        # gates the run and changes no result; after editing it, `--forcerun check_data`.
+        code=script_file("check_data"),
     output:
         "results/data/{dataset}.checked.json",
     log:
