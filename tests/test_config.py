@@ -86,6 +86,16 @@ def test_schema_rejects_bad_values_naming_the_key(patch, key):
         ({"figures": {"alvarez_melis_fig8": {"method": "salency"}}}, ["salency", "figures.alvarez_melis_fig8"]),
         ({"figures": {"alvarez_melis_discrete": {"dataset": "synthetic2d", "model": "linear_svm"}}},
          ["figures.alvarez_melis_discrete", "alvarez_melis_fig1"]),
+        # attack, attacked-method and estimator names: the registries decide, not schema enums
+        ({"figures": {"ghorbani": {"attacks": ["random_sign", "centre"]}}},
+         ["figures.ghorbani.attacks", "centre", "mass_center"]),
+        ({"figures": {"kamath": {"table_methods": ["lime"]}}},
+         ["figures.kamath.table_methods", "'lime'", "deeplift"]),
+        ({"figures": {"ghorbani_fig9": {"methods": ["saliency"]}}},
+         ["figures.ghorbani_fig9.methods", "simple_gradient"]),
+        ({"figures": {"alvarez_melis": {"estimator": "gp"}}}, ["figures.alvarez_melis.estimator", "skopt"]),
+        ({"figures": {"agarwal": {"lipschitz": {"estimator": "gp"}}}},
+         ["figures.agarwal.lipschitz.estimator", "bo_refine"]),
     ],
 )
 def test_registry_check_names_key_and_allowed_values(patch, words):

@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import data, datasizes, explain, models, standins
+from . import attacks, data, datasizes, explain, lipschitz, models, standins
 
 
 class ConfigError(ValueError):
@@ -269,6 +269,7 @@ def check(config: dict) -> None:
             raise ConfigError(f"standins.{name}: unknown option(s) {', '.join(unknown)}; "
                               f"allowed (with defaults): {standins.options(name)}")
     check_setup(config)  # torchvision, pretrained weights, mirrors: all that is missing at once
+    _check_registry_names(config)
     for fname, fig in figures(config).items():
         key = f"figures.{fname}"
         for ds in fig["datasets"]:
@@ -615,6 +616,31 @@ def _check_option_types(src: str, options: dict, key: str) -> None:
         if isinstance(default, int) and not isinstance(default, bool) and (
                 isinstance(v, bool) or not isinstance(v, int)):
             raise ConfigError(f"{key}.{k} = {v!r} must be an integer (default {default})")
+
+
+def _check_registry_names(config: dict) -> None:
+    """Attack, attacked-method and estimator names against the library's registries (which,
+    not schema enums, define what exists): a section with `attacks` attacks the saliency
+    methods of its `methods` / `table_methods`; every `estimator` key, at any depth, names a
+    Lipschitz estimator (null: inherited)."""
+    def estimators(d: dict, key: str) -> None:
+        for k, v in d.items():
+            if k == "estimator" and v is not None:
+                _known(v, lipschitz.ESTIMATORS, f"{key}.{k}")
+            elif isinstance(v, dict):
+                estimators(v, f"{key}.{k}")
+
+    for name, sec in (config.get("figures") or {}).items():
+        if not isinstance(sec, dict) or sec.get("enabled") is False:
+            continue
+        key = f"figures.{name}"
+        if "attacks" in sec:
+            for a in sec["attacks"] or []:
+                _known(a, attacks.ATTACKS, f"{key}.attacks")
+            for k in ("methods", "table_methods"):
+                for m in sec.get(k) or []:
+                    _known(m, attacks.SALIENCY_METHODS, f"{key}.{k}")
+        estimators(sec, key)
 
 
 def _known(name: str, registry: dict, key: str) -> None:

@@ -200,7 +200,7 @@ class Doc:
             node = self.resolve(props[key])
             if key == "figures":
                 parts.append(self.section("figures", {"description": node.get("description", "")},
-                                          None))
+                                          None, extra=registries.get("figures", "")))
                 for name, sub in node["properties"].items():
                     parts.append(self.section(f"figures.{name}", sub, ("figures", name), level=3))
             elif isinstance(node.get("additionalProperties"), dict) and not node.get("properties"):
@@ -218,7 +218,7 @@ class Doc:
 
 def registry_tables() -> dict[str, str]:
     """The names and defaults the library's registries hold (torch-free imports)."""
-    from . import data, explain, models
+    from . import attacks, data, explain, lipschitz, models
 
     ds = ["| dataset | origin | kind, task | description |", "| --- | --- | --- | --- |"]
     for name in data.names():
@@ -234,7 +234,16 @@ def registry_tables() -> dict[str, str]:
     me = ["| method | kind | parameters and defaults | reference |", "| --- | --- | --- | --- |"]
     for name, m in explain.METHODS.items():
         me.append(f"| `{name}` | {m.kind} | {code(m.defaults)} | {cell(m.reference)} |")
-    return {"datasets": "Registered datasets (`attrobust.data.REGISTRY`):\n\n" + "\n".join(ds),
+    names = ", ".join
+    fig = ("Names that `config.check` looks up in the library's registries (the schema takes any "
+           "string): a section's `attacks` in `attrobust.attacks.ATTACKS` ("
+           + names(f"`{a}`" for a in attacks.ATTACKS) + "); the `methods` and `table_methods` "
+           "of a section with `attacks` in `attrobust.attacks.SALIENCY_METHODS` ("
+           + names(f"`{m}`" for m in attacks.SALIENCY_METHODS) + "); every `estimator` in "
+           "`attrobust.lipschitz.ESTIMATORS` (" + names(f"`{e}`" for e in lipschitz.ESTIMATORS)
+           + "); every other `methods` / `method` in `attrobust.explain.METHODS` (`methods.<name>`).")
+    return {"figures": fig,
+            "datasets": "Registered datasets (`attrobust.data.REGISTRY`):\n\n" + "\n".join(ds),
             "models": ("Architectures (`attrobust.models.ARCHS`) with their default "
                        "hyper-parameters:\n\n" + "\n".join(ar)
                        + "\n\nTraining regimes (`attrobust.models.REGIME_HP`):\n\n" + "\n".join(rg)),
