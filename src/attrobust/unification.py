@@ -146,6 +146,13 @@ def lipschitz_vs_sigma(model, X, targets, *, sigmas: Sequence[float], n_samples:
     return rows
 
 
+def add_relative_gap(table):
+    """``table`` (rows of :func:`curves`) with ``rel`` = ||SmoothGrad - C-LIME|| /
+    ||SmoothGrad|| per row: scale-free, so settings whose gradients differ in size (sigma, an
+    under-trained model, datasets) compare."""
+    return table.assign(rel=table["gap"] / table["norm_smoothgrad"].clip(lower=1e-12))
+
+
 def sigma_slopes(table) -> dict[str, float]:
     """Least-squares slope of log(mean L) against log(sigma), per method, from the rows of
     :func:`lipschitz_vs_sigma` (a DataFrame)."""

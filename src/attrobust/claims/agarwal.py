@@ -7,6 +7,7 @@ Table "agarwal_lipschitz": rows of :func:`attrobust.unification.lipschitz_vs_sig
 import numpy as np
 
 from ..ledger import NotEvaluable, claim, compare, nearest
+from ..unification import add_relative_gap
 
 AGARWAL = "Agarwal et al. 2021"
 
@@ -16,17 +17,12 @@ def _by_point(g, value):
     return g.pivot_table(index="point", columns="n", values=value, aggfunc="mean").sort_index(axis=1).dropna()
 
 
-def _rel(g):
-    """||SG - C-LIME|| / ||SG|| per row (scale-free, so datasets and models compare)."""
-    return g.assign(rel=g["gap"] / g["norm_smoothgrad"].clip(lower=1e-12))
-
-
 @claim("agarwal-equivalence", paper=AGARWAL, figure="Fig. 2", table="agarwal",
        text="On every dataset the mean ||SmoothGrad - C-LIME|| falls as n grows (largest n "
             "below a tenth of smallest n) and is small by n = 100 (relative to ||SmoothGrad||: < 0.2).",
        reported="equivalence reached by n = 100 perturbations on all three datasets (Sec. 6.2)")
 def _equivalence(df, ctx):
-    d = _rel(df[(df["model"] == ctx["model"]) & np.isclose(df["sigma"], ctx["sigma"])])
+    d = add_relative_gap(df[(df["model"] == ctx["model"]) & np.isclose(df["sigma"], ctx["sigma"])])
     parts = []
     for name, g in d.groupby("dataset"):
         gap, rel = _by_point(g, "gap"), _by_point(g, "rel")
@@ -93,7 +89,7 @@ def _mean_rel(d, **by):
        text="On the focus dataset, the mean relative gap ||SG - C-LIME|| / ||SG|| over the n "
             "grid grows with sigma (smaller sigma converges faster).")
 def _sigma(df, ctx):
-    d = _rel(df[(df["model"] == ctx["model"]) & (df["dataset"] == ctx["focus"])])
+    d = add_relative_gap(df[(df["model"] == ctx["model"]) & (df["dataset"] == ctx["focus"])])
     sigmas = sorted(d["sigma"].unique())
     if len(sigmas) < 2:
         raise NotEvaluable("needs two sigmas (config key figures.agarwal.sigmas)")
@@ -107,7 +103,7 @@ def _sigma(df, ctx):
             "grid is larger than the well-trained model's (it converges more slowly).",
        reported="under-trained model: 16 training epochs vs 60 (Bankruptcy, best model 96.30% test accuracy)")
 def _undertrained(df, ctx):
-    d = _rel(df[(df["dataset"] == ctx["focus"]) & np.isclose(df["sigma"], ctx["sigma"])])
+    d = add_relative_gap(df[(df["dataset"] == ctx["focus"]) & np.isclose(df["sigma"], ctx["sigma"])])
     wide = _mean_rel(d, model=[ctx["model"], ctx["undertrained"]])
     if ctx["undertrained"] not in wide or ctx["model"] not in wide:
         raise NotEvaluable("needs both models (config keys figures.agarwal.model, undertrained)")

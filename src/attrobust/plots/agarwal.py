@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..unification import sigma_slopes
+from ..unification import add_relative_gap, sigma_slopes
 from . import check_finite, label, style
 
 METHOD_COLORS = {"SmoothGrad": "#1f77b4", "C-LIME": "#d62728"}
@@ -108,10 +108,6 @@ def fig3(curves, *, model: str, sigma: float, datasets: Sequence[str]):
 REL_GAP = "mean ||SmoothGrad − C-LIME||₂ / ||SmoothGrad||₂"
 
 
-def _relative(d):
-    return d.assign(rel_gap=d["gap"] / d["norm_smoothgrad"].clip(lower=1e-12))
-
-
 def _two_rows(curves, key: str, values: Sequence, label):
     """Row 1: equivalence (relative gap), row 2: robustness; one column per value of ``key``,
     one y-axis per row so the columns compare by eye."""
@@ -123,7 +119,7 @@ def _two_rows(curves, key: str, values: Sequence, label):
                              squeeze=False, constrained_layout=True, sharey="row")
     for c, v in enumerate(values):
         d = curves[np.isclose(curves[key], v)] if isinstance(v, float) else curves[curves[key] == v]
-        sns.lineplot(_relative(d), x="n", y="rel_gap", marker="o", errorbar="se", color="k", ax=axes[0, c])
+        sns.lineplot(add_relative_gap(d), x="n", y="rel", marker="o", errorbar="se", color="k", ax=axes[0, c])
         _loglog(axes[0, c])
         axes[0, c].set_ylabel(REL_GAP)
         axes[0, c].set_title(label(v))
@@ -157,7 +153,7 @@ def fig5(curves, *, models: Sequence[str], sigma: float, dataset: str,
     d = d.assign(model=d["model"].map(names))
     order = [names[m] for m in models]
     fig, axes = plt.subplots(1, 2, figsize=(9.4, 3.6), constrained_layout=True)
-    sns.lineplot(_relative(d), x="n", y="rel_gap", hue="model", hue_order=order, palette=["k", "#8c8c8c"],
+    sns.lineplot(add_relative_gap(d), x="n", y="rel", hue="model", hue_order=order, palette=["k", "#8c8c8c"],
                  style="model", style_order=order, marker="o", errorbar="se", ax=axes[0])
     _loglog(axes[0])
     axes[0].set_ylabel(REL_GAP)
