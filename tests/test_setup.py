@@ -14,6 +14,7 @@ from _workflow import ROOT
 
 from attrobust import config as cfg
 from attrobust import extras, models
+from attrobust.models import pretrained
 
 PAPER = ROOT / "config" / "paper.yaml"
 _real_available = models.torchvision_available   # the fixture below replaces it
@@ -180,6 +181,7 @@ def test_fetch_weights_copies_from_the_torch_cache_and_checks_the_hash(tmp_path,
     with pytest.raises(models.ModelError, match="SHA-256"):
         models.fetch_weights("resnet18", dest)
     assert not dest.exists()
-    monkeypatch.setattr(models, "_reachable", lambda src, timeout=5.0: False)
+    # fetch_weights calls the _reachable of its own submodule (attrobust.models.pretrained)
+    monkeypatch.setattr(pretrained, "_reachable", lambda src, timeout=5.0: False)
     with pytest.raises(models.ModelError, match="copy the file"):
         models.fetch_weights("resnet18", dest)
