@@ -18,6 +18,7 @@ import pytest
 
 from attrobust import data as D
 from attrobust import models
+from attrobust.data import fetching  # where fetch looks up _copy_stream
 from attrobust.standins import write_idx
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -111,7 +112,7 @@ class _Interrupted(Exception):
 def test_interrupted_copy_leaves_nothing_taken_for_complete(mirror, tmp_path, monkeypatch, how):
     """An exception in the middle of copying the third file: the two finished files may
     stay (they are checked again), the third and the completion marker must not."""
-    real = D._copy_stream
+    real = fetching._copy_stream
     calls = []
 
     def broken(src, dst, total, progress, label):
@@ -121,7 +122,7 @@ def test_interrupted_copy_leaves_nothing_taken_for_complete(mirror, tmp_path, mo
             raise _Interrupted("killed mid-copy")
         return real(src, dst, total, progress, label)
 
-    monkeypatch.setattr(D, "_copy_stream", broken)
+    monkeypatch.setattr(fetching, "_copy_stream", broken)
     dest = tmp_path / "raw"
     with pytest.raises(_Interrupted):
         _fetch(how, mirror, dest)
@@ -130,7 +131,7 @@ def test_interrupted_copy_leaves_nothing_taken_for_complete(mirror, tmp_path, mo
     assert not [f for f in _listing(dest) if f.startswith(".")]
     with pytest.raises(D.DataError, match=third):  # prepare cannot run on the half fetch
         D.load("mnist" if how == "download" else "fashion_mnist", dest)
-    monkeypatch.setattr(D, "_copy_stream", real)
+    monkeypatch.setattr(fetching, "_copy_stream", real)
     _fetch(how, mirror, dest)
     assert _listing(dest) == sorted(FILES + ["SHA256SUMS"])
     for f in FILES:
@@ -144,7 +145,7 @@ def test_killed_fetch_leaves_no_temp_file_after_the_next_fetch(mirror, tmp_path)
     code = f"""
 import sys, time
 from pathlib import Path
-sys.path.insert(0, {str(Path(D.__file__).parents[1])!r})
+sys.path.insert(0, {str(Path(D.__file__).parents[2])!r})
 from attrobust import utils
 with utils.atomic_path(Path({str(dest)!r}) / {FILES[0]!r}) as tmp:
     tmp.write_bytes(b"half a file")
