@@ -6,7 +6,7 @@ with the data range; coordinates of zero width dropped, which skopt requires), s
 number of calls (each gets f(x) beforehand, so each run makes exactly ``n_calls`` explainer
 calls; no time cap):
 
-- ``bo``: ``lipschitz.estimate(method='bo')``, the default (attrobust._gpbo);
+- ``bo``: ``lipschitz.estimate(method='bo')``, the default (attrobust.lipschitz.gpbo);
 - ``skopt``: ``method='skopt'``, skopt's Optimizer in gp_minimize's loop with the speed
   settings of the previous rounds (the previous default ``bo``);
 - ``plain``: ``skopt.gp_minimize(lambda z: -ratio(z), box, n_calls, random_state=seed)``

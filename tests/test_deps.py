@@ -19,8 +19,8 @@ def test_closure_follows_imports_through_other_modules(tmp_path):
     got = names(deps.import_closure(script))
     # metrics only through attacks; models through attacks, utils through models
     assert {"attrobust/__init__.py", "attrobust/attacks.py", "attrobust/metrics.py",
-            "attrobust/models.py", "attrobust/utils.py"} <= got
-    assert "attrobust/lipschitz.py" not in got and "attrobust/plots/__init__.py" not in got
+            "attrobust/models/__init__.py", "attrobust/utils.py"} <= got
+    assert "attrobust/lipschitz/__init__.py" not in got and "attrobust/plots/__init__.py" not in got
 
 
 def test_closure_resolves_relative_and_function_local_imports(tmp_path):

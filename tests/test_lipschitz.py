@@ -210,12 +210,12 @@ def test_discrete_matches_a_double_loop(p):
 
 
 def test_discrete_blocks_of_rows_give_the_same_answer(monkeypatch):
-    import attrobust.lipschitz as lip
+    from attrobust.lipschitz import estimates  # the submodule whose discrete() reads _BLOCK
 
     rng = np.random.default_rng(1)
     X, A = rng.normal(size=(50, 3)), rng.normal(size=(50, 4))
     full = discrete(X, A, eps=1.0)
-    monkeypatch.setattr(lip, "_BLOCK", 150)  # 3 rows per block, the last one short
+    monkeypatch.setattr(estimates, "_BLOCK", 150)  # 3 rows per block, the last one short
     out = discrete(X, A, eps=1.0)
     assert (full["n_neighbours"] > 0).sum() > 10
     for k in full:
