@@ -10,28 +10,11 @@ Entry point :func:`attack` over the registry :data:`ATTACKS`:
   B_inf(x, eps) ∩ [0, 1]; the iterate with the largest D whose predicted label equals the
   original one is returned.
 
-Attacks need saliency maps that are differentiable in the input (captum's attributions
-are computed without a graph, captum issue #361), so :func:`saliency` re-implements the
-three methods of Ghorbani et al. Sec. 2.1 with ``create_graph=True``:
-
-- ``simple_gradient``: gradient of the target logit (Simonyan et al. 2014);
-- ``integrated_gradients``: right Riemann sum (x - x0)/M * sum_{k=1..M} grad S(x0 + k/M (x - x0))
-  (Ghorbani et al. Sec. 2.1 and their code), ``n_steps`` = M = 100, ``baseline`` x0;
-- ``deeplift``: DeepLIFT with the Rescale rule (Shrikumar et al. 2017, Sec. 3.3) as a
-  *modified gradient*: attribution = (x - x0) * m, where m is backpropagated with each
-  nonlinearity's local derivative replaced by the multiplier (f(z) - f(z0)) / (z - z0)
-  (its ordinary derivative where |z - z0| < 1e-10, as captum). The multipliers are
-  differentiable functions of x and enter a linearised copy of the forward pass, so the
-  map can be differentiated again exactly (double backprop, see :func:`_deeplift`); no
-  softplus is needed, since the multipliers of a ReLU net vary with x.
-  Max-pooling routes the gradient to each window's maximum (the "gradient" mode of
-  Shrikumar et al.'s reference code, and Ghorbani et al.'s ``back_maxpool``). captum's
-  DeepLift nominally has its own max-pool rule, but its hook on the preceding ReLU
-  records the unmodified gradient, so for ReLU -> MaxPool (every net here) captum also
-  routes the plain gradient; our maps equal captum's to float precision (tested).
-  Nonlinear modules other than ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, and
-  functional calls, keep their ordinary gradient, as in captum (their second-order
-  dependence on x is then not propagated).
+The attacked maps must be differentiable in the input: the methods of
+:data:`attrobust.explain.METHODS` whose spec carries a ``differentiable`` implementation
+(:mod:`attrobust.differentiable`: saliency, alias ``simple_gradient``, integrated
+gradients, DeepLIFT; :func:`attackable`), through :func:`saliency`. An attack's result
+is evaluated with the method's captum map (``explain.spec(method).name``).
 
 Conventions. Images are (N, C, H, W) in [0, 1]; eps and step are in the same units
 (the paper's eps in {1, 2, 4, 8}/255, step alpha = 0.5/255). Ghorbani's R is |attribution|
@@ -49,108 +32,37 @@ from __future__ import annotations
 import math
 import warnings
 import zlib
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from . import utils
+from . import explain, utils
+from .differentiable import AttackError, _as_tensor, _device, _logits, _targets
 
 
-class AttackError(ValueError):
-    """Bad attack name, saliency method, parameter or input."""
+def attackable() -> list[str]:
+    """Method names (aliases included) that can be attacked: their spec in
+    :data:`attrobust.explain.METHODS` has a differentiable implementation."""
+    return explain.attackable()
 
 
-# saliency method -> its parameters and defaults
-SALIENCY_METHODS: dict[str, dict[str, Any]] = {
-    "simple_gradient": {},
-    "integrated_gradients": {"n_steps": 100, "baseline": "zero"},
-    "deeplift": {"baseline": "zero"},
-}
-
-_DEEPLIFT_EPS = 1e-10  # captum's DeepLift eps: below it the ordinary derivative is used
-
-
-# ------------------------------------------------------------------ helpers (torch)
-
-#: The captum method of :mod:`attrobust.explain` computing the same map without a graph:
-#: attacks differentiate these maps, evaluation uses captum's (same parameter names).
-EVALUATE_WITH = {"simple_gradient": "saliency", "integrated_gradients": "integrated_gradients",
-                 "deeplift": "deeplift"}
+def _method_spec(method: str):
+    if method not in attackable():
+        raise AttackError(f"unknown saliency method {method!r}; known: {attackable()}")
+    return explain.spec(method)
 
 
 def method_params(method: str, *, mean_image=None, ig_steps: int = 100) -> dict:
     """Ghorbani et al.'s settings for ``method``: IG with ``ig_steps`` steps, IG and DeepLIFT
     from the per-pixel mean image when given (Appendix B), else their defaults."""
-    defaults = SALIENCY_METHODS[method]
+    defaults = _method_spec(method).attack_defaults
     params = {}
     if "baseline" in defaults and mean_image is not None:
         params["baseline"] = np.asarray(mean_image, dtype=np.float32)
     if "n_steps" in defaults:
         params["n_steps"] = int(ig_steps)
     return params
-
-
-def _as_tensor(x: Any, device=None, dtype=None):
-    import torch
-
-    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-    return t.to(device=device, dtype=dtype or torch.float32)
-
-
-def _device(model):
-    import torch
-
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
-def _targets(model, x, target):
-    import torch
-
-    n = len(x)
-    if target is None:
-        with torch.no_grad():
-            return _logits(model, x).argmax(1)
-    t = torch.as_tensor(np.asarray(target.detach().cpu() if hasattr(target, "detach") else target))
-    if t.ndim == 0:
-        t = t.expand(n)
-    if t.shape != (n,) or t.dtype.is_floating_point or t.dtype == torch.bool:
-        raise AttackError(f"target must be None, an int or {n} ints (class indices); got {tuple(t.shape)} "
-                          f"{t.dtype}")
-    with torch.no_grad():
-        n_out = _logits(model, x[:1]).shape[1]
-    if n and (t.min() < 0 or t.max() >= n_out):
-        raise AttackError(f"target {t.tolist()} is out of range: the model has {n_out} outputs")
-    return t.to(device=x.device, dtype=torch.long)
-
-
-def _logits(model, x):
-    out = model(x)
-    return out[:, None] if out.ndim == 1 else out
-
-
-def _baseline(spec: Any, x):
-    """Reference input x0 (detached): 'zero', a number, an array shaped like one input or
-    like the batch. The paper's mean image must be passed as an array."""
-    import torch
-
-    if isinstance(spec, str):
-        if spec != "zero":
-            raise AttackError(f"baseline={spec!r}: use 'zero', a number, or an array shaped like one "
-                              f"input {tuple(x.shape[1:])} (e.g. the per-pixel mean training image, "
-                              "Ghorbani et al. App. B) or like the batch")
-        return torch.zeros_like(x).detach()
-    b = _as_tensor(spec.detach() if hasattr(spec, "detach") else spec, x.device, x.dtype)
-    if b.ndim == 0:
-        b = torch.full_like(x, float(b))
-    elif tuple(b.shape) == tuple(x.shape[1:]):
-        b = b[None].expand_as(x)
-    elif tuple(b.shape) != tuple(x.shape):
-        raise AttackError(f"baseline of shape {tuple(b.shape)} fits neither one input "
-                          f"{tuple(x.shape[1:])} nor the batch {tuple(x.shape)}")
-    if not torch.isfinite(b).all():
-        raise AttackError("baseline contains NaN or Inf")
-    return b.detach()
 
 
 def normalised_map(A):
@@ -176,142 +88,18 @@ def center(R):
     return torch.where((total > 0)[:, None], c, mid)
 
 
-# ------------------------------------------------------------ differentiable saliency
-
-def _simple_gradient(model, x, target, create_graph):
-    import torch
-
-    sel = _logits(model, x).gather(1, target[:, None]).sum()
-    return torch.autograd.grad(sel, x, create_graph=create_graph)[0]
-
-
-def _integrated_gradients(model, x, target, create_graph, n_steps, baseline):
-    """Right Riemann sum with M = n_steps points k/M, k = 1..M (captum's 'riemann_right'),
-    the points of all images in forward passes of ~2**15 input values (at least one point
-    per image): one pass of all of them ran 2x slower per point on 28x28 images (caches;
-    benchmarks/bench_attacks.py)."""
-    import torch
-
-    m = int(n_steps)
-    if m < 1:
-        raise AttackError(f"integrated_gradients: n_steps must be >= 1; got {n_steps}")
-    x0 = _baseline(baseline, x)
-    alphas = torch.linspace(1 / m, 1, m).tolist()  # the same floats as captum
-    per = max(1, _PATH_VALUES // max(1, x[0].numel() * len(x)))  # points per pass
-    g = 0
-    for s in range(0, m, per):
-        path = torch.cat([x0 + a * (x - x0) for a in alphas[s : s + per]])
-        sel = _logits(model, path).gather(1, target.repeat(len(path) // len(x))[:, None]).sum()
-        gs = torch.autograd.grad(sel, path, create_graph=create_graph)[0]
-        g = g + gs.view(-1, *x.shape).sum(0)
-    return (x - x0) * g / m
-
-
-_PATH_VALUES = 2**15
-
-
-_ELEMENTWISE = ("ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softplus")  # captum's set
-
-
-def _derivative(module, z, y):
-    """Ordinary derivative f'(z) of an elementwise nonlinearity, from z and y = f(z)."""
-    import torch
-
-    name = type(module).__name__
-    if name == "ReLU":
-        return (z > 0).to(z.dtype)
-    if name == "LeakyReLU":
-        return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, module.negative_slope))
-    if name == "ELU":
-        return torch.where(z > 0, torch.ones_like(z), y + module.alpha)
-    if name == "Sigmoid":
-        return y * (1 - y)
-    if name == "Tanh":
-        return 1 - y * y
-    bz = module.beta * z  # Softplus
-    return torch.where(bz > module.threshold, torch.ones_like(z), torch.sigmoid(bz))
-
-
-def _deeplift(model, x, target, create_graph, baseline):
-    """DeepLIFT-Rescale as (x - x0) * modified gradient, differentiable in x.
-
-    Three forward passes. (1) At x0: record each nonlinearity's input z0 and output y0.
-    (2) At x (with graph): the multipliers m = (f(z) - f(z0)) / (z - z0), f'(z) where
-    |z - z0| < 1e-10, as differentiable functions of x. (3) At a detached copy u of x, each
-    nonlinearity's output is replaced by y + m * (z_u - z_u.detach()): the same value, but
-    local derivative m with respect to u. The gradient with respect to u is then the
-    modified gradient, and it depends on x only through the m's, so differentiating the
-    map again with respect to x is exact (checked with gradcheck). Records are kept per
-    call, in call order, so a module used twice is handled.
-    """
-    import torch
-
-    hooked = [m for m in model.modules()
-              if type(m).__name__ in _ELEMENTWISE and type(m).__module__.startswith("torch.nn")]
-    bad = sorted({type(m).__name__ for m in hooked if getattr(m, "inplace", False)})
-    if bad:
-        raise AttackError(f"deeplift: in-place activations {bad} are not supported; set inplace=False")
-    x0 = _baseline(baseline, x)
-    records: dict[str, dict[int, list]] = {"ref": {}, "x": {}}
-
-    def recorder(key):
-        def hook(m, inputs, out):
-            records[key].setdefault(id(m), []).append((inputs[0], out))
-        return hook
-
-    def run(hook, inp):
-        handles = [m.register_forward_hook(hook) for m in hooked]
-        try:
-            return _logits(model, inp)
-        finally:
-            for h in handles:
-                h.remove()
-
-    with torch.no_grad():
-        run(recorder("ref"), x0)
-    with torch.set_grad_enabled(create_graph):
-        run(recorder("x"), x)
-        mult: dict[int, list] = {}
-        for m in hooked:
-            for (z0, y0), (z, y) in zip(records["ref"].get(id(m), []), records["x"].get(id(m), [])):
-                dz = z - z0
-                small = dz.abs() < _DEEPLIFT_EPS
-                rescale = (y - y0) / torch.where(small, torch.ones_like(dz), dz)  # no 0/0
-                mult.setdefault(id(m), []).append(torch.where(small, _derivative(m, z, y), rescale))
-    calls: dict[int, int] = {}
-
-    def linearise(m, inputs, out):
-        i = calls.get(id(m), 0)
-        calls[id(m)] = i + 1
-        z = inputs[0]
-        return out.detach() + mult[id(m)][i] * (z - z.detach())
-
-    u = x.detach().requires_grad_(True)
-    sel = run(linearise, u).gather(1, target[:, None]).sum()
-    g = torch.autograd.grad(sel, u, create_graph=create_graph)[0]
-    return (x - x0) * g
-
-
-_SALIENCY_FNS: dict[str, Callable] = {
-    "simple_gradient": _simple_gradient,
-    "integrated_gradients": _integrated_gradients,
-    "deeplift": _deeplift,
-}
-
-
 def _method_params(method: str, params: dict) -> dict:
-    if method not in SALIENCY_METHODS:
-        raise AttackError(f"unknown saliency method {method!r}; known: {list(SALIENCY_METHODS)}")
-    unknown = sorted(set(params) - set(SALIENCY_METHODS[method]))
+    defaults = _method_spec(method).attack_defaults
+    unknown = sorted(set(params) - set(defaults))
     if unknown:
         raise AttackError(f"{method}: unknown parameter(s) {unknown}; allowed: "
-                          f"{sorted(SALIENCY_METHODS[method]) or 'none'}")
-    return {**SALIENCY_METHODS[method], **params}
+                          f"{sorted(defaults) or 'none'}")
+    return {**defaults, **params}
 
 
 def saliency(model, x, target, method: str, create_graph: bool = True, **params):
     """Attributions (N, C, H, W) of ``model``'s ``target`` logit (None: the predicted class)
-    by ``method`` in :data:`SALIENCY_METHODS`, as a torch tensor.
+    by ``method`` (one of :func:`attackable`), as a torch tensor.
 
     If ``x`` requires grad and ``create_graph`` is true, the result is differentiable with
     respect to ``x`` (what the attacks need); otherwise it is computed on a detached copy.
@@ -325,7 +113,7 @@ def saliency(model, x, target, method: str, create_graph: bool = True, **params)
         create_graph = False
     with torch.enable_grad():
         t = _targets(model, x.detach(), target)
-        a = _SALIENCY_FNS[method](model, x, t, create_graph, **p)
+        a = explain.spec(method).differentiable(model, x, t, create_graph, **p)
     return a if create_graph else a.detach()
 
 
@@ -429,6 +217,7 @@ class _Run:
         from .models import softplus
 
         self.model, self.x, self.method, self.sparams = model, x, method, sparams
+        self.fn = explain.spec(method).differentiable
         with torch.no_grad():
             self.label = _logits(model, x).argmax(1)
         self.target = self.label if target is None else _targets(model, x, target)
@@ -452,7 +241,7 @@ class _Run:
 
         with torch.enable_grad():
             xx = x if create_graph else x.detach().requires_grad_(True)
-            a = _SALIENCY_FNS[self.method](model, xx, self.target, create_graph, **self.sparams)
+            a = self.fn(model, xx, self.target, create_graph, **self.sparams)
         return normalised_map(a if create_graph else a.detach())
 
     def evaluate(self, x):
@@ -520,14 +309,50 @@ def _iterative(run: _Run, eps, n_iter, step, **_):
     return x_best, best, found, int(n_iter)
 
 
-# attack name -> (function, its own parameters with defaults, dissimilarity)
-ATTACKS: dict[str, tuple[Callable, dict, str | None]] = {
-    "random_sign": (_random_sign, {"n_trials": 1, "objective": None}, None),
-    "topk": (_iterative, {}, "topk"),
-    "mass_center": (_iterative, {}, "mass_center"),
-    # Kamath et al. (2023), Appendix E.1: Algorithm 1 with D = 1 - w-LENS-prec@k, relaxed
-    "lens": (_iterative, {"w": 1, "tau": 0.1}, "lens"),
-}
+def _sign_objective(p: dict, k: int | None):
+    """random_sign scores its trials with the top-k dissimilarity when k is given, else the
+    mass-center one (``objective`` overrides)."""
+    objective = p.pop("objective") or ("topk" if k is not None else "mass_center")
+    if objective not in ("topk", "mass_center"):
+        raise AttackError(f"random_sign: objective={objective!r}; use 'topk' or 'mass_center'")
+    return objective
+
+
+def _lens_objective(p: dict, k: int | None):
+    """D = 1 - w-LENS-prec@k, relaxed with temperature tau (Kamath et al. 2023, App. E.1)."""
+    w, tau = p.pop("w"), p.pop("tau")
+    if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 0:
+        raise AttackError(f"lens: w must be an int >= 0; got {w!r}")
+    if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
+        raise AttackError(f"lens: tau must be a number > 0; got {tau!r}")
+    return ("lens", int(w), float(tau))
+
+
+@dataclass(frozen=True)
+class Attack:
+    """An attack on explanations: its loop, its own parameters with their defaults, and
+    ``objective(own_params, k)``, which checks those parameters (popping the ones the loop
+    does not take) and returns the dissimilarity D the loop maximises."""
+    name: str
+    fn: Callable
+    defaults: dict
+    objective: Callable[[dict, int | None], Any]
+    label: str
+    reference: str
+
+
+#: The attacks, by name (:func:`attack`). Adding one: its loop (or :func:`_iterative` with
+#: a new dissimilarity in :class:`_Objective`) and one entry here.
+ATTACKS: dict[str, Attack] = {a.name: a for a in [
+    Attack("random_sign", _random_sign, {"n_trials": 1, "objective": None}, _sign_objective,
+           "Random sign perturbation", "Ghorbani et al. 2019, Sec. 3"),
+    Attack("topk", _iterative, {}, lambda p, k: "topk",
+           "Top-k attack", "Ghorbani et al. 2019, Algorithm 1 and Sec. 3"),
+    Attack("mass_center", _iterative, {}, lambda p, k: "mass_center",
+           "Center attack", "Ghorbani et al. 2019, Algorithm 1 and Sec. 3 (footnote b)"),
+    Attack("lens", _iterative, {"w": 1, "tau": 0.1}, _lens_objective,
+           "Top-k attack, LENS objective", "Kamath et al. 2023, Appendix E.1"),
+]}
 
 
 def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int | None = None,
@@ -538,7 +363,7 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
     name: 'random_sign' | 'topk' | 'mass_center' | 'lens' (:data:`ATTACKS`; 'lens': Kamath et
     al. 2023, Appendix E.1, the top-k attack with D = 1 - w-LENS-prec@k, its gradient through
     a sigmoid-relaxed top-k set and a max-pool neighbourhood; params ``w`` (1), ``tau`` (0.1)).
-    method: a :data:`SALIENCY_METHODS` name; its parameters (n_steps, baseline) go in ``params``.
+    method: one of :func:`attackable`; its parameters (n_steps, baseline) go in ``params``.
     eps: L_inf budget in [0, 1] units; step: Algorithm 1's alpha (default 0.5/255);
     n_iter: Algorithm 1's P. k: size of the top-k set B (top-k attack; random_sign's
     top-k dissimilarity). target: explained class (default: the predicted one).
@@ -556,20 +381,10 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
 
     if name not in ATTACKS:
         raise AttackError(f"unknown attack {name!r}; known: {list(ATTACKS)}")
-    fn, own, objective = ATTACKS[name]
-    sparams = _method_params(method, {p: v for p, v in params.items() if p not in own})
-    aparams = {**own, **{p: v for p, v in params.items() if p in own}}
-    if name == "random_sign":
-        objective = aparams.pop("objective") or ("topk" if k is not None else "mass_center")
-        if objective not in ("topk", "mass_center"):
-            raise AttackError(f"random_sign: objective={objective!r}; use 'topk' or 'mass_center'")
-    if name == "lens":
-        w, tau = aparams.pop("w"), aparams.pop("tau")
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 0:
-            raise AttackError(f"lens: w must be an int >= 0; got {w!r}")
-        if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
-            raise AttackError(f"lens: tau must be a number > 0; got {tau!r}")
-        objective = ("lens", int(w), float(tau))
+    spec = ATTACKS[name]
+    sparams = _method_params(method, {p: v for p, v in params.items() if p not in spec.defaults})
+    aparams = {**spec.defaults, **{p: v for p, v in params.items() if p in spec.defaults}}
+    objective = spec.objective(aparams, k)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise AttackError(f"seed must be an int >= 0; got {seed!r}")
     step = 0.5 / 255 if step is None else step
@@ -586,7 +401,7 @@ def attack(name: str, model, x, *, method: str, eps: float, target=None, k: int 
     model.eval()
     try:
         run = _Run(model, xt, method, target, k, softplus_beta, objective, sparams)
-        x_adv, best, found, n = fn(run, eps=float(eps), n_iter=n_iter, step=float(step),
+        x_adv, best, found, n = spec.fn(run, eps=float(eps), n_iter=n_iter, step=float(step),
                                    seed=seed, **aparams)
     finally:
         model.train(was_training)

@@ -639,7 +639,7 @@ def _check_registry_names(config: dict) -> None:
                 _known(a, attacks.ATTACKS, f"{key}.attacks")
             for k in ("methods", "table_methods"):
                 for m in sec.get(k) or []:
-                    _known(m, attacks.SALIENCY_METHODS, f"{key}.{k}")
+                    _known(m, attacks.attackable(), f"{key}.{k}")
         estimators(sec, key)
 
 

@@ -238,8 +238,8 @@ def registry_tables() -> dict[str, str]:
     fig = ("Names that `config.check` looks up in the library's registries (the schema takes any "
            "string): a section's `attacks` in `attrobust.attacks.ATTACKS` ("
            + names(f"`{a}`" for a in attacks.ATTACKS) + "); the `methods` and `table_methods` "
-           "of a section with `attacks` in `attrobust.attacks.SALIENCY_METHODS` ("
-           + names(f"`{m}`" for m in attacks.SALIENCY_METHODS) + "); every `estimator` in "
+           "of a section with `attacks` among the methods with a differentiable implementation, "
+           "`attrobust.attacks.attackable()` (" + names(f"`{m}`" for m in attacks.attackable()) + "); every `estimator` in "
            "`attrobust.lipschitz.ESTIMATORS` (" + names(f"`{e}`" for e in lipschitz.ESTIMATORS)
            + "); every other `methods` / `method` in `attrobust.explain.METHODS` (`methods.<name>`).")
     return {"figures": fig,

@@ -29,10 +29,12 @@ import contextlib
 import functools
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from . import differentiable
 
 
 class ExplainError(ValueError):
@@ -41,12 +43,19 @@ class ExplainError(ValueError):
 
 @dataclass(frozen=True)
 class Method:
+    """An attribution method: its implementation ``fn`` (what :func:`explain` runs), its
+    parameters with defaults, the display name figures use, the paper it follows, and,
+    where one exists, a ``differentiable`` implementation that attacks differentiate
+    (:mod:`attrobust.differentiable`, with its own ``attack_defaults``)."""
     name: str
     fn: Callable
     kind: str  # 'gradient' (needs a torch nn.Module) | 'blackbox' (any model)
     stochastic: bool
     defaults: dict
     reference: str
+    label: str = ""
+    differentiable: Callable | None = None
+    attack_defaults: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- torch glue
@@ -765,47 +774,69 @@ def clime_fit(noise: np.ndarray, y: np.ndarray, ridge: float = 0.0) -> np.ndarra
 
 METHODS: dict[str, Method] = {m.name: m for m in [
     Method("saliency", _saliency, "gradient", False, {"output": "logit"},
-           "Simonyan et al. 2014, Sec. 3.1 (raw gradient, no abs)"),
+           "Simonyan et al. 2014, Sec. 3.1 (raw gradient, no abs)", "Saliency",
+           differentiable.simple_gradient),
     Method("gradient_x_input", _gradient_x_input, "gradient", False, {"output": "logit"},
-           "Shrikumar et al. 2016; Ancona et al. 2018, Sec. 2.1"),
+           "Shrikumar et al. 2016; Ancona et al. 2018, Sec. 2.1", "Gradient*Input"),
     Method("integrated_gradients", _integrated_gradients, "gradient", False,
            {"output": "logit", "n_steps": 50, "baseline": "zero", "quadrature": "gausslegendre"},
-           "Sundararajan et al. 2017, eq. 1"),
+           "Sundararajan et al. 2017, eq. 1", "Integrated Gradients",
+           differentiable.integrated_gradients, {"n_steps": 100, "baseline": "zero"}),
     Method("smoothgrad", _smoothgrad, "gradient", True,
            {"output": "logit", "n_samples": 50, "sigma": 0.15},
-           "Smilkov et al. 2017, eq. 3"),
+           "Smilkov et al. 2017, eq. 3", "SmoothGrad"),
     Method("deeplift", _deeplift, "gradient", False, {"output": "logit", "baseline": "zero"},
-           "Shrikumar et al. 2017, Sec. 3.3 (Rescale rule)"),
+           "Shrikumar et al. 2017, Sec. 3.3 (Rescale rule)", "DeepLIFT",
+           differentiable.deeplift, {"baseline": "zero"}),
     Method("lrp_epsilon", _lrp_epsilon, "gradient", False, {"output": "logit", "epsilon": 1e-2},
-           "Bach et al. 2015, eq. 58 (epsilon rule)"),
+           "Bach et al. 2015, eq. 58 (epsilon rule)", "ε-LRP"),
     Method("occlusion", _occlusion, "gradient", False,
            {"output": "logit", "window": None, "stride": None, "baseline": "zero"},
-           "Zeiler & Fergus 2014, Sec. 4.2"),
+           "Zeiler & Fergus 2014, Sec. 4.2", "Occlusion"),
     Method("guided_backprop", _guided_backprop, "gradient", False, {"output": "logit"},
-           "Springenberg et al. 2015, Sec. 3.4"),
+           "Springenberg et al. 2015, Sec. 3.4", "Guided Backprop"),
     Method("deconvolution", _deconvolution, "gradient", False, {"output": "logit"},
-           "Zeiler & Fergus 2014, Sec. 2.1"),
+           "Zeiler & Fergus 2014, Sec. 2.1", "DeconvNet"),
     Method("gradcam", _gradcam, "gradient", False, {"output": "logit", "layer": None},
-           "Selvaraju et al. 2017, eqs. 1-2"),
+           "Selvaraju et al. 2017, eqs. 1-2", "Grad-CAM"),
     Method("guided_gradcam", _guided_gradcam, "gradient", False, {"output": "logit", "layer": None},
-           "Selvaraju et al. 2017, Sec. 3.1"),
+           "Selvaraju et al. 2017, Sec. 3.1", "Guided Grad-CAM"),
     Method("gradient_shap", _gradient_shap, "gradient", True,
            {"output": "logit", "background": None, "nsamples": 200},
-           "Lundberg & Lee 2017, Sec. 4 (shap.GradientExplainer, expected gradients)"),
+           "Lundberg & Lee 2017, Sec. 4 (shap.GradientExplainer, expected gradients)", "Gradient SHAP"),
     Method("lime", _lime, "blackbox", True,
            {"output": "prob", "background": None, "num_samples": 1000, "segment_size": None,
             "kernel_width": None, "sample_around_instance": False, "segmentation": "tiles"},
-           "Ribeiro et al. 2016, eqs. 1-2"),
+           "Ribeiro et al. 2016, eqs. 1-2", "LIME"),
     Method("kernel_shap", _kernel_shap, "blackbox", True,
            {"output": "prob", "background": None, "n_background": 50, "nsamples": "auto",
             "l1_reg": False, "segment_size": None},
-           "Lundberg & Lee 2017, Theorem 2"),
+           "Lundberg & Lee 2017, Theorem 2", "SHAP"),
     Method("clime", _clime, "blackbox", True,
            {"output": "prob", "n_samples": 1000, "sigma": 0.1, "ridge": 0.0},
-           "Agarwal et al. 2021, Sec. 2.3 and Theorem 1; Appendix D (ridge)"),
+           "Agarwal et al. 2021, Sec. 2.3 and Theorem 1; Appendix D (ridge)", "C-LIME"),
 ]}
 
 KINDS = ("gradient", "blackbox")
+
+#: Other names of a method, as a paper writes them: name -> (method, display name). Configs
+#: and result paths may use them (Ghorbani et al. 2019, Sec. 2.1, call the saliency map
+#: the "simple gradient").
+ALIASES: dict[str, tuple[str, str]] = {"simple_gradient": ("saliency", "Simple Gradient")}
+
+
+def spec(name: str) -> Method:
+    """The :class:`Method` of ``name`` (a key of :data:`METHODS` or of :data:`ALIASES`)."""
+    method = ALIASES[name][0] if name in ALIASES else name
+    if method not in METHODS:
+        raise ExplainError(f"unknown method {name!r}; known: {sorted([*METHODS, *ALIASES])}")
+    return METHODS[method]
+
+
+def attackable() -> list[str]:
+    """Names (aliases included) of the methods with a differentiable implementation, which
+    the attacks of :mod:`attrobust.attacks` can attack."""
+    return [n for n in [*METHODS, *ALIASES] if spec(n).differentiable is not None]
 
 #: Value ranges of the numeric method parameters (the config schema's `methods.<name>`
 #: ranges): (kind, lower bound, whether the bound is included). captum, lime and shap

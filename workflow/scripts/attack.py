@@ -14,7 +14,7 @@ X = ds["X_test"][: p.n_images]
 
 # Reference input of IG and DeepLIFT: the per-pixel mean training image (Appendix B).
 method_params = attacks.method_params(wc.method, mean_image=ds["X_train"].mean(0), ig_steps=p.ig_steps)
-extra = {"n_trials": p.random_trials} if wc.attack == "random_sign" else {}
+extra = {"n_trials": p.random_trials} if "n_trials" in attacks.ATTACKS[wc.attack].defaults else {}
 # IG of the softmax probability (the authors' released code) or of the logit (the text)
 prob_ig = wc.method == "integrated_gradients" and p.ig_target == "probability"
 attacked = torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval() if prob_ig else model
@@ -24,7 +24,7 @@ res = attacks.attack(
 )
 # Evaluate with captum's (non-differentiable) maps of the original ReLU model; IG with the
 # right Riemann sum the attack differentiates (Sec. 2.1), not captum's default quadrature.
-name = attacks.EVALUATE_WITH[wc.method]
+name = explain.spec(wc.method).name  # simple_gradient: saliency
 eval_params = {**method_params, **({"output": "prob"} if prob_ig else {}),
                **({"quadrature": "riemann_right"} if wc.method == "integrated_gradients" else {})}
 A = explain.explain(name, model, X, res["label"], device=device, **eval_params)

@@ -45,12 +45,14 @@ def table(lipschitz=None, attacks=None, evaluate_with=None):
     under both, once).
     ``attacks``: rows with dataset, model, method, attack, eps, topk_intersection, lens_prec
     (one per image). ``evaluate_with`` maps attack method names to attribution method names
-    (default :data:`attrobust.attacks.EVALUATE_WITH`).
+    (default: each name's spec, :func:`attrobust.explain.spec`, e.g. simple_gradient -> saliency).
     """
     import pandas as pd
 
     if evaluate_with is None:
-        from ..attacks import EVALUATE_WITH as evaluate_with
+        from ..explain import ALIASES
+
+        evaluate_with = {a: m for a, (m, _) in ALIASES.items()}
     parts = []
     if lipschitz is not None and len(lipschitz):
         from ..explain import METHODS
