@@ -180,6 +180,20 @@ def log_to(path: str | os.PathLike) -> None:
     )
     logging.captureWarnings(True)
     logging.getLogger("shap").setLevel(logging.WARNING)  # one INFO line per explained row
+    seconds = startup_seconds()
+    if seconds is not None:  # read by attrobust.benchtable (start-up share per rule)
+        logging.getLogger("attrobust.jobs").info("start-up %.2f s (interpreter and imports)", seconds)
+
+
+def startup_seconds() -> float | None:
+    """Seconds since this process started (psutil, which snakemake depends on), or None."""
+    import time
+
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return time.time() - psutil.Process().create_time()
 
 
 

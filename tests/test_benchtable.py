@@ -1,0 +1,52 @@
+"""The start-up share per rule of `make bench-table` (issue #20: the part of a job's seconds
+spent before its first log line)."""
+import logging
+import subprocess
+import sys
+
+from attrobust import benchtable, utils
+
+HEAD = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def _job(logs, bench_rel, log_rel, seconds, startup):
+    if bench_rel is not None:
+        b = logs / "benchmarks" / bench_rel
+        b.parent.mkdir(parents=True, exist_ok=True)
+        b.write_text(HEAD + f"{seconds}\t0:00:10\t100\t1\t1\t1\t0\t0\t50\t{seconds}\n")
+    if log_rel is not None:
+        lg = logs / log_rel
+        lg.parent.mkdir(parents=True, exist_ok=True)
+        line = "" if startup is None else f"2026-12-03 09:00:00,000 attrobust.jobs INFO start-up {startup} s (x)\n"
+        lg.write_text(line + "2026-12-03 09:00:01,000 other INFO work\n")
+
+
+def test_startup_share_is_read_from_each_jobs_log(tmp_path):
+    logs = tmp_path / "logs"
+    _job(logs, "attack/r/m/topk/eps1.tsv", "attack/r/m/topk/eps1.log", 4.0, 2.0)
+    _job(logs, "attack/r/m/topk/eps2.tsv", "attack/r/m/topk/eps2.log", 6.0, 1.0)
+    # same tail under another rule's folder: the rule's own folder wins
+    _job(logs, None, "attack_metrics/r/m/topk/eps1.log", 1.0, 0.9)
+    # a rule whose logs live in another folder (logs/nielsen/faithfulness/...)
+    _job(logs, "nielsen_faithfulness/faithfulness/r/lime.tsv", "nielsen/faithfulness/r/lime.log", 10.0, 1.0)
+    _job(logs, "train/r/seed0.tsv", "train/r/seed0.log", 8.0, None)  # no start-up line
+    rows = {r["rule"]: r for r in benchtable.table(logs / "benchmarks")}
+    assert rows["attack"]["startup_share"] == 3.0 / 10.0
+    assert rows["nielsen_faithfulness"]["startup_share"] == 0.1
+    assert rows["train"]["startup_share"] is None
+    out = subprocess.run([sys.executable, "-m", "attrobust.benchtable", str(logs / "benchmarks")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "startup_share" in out and "| 30% |" in out and "| 10% |" in out
+
+
+def test_log_to_writes_the_startup_line(tmp_path):
+    log = tmp_path / "job.log"
+    try:
+        utils.log_to(log)
+        logging.getLogger("x").info("work")
+    finally:
+        sys.stderr = sys.__stderr__
+        logging.basicConfig(force=True)
+    first = log.read_text().splitlines()[0]
+    assert benchtable._STARTUP.search(first), first
+    assert 0 < float(benchtable._STARTUP.search(first).group(1)) < 3600
