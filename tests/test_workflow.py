@@ -96,7 +96,7 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
     curves = pd.read_csv(run / "results/metrics/agarwal/wine_minmax/mlp_elu/natural/seed0/sigma0.1.csv")
     assert len(curves) == 3 * 3 and set(curves["n"]) == {20, 60, 200}
-    with np.load(run / "results/attacks/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps16.npz") as f:
+    with np.load(run / "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps16.npz") as f:
         assert f["x_adv"].shape == f["x"].shape == (3, 1, 8, 8)
         assert np.abs(f["x_adv"] - f["x"]).max() <= 16 / 255 + 1e-6
         assert (f["probs_adv"].argmax(1) == f["label"]).all()
@@ -210,3 +210,33 @@ def test_a_change_reruns_only_what_it_affects(run, edit, expected):
         path.write_text(text)
     jobs.pop("default", None)
     assert jobs == expected
+
+
+def _attack_outputs(repo, configfiles):
+    """Budget -> (dataset, model) pairs of every `attack` job of a forced dry run."""
+    import re
+
+    out = _snakemake(repo, "--dry-run", "--forceall", "--configfile", *configfiles, configfile=configfiles[0]).stdout
+    found = {}
+    for path in re.findall(r"^    output: (results/attacks/\S+?\.npz)", out, re.M):
+        budget, dataset, model = path.split("/")[2:5]
+        found.setdefault(budget, set()).add((dataset, model))
+    return found
+
+
+@pytest.mark.e2e
+def test_attack_budgets_are_named_in_result_paths(repo):
+    """A section that asks the attack stage for other settings gets its own budget name in the
+    path (rules/common.smk: attack_budget), even on another section's model, and shares the
+    jobs when its settings are the same; no section asks which one owns a model."""
+    shared = _attack_outputs(repo, ["tiny.yaml"])
+    # tiny: Fig. 9 sets its own n_images / n_iter; Kamath's t is null (figures.ghorbani's k)
+    assert set(shared) == {"ghorbani", "ghorbani_fig9"}, shared
+    assert ("digits", "cnn_small") in shared["ghorbani"] and ("digits", "mlp") in shared["ghorbani_fig9"]
+    (repo / "kamath_t.yaml").write_text("figures:\n  kamath: {t: 5}\n  ghorbani_fig9: {n_images: null, n_iter: null}\n")
+    own = _attack_outputs(repo, ["tiny.yaml", "kamath_t.yaml"])
+    # Kamath's top-t differs: its own jobs, on figures.ghorbani's model too (once rejected);
+    # Fig. 9 without its own n_images / n_iter has figures.ghorbani's settings: shared name
+    assert set(own) == {"ghorbani", "kamath"}, own
+    assert ("digits", "cnn_small") in own["kamath"] and ("digits", "cnn_small") in own["ghorbani"]
+    assert ("digits", "mlp") in own["ghorbani"]

@@ -24,7 +24,7 @@ from _reliability import (LOCK_MESSAGE, TIMING_FIELDS, differing_results, incomp
 from _workflow import make, make_cmd
 
 CNN = "results/models/digits/cnn_small/natural/seed0"
-ATTACK = "results/attacks/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.npz"
+ATTACK = "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.npz"
 # (stage, log file whose appearance triggers the kill, outputs of that job, target). A
 # segment runs the README's `make figures`, except the attack segment: the attack needs only
 # the CNN, so a whole-workflow segment could finish it before its trigger; that one runs

@@ -7,17 +7,18 @@ rule attack:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("attack.py"),
     output:
-        "results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
+        "results/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
     params:
         eps=lambda wc: float(wc.eps),
-        step=GHORBANI["step"],
-        n_iter=lambda wc: ghorbani_settings(wc)["n_iter"],  # Fig. 9 may set its own
-        k=lambda wc: ghorbani_settings(wc)["k"],  # Kamath's pairs may set their own top-t
-        n_images=lambda wc: ghorbani_settings(wc)["n_images"],  # Fig. 9 may set its own
-        ig_steps=GHORBANI["ig_steps"],
-        softplus_beta=GHORBANI["softplus_beta"],
-        random_trials=GHORBANI["random_trials"],
-        ig_target=GHORBANI["ig_target"],
+        # the settings of the named budget in the path (rules/common.smk: attack_budget)
+        step=lambda wc: ATTACK_BUDGETS[wc.budget]["step"],
+        n_iter=lambda wc: ATTACK_BUDGETS[wc.budget]["n_iter"],
+        k=lambda wc: ATTACK_BUDGETS[wc.budget]["k"],
+        n_images=lambda wc: ATTACK_BUDGETS[wc.budget]["n_images"],
+        ig_steps=lambda wc: ATTACK_BUDGETS[wc.budget]["ig_steps"],
+        softplus_beta=lambda wc: ATTACK_BUDGETS[wc.budget]["softplus_beta"],
+        random_trials=lambda wc: ATTACK_BUDGETS[wc.budget]["random_trials"],
+        ig_target=lambda wc: ATTACK_BUDGETS[wc.budget]["ig_target"],
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
@@ -25,10 +26,10 @@ rule attack:
     resources:
         **sized("attack"),
     log:
-        "logs/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+        "logs/attack/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        "logs/benchmarks/attack/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.tsv"
+        "logs/benchmarks/attack/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -39,15 +40,15 @@ rule attack_metrics:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        attack="results/attacks/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
+        attack="results/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
         lib=lib("attack_metrics.py"),
     output:
-        "results/metrics/ghorbani/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
+        "results/metrics/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
     params:
-        k=GHORBANI["k"],
+        k=lambda wc: ATTACK_BUDGETS[wc.budget]["k"],
         lens_w=GHORBANI["lens_w"],
     log:
-        "logs/attack_metrics/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+        "logs/attack_metrics/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
     conda:
         "../../envs/data.yaml"
     script:

@@ -164,49 +164,31 @@ def agarwal_curves():
     return sorted(f"results/metrics/agarwal/{run_id(d, m)}/sigma{s:g}.csv" for d, m, s in runs)
 
 
-def ghorbani_results(kind):
-    """Every attack file (kind 'attacks', .npz) or its metrics (kind 'metrics', .csv)."""
-    g = GHORBANI
-    ext, root = (".npz", "results/attacks") if kind == "attacks" else (".csv", "results/metrics/ghorbani")
-    return [
-        f"{root}/{run_id(g['dataset'], g['model'])}/{meth}/{att}/eps{eps:g}{ext}"
-        for meth in g["methods"]
-        for att in g["attacks"]
-        for eps in g["eps"]
-    ]
+# Named budgets of the `attack` stage: each section that asks for attack jobs registers its
+# settings under its own name (attack_budget), and the name is part of the result path,
+# results/attacks/{budget}/{run id}/{method}/{attack}/eps{eps}.npz. Two sections with the
+# same settings share one name (and so one set of jobs); different settings never collide.
+ATTACK_KEYS = ("step", "n_iter", "k", "n_images", "ig_steps", "softplus_beta", "random_trials", "ig_target")
+ATTACK_BUDGETS = {}
 
 
-GHORBANI_FIG9 = config["figures"]["ghorbani_fig9"]
+def attack_budget(name, settings):
+    """Register the `attack` settings of section `name` (ATTACK_KEYS) and return the budget
+    name its jobs use: an already registered budget with the same settings, else `name`."""
+    own = {k: settings[k] for k in ATTACK_KEYS}
+    same = [b for b, s in ATTACK_BUDGETS.items() if s == own]
+    if same:
+        return same[0]
+    ATTACK_BUDGETS[name] = own
+    return name
 
 
-def fig9_results(kind):
-    """Fig. 9's attack files or metrics: `ghorbani_results` for figures.ghorbani_fig9."""
-    g = GHORBANI_FIG9
-    ext, root = (".npz", "results/attacks") if kind == "attacks" else (".csv", "results/metrics/ghorbani")
-    return [
-        f"{root}/{run_id(g['dataset'], g['model'])}/{meth}/{att}/eps{eps:g}{ext}"
-        for meth in g["methods"]
-        for att in g["attacks"]
-        for eps in g["eps"]
-    ]
-
-
-def ghorbani_settings(wildcards):
-    """Budget of an `attack` job: figures.ghorbani's, with figures.ghorbani_fig9's n_images and
-    n_iter (where set) for Fig. 9's (dataset, model), and figures.kamath's top-t `t` (where
-    set) for Kamath's other (dataset, model) pairs, when the pair is not figures.ghorbani's
-    own (then a value there that differs is rejected below)."""
-    g, f9, kam = GHORBANI, GHORBANI_FIG9, config["figures"]["kamath"]
-    pair = (wildcards.dataset, wildcards.model)
-    if pair == (g["dataset"], g["model"]):
-        return g
-    if "ghorbani_fig9" in FIGS and pair == (f9["dataset"], f9["model"]):
-        return {**g, **{k: f9[k] for k in ("n_images", "n_iter") if f9[k] is not None}}
-    kamath_models = [kam["model"], *kam["robust_models"]]
-    if "kamath" in FIGS and kam["t"] is not None and pair[0] in {kam["dataset"], *kam["datasets"]} \
-            and pair[1] in kamath_models:
-        return {**g, "k": kam["t"]}
-    return g
+def attack_files(budget, dataset, model, methods, attacks, eps, kind="attacks"):
+    """The `attack` files (kind 'attacks', .npz) or their metrics (kind 'metrics', .csv) of a
+    budget on every (method, attack, eps)."""
+    ext, root = (".npz", "results/attacks") if kind == "attacks" else (".csv", "results/metrics/attacks")
+    return [f"{root}/{budget}/{run_id(dataset, model)}/{meth}/{att}/eps{e:g}{ext}"
+            for meth in methods for att in attacks for e in eps]
 
 
 INFLUENCE = config["figures"]["ghorbani_influence"]
@@ -219,23 +201,6 @@ def influence_run():
 
 def influence_table():
     return f"results/metrics/ghorbani_influence/{influence_run()}/influence.csv"
-
-
-_KAMATH = config["figures"]["kamath"]
-if ("kamath" in FIGS and _KAMATH["t"] is not None and _KAMATH["t"] != GHORBANI["k"]
-        and GHORBANI["dataset"] in {_KAMATH["dataset"], *_KAMATH["datasets"]}
-        and GHORBANI["model"] in [_KAMATH["model"], *_KAMATH["robust_models"]]):
-    raise ValueError(
-        f"figures.kamath.t = {_KAMATH['t']!r}: figures.kamath attacks figures.ghorbani's dataset and model "
-        f"({GHORBANI['dataset']}, {GHORBANI['model']}) and so shares its attack jobs, made with "
-        f"figures.ghorbani.k = {GHORBANI['k']!r}; set t to null, or use another model name (a copy under 'models:')")
-if "ghorbani_fig9" in FIGS and (GHORBANI_FIG9["dataset"], GHORBANI_FIG9["model"]) == (GHORBANI["dataset"], GHORBANI["model"]):
-    for _k in ("n_images", "n_iter"):
-        if GHORBANI_FIG9[_k] is not None and GHORBANI_FIG9[_k] != GHORBANI[_k]:
-            raise ValueError(
-                f"figures.ghorbani_fig9.{_k} = {GHORBANI_FIG9[_k]!r}: Fig. 9 has the dataset and model of "
-                f"figures.ghorbani and so shares its attack jobs, made with {_k} = {GHORBANI[_k]!r}; set it "
-                "to null, or use another model name (a copy under 'models:')")
 
 
 def agarwal_lipschitz():
@@ -410,9 +375,11 @@ def robustness_inputs(wildcards):
     }
 
 
-# Prefixes of result paths followed by a run id {dataset}/{model}/{regime}/seed{seed}.
-RUN_PREFIXES = ("results/models/", "results/explain/", "results/attacks/", "results/lipschitz/agarwal/",
-                "results/lipschitz/", "results/metrics/agarwal/", "results/metrics/ghorbani/",
+# Prefixes of result paths followed by a run id {dataset}/{model}/{regime}/seed{seed}; those
+# of BUDGETED_PREFIXES by a budget name first (ATTACK_BUDGETS).
+BUDGETED_PREFIXES = ("results/attacks/", "results/metrics/attacks/")
+RUN_PREFIXES = ("results/models/", "results/explain/", "results/lipschitz/agarwal/",
+                "results/lipschitz/", "results/metrics/agarwal/",
                 "results/influence/", "results/curvature/", "results/metrics/ghorbani_influence/",
                 "results/nielsen/class/", "results/nielsen/sanity/", "results/nielsen/permuted_labels/",
                 "results/metrics/nielsen/class/", "results/metrics/nielsen/sanity/",
@@ -431,8 +398,8 @@ def devices(paths):
             with np.load(path) as z:
                 if "device" in z.files:
                     found.add(str(z["device"]))
-        prefix = next((p for p in RUN_PREFIXES if path.startswith(p)), None)
-        parts = path[len(prefix):].split("/")[:4] if prefix else []
+        prefix = next((p for p in (*BUDGETED_PREFIXES, *RUN_PREFIXES) if path.startswith(p)), None)
+        parts = path[len(prefix):].split("/")[int(prefix in BUDGETED_PREFIXES):][:4] if prefix else []
         if len(parts) == 4 and parts[3].startswith("seed"):
             metrics = Path("results/models", *parts, "metrics.json")
             if metrics.exists():
@@ -489,7 +456,7 @@ def _work(kind, wc):
     if kind == "explain":
         return n_explain(d) * _method_cost(wc.method), 0
     if kind == "attack":
-        g = ghorbani_settings(wc)
+        g = ATTACK_BUDGETS[wc.budget]
         per_step = 2 * (g["ig_steps"] if wc.method == "integrated_gradients" else 1)
         n_steps = g["random_trials"] if wc.attack == "random_sign" else g["n_iter"]
         return g["n_images"] * n_steps * per_step, 0

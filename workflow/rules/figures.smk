@@ -309,21 +309,27 @@ GHORBANI_FIGS = {
 }
 
 
+# Figs. 1, 2, 5-8 ask the `attack` stage for figures.ghorbani's settings, as budget "ghorbani".
+GHORBANI_BUDGET = attack_budget("ghorbani", GHORBANI)
+
+
+def ghorbani_results(kind):
+    """Every attack file (kind 'attacks', .npz) or its metrics (kind 'metrics', .csv) of figures.ghorbani."""
+    g = GHORBANI
+    return attack_files(GHORBANI_BUDGET, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"], kind)
+
+
 rule fig_ghorbani:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
         data=f"results/data/{GHORBANI['dataset']}.npz",
         metrics=ghorbani_results("metrics"),
-        examples=[
-            f"results/attacks/{run_id(GHORBANI['dataset'], GHORBANI['model'])}/{m}/mass_center/eps{max(GHORBANI['eps']):g}.npz"
-            for m in GHORBANI["methods"]
-        ],
-        appendix=[  # Figs. 5-7: every (method, attack) at the largest eps
-            f"results/attacks/{run_id(GHORBANI['dataset'], GHORBANI['model'])}/{m}/{a}/eps{max(GHORBANI['eps']):g}.npz"
-            for m in GHORBANI["methods"]
-            for a in GHORBANI["attacks"]
-        ],
+        examples=attack_files(GHORBANI_BUDGET, GHORBANI["dataset"], GHORBANI["model"], GHORBANI["methods"],
+                              ["mass_center"], [max(GHORBANI["eps"])]),
+        # Figs. 5-7: every (method, attack) at the largest eps
+        appendix=attack_files(GHORBANI_BUDGET, GHORBANI["dataset"], GHORBANI["model"], GHORBANI["methods"],
+                              GHORBANI["attacks"], [max(GHORBANI["eps"])]),
         lib=lib("fig_ghorbani.py"),
     output:
         [

@@ -109,6 +109,19 @@ rule fig_ghorbani_influence:
         "../scripts/fig_ghorbani_influence.py"
 
 
+GHORBANI_FIG9 = config["figures"]["ghorbani_fig9"]
+# Fig. 9 asks for figures.ghorbani's settings with its own n_images and n_iter where set:
+# budget "ghorbani_fig9", or "ghorbani" (shared jobs) when that changes nothing.
+FIG9_BUDGET = attack_budget("ghorbani_fig9", {
+    **GHORBANI, **{k: GHORBANI_FIG9[k] for k in ("n_images", "n_iter") if GHORBANI_FIG9[k] is not None}})
+
+
+def fig9_results(kind):
+    """Fig. 9's attack files or metrics (as ghorbani_results, for figures.ghorbani_fig9)."""
+    g = GHORBANI_FIG9
+    return attack_files(FIG9_BUDGET, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"], kind)
+
+
 rule fig_ghorbani_fig9:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True

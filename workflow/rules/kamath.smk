@@ -1,7 +1,7 @@
 # Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-8,
 # Table 2 and the LENS-objective attack (Appendix E.1). The attacks are the `attack` rule's
-# (rules/attack.smk, figures.ghorbani's settings), so files shared with figures.ghorbani are
-# computed once; one `kamath_metrics` job computes every LENS number of every attack file
+# (rules/attack.smk) at figures.ghorbani's settings (budget "ghorbani", files shared with the
+# Ghorbani figures) or, with a top-t `t` of its own, at budget "kamath"; one `kamath_metrics` job computes every LENS number of every attack file
 # (cheap: a few dozen 8x8 maps) and one figure job draws everything from that table.
 
 KAMATH = config["figures"]["kamath"]
@@ -22,10 +22,13 @@ KAMATH_RUNS = sorted(
         for a in ("lens", "topk")} if KAMATH["lens_attack"] else set()),
     key=lambda r: tuple(map(str, r)),
 )
-KAMATH_FILES = [f"results/attacks/{run_id(d, m)}/{meth}/{att}/eps{eps:g}.npz" for d, m, meth, att, eps in KAMATH_RUNS]
-KAMATH_EXAMPLE = (  # Figs. 3 and 6: IG under the top-k attack at `budget`
-    f"results/attacks/{run_id(KAMATH['dataset'], KAMATH['model'])}/integrated_gradients/topk/eps{KAMATH['budget']:g}.npz"
-)
+# The attacks ask for figures.ghorbani's settings with the top-t set `t` where set: budget
+# "kamath", or "ghorbani" (the same attack files as the Ghorbani figures) when that changes nothing.
+KAMATH_BUDGET = attack_budget("kamath", {**GHORBANI, **({"k": KAMATH["t"]} if KAMATH["t"] is not None else {})})
+KAMATH_FILES = [f for d, m, meth, att, eps in KAMATH_RUNS for f in attack_files(KAMATH_BUDGET, d, m, [meth], [att], [eps])]
+# Figs. 3 and 6: IG under the top-k attack at `budget`
+KAMATH_EXAMPLE = attack_files(KAMATH_BUDGET, KAMATH["dataset"], KAMATH["model"], ["integrated_gradients"], ["topk"],
+                              [KAMATH["budget"]])[0]
 
 
 rule kamath_metrics:
@@ -76,8 +79,8 @@ rule fig_kamath:
         example=KAMATH_EXAMPLE,
         models=[f"{model_dir(KAMATH['dataset'], m)}/metrics.json" for m in KAMATH_MODELS],
         robust_examples=[  # Fig. 7: IG under the top-k attack at `budget` on each robust model
-            f"results/attacks/{run_id(KAMATH['dataset'], m)}/integrated_gradients/topk/eps{KAMATH['budget']:g}.npz"
-            for m in KAMATH["robust_models"]
+            f for m in KAMATH["robust_models"]
+            for f in attack_files(KAMATH_BUDGET, KAMATH["dataset"], m, ["integrated_gradients"], ["topk"], [KAMATH["budget"]])
         ],
         lib=lib("fig_kamath.py"),
     output:
