@@ -256,7 +256,7 @@ def test_compute_rules_size_their_jobs_from_the_budget_and_the_attempt():
     for rule in compute_rules():
         assert {"mem_mb", "runtime"} <= set(rules[rule].resources.keys()), rule
     wc = dict(dataset="digits", model="cnn_small", regime="natural", seed="0", method="integrated_gradients",
-              attack="topk", eps="4")
+              attack="topk", eps="4", budget="ghorbani")
     one, two, three = (rule_resource("config/config.yaml", "attack", "runtime", wc, a) for a in (1, 2, 3))
     assert two == 2 * one and three == 3 * one
     m1, m2 = (rule_resource("config/config.yaml", "attack", "mem_mb", wc, a) for a in (1, 2))
@@ -279,7 +279,7 @@ def test_paper_budgets_reach_the_requests(monkeypatch):
     monkeypatch.setattr(cfg, "setup_problems", lambda config: [])   # no torchvision/ImageNet here
     monkeypatch.setattr(cfg, "_check_mirror", lambda *a: None)
     wc = dict(dataset="imagenet_val", model="squeezenet1_1", regime="natural", seed="0",
-              method="integrated_gradients", attack="topk", eps="8")
+              method="integrated_gradients", attack="topk", eps="8", budget="ghorbani")
     paper = rule_resource("config/paper.yaml", "attack", "runtime", wc)
     small = rule_resource("tests/e2e/tiny.yaml", "attack", "runtime", {**wc, "dataset": "digits", "model": "cnn_small"})
     assert paper > 24 * 60 and small == jobsize.MIN_MINUTES
