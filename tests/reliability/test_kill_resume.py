@@ -31,7 +31,7 @@ ATTACK = "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gra
 # plain `snakemake <attack file>` (after `snakemake --unlock`, as docs/reproducibility.md says).
 KILLS = [
     ("train", "logs/train/digits/cnn_small/natural/seed0.log", [f"{CNN}/model.pt", f"{CNN}/metrics.json"], None),
-    ("attack", "logs/attack/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.log", [ATTACK], ATTACK),
+    ("attack", "logs/attack/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.log", [ATTACK], ATTACK),
     ("explain", "logs/explain/digits/cnn_small/natural/seed0/smoothgrad.log",
      ["results/explain/digits/cnn_small/natural/seed0/smoothgrad.npz"], None),
     ("figure", "logs/figures/gallery.log", ["figures/nielsen/fig1_gallery.pdf", "figures/nielsen/fig1_gallery.png"], None),
