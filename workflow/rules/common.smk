@@ -191,6 +191,23 @@ def attack_files(budget, dataset, model, methods, attacks, eps, kind="attacks"):
             for meth in methods for att in attacks for e in eps]
 
 
+def section_attacks(section, budget, kind):
+    """Every attack file (kind 'attacks') or its metrics (kind 'metrics') of a figure section
+    with dataset, model, methods, attacks and eps, at its registered budget."""
+    g = config["figures"][section]
+    return attack_files(budget, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"], kind)
+
+
+def ghorbani_results(kind):
+    """figures.ghorbani's attack files or metrics (GHORBANI_BUDGET: rules/figures.smk)."""
+    return section_attacks("ghorbani", GHORBANI_BUDGET, kind)
+
+
+def fig9_results(kind):
+    """figures.ghorbani_fig9's attack files or metrics (FIG9_BUDGET: rules/influence.smk)."""
+    return section_attacks("ghorbani_fig9", FIG9_BUDGET, kind)
+
+
 INFLUENCE = config["figures"]["ghorbani_influence"]
 
 

@@ -313,12 +313,6 @@ GHORBANI_FIGS = {
 GHORBANI_BUDGET = attack_budget("ghorbani", GHORBANI)
 
 
-def ghorbani_results(kind):
-    """Every attack file (kind 'attacks', .npz) or its metrics (kind 'metrics', .csv) of figures.ghorbani."""
-    g = GHORBANI
-    return attack_files(GHORBANI_BUDGET, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"], kind)
-
-
 rule fig_ghorbani:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True

@@ -116,12 +116,6 @@ FIG9_BUDGET = attack_budget("ghorbani_fig9", {
     **GHORBANI, **{k: GHORBANI_FIG9[k] for k in ("n_images", "n_iter") if GHORBANI_FIG9[k] is not None}})
 
 
-def fig9_results(kind):
-    """Fig. 9's attack files or metrics (as ghorbani_results, for figures.ghorbani_fig9)."""
-    g = GHORBANI_FIG9
-    return attack_files(FIG9_BUDGET, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"], kind)
-
-
 rule fig_ghorbani_fig9:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
