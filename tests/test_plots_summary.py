@@ -74,3 +74,14 @@ def test_lipschitz_panels_per_explained_output_and_rows_per_randomness():
     norms = {ax.get_title().split("\n")[1]: ax.collections[0].norm for ax in fig.axes}
     assert norms["estimate, probability"].vmax == pytest.approx(1.0)
     assert norms["estimate, regression"].vmax == pytest.approx(480.0)
+
+
+def test_figure_labels_are_the_registry_labels():
+    """plots.LABELS writes out the methods' and attacks' spec labels (figure jobs do not import
+    the registries); every registered method, alias and attack has its spec's label there."""
+    from attrobust import attacks, explain, plots
+
+    want = {**{n: m.label for n, m in explain.METHODS.items()},
+            **{a: label for a, (_, label) in explain.ALIASES.items()},
+            **{n: a.label for n, a in attacks.ATTACKS.items()}}
+    assert {n: plots.LABELS.get(n) for n in want} == want

@@ -11,15 +11,36 @@ from typing import Mapping
 
 import numpy as np
 
-from .. import attacks, explain, utils
+from .. import utils
 
-#: Display names, as the papers write them, of every identifier a figure shows: methods and
-#: attacks (from their registry specs), models and datasets. Plots use :func:`label`.
+#: Display names, as the papers write them, of every identifier a figure shows: methods,
+#: attacks, models and datasets. Plots use :func:`label`. The methods' and attacks' names are
+#: their registry specs' labels (explain.METHODS, attacks.ATTACKS), written out here so that
+#: figure jobs do not import the explainers, attacks and torch (their reruns follow imports:
+#: attrobust.deps); tests/test_plots_summary.py checks that the two agree.
 LABELS = {
-    # attribution methods and attacks: the display names of their specs
-    **{name: m.label for name, m in explain.METHODS.items()},
-    **{alias: label for alias, (_, label) in explain.ALIASES.items()},
-    **{name: a.label for name, a in attacks.ATTACKS.items()},
+    # attribution methods
+    "saliency": "Saliency",
+    "simple_gradient": "Simple Gradient",
+    "gradient_x_input": "Gradient*Input",
+    "integrated_gradients": "Integrated Gradients",
+    "smoothgrad": "SmoothGrad",
+    "deeplift": "DeepLIFT",
+    "lrp_epsilon": "ε-LRP",
+    "occlusion": "Occlusion",
+    "guided_backprop": "Guided Backprop",
+    "deconvolution": "DeconvNet",
+    "gradcam": "Grad-CAM",
+    "guided_gradcam": "Guided Grad-CAM",
+    "gradient_shap": "Gradient SHAP",
+    "lime": "LIME",
+    "kernel_shap": "SHAP",
+    "clime": "C-LIME",
+    # attacks (Ghorbani et al. 2019; Kamath et al. 2023, Appendix E.1)
+    "random_sign": "Random sign perturbation",
+    "topk": "Top-k attack",
+    "mass_center": "Center attack",
+    "lens": "Top-k attack, LENS objective",
     "targeted": "Targeted attack (eq. 2)",  # Ghorbani et al.'s attack on influence functions
     # models
     "linear_svm": "Linear SVM",
