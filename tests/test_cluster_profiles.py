@@ -256,7 +256,7 @@ def test_compute_rules_size_their_jobs_from_the_budget_and_the_attempt():
     for rule in compute_rules():
         assert {"mem_mb", "runtime"} <= set(rules[rule].resources.keys()), rule
     wc = dict(dataset="digits", model="cnn_small", regime="natural", seed="0", method="integrated_gradients",
-              attack="topk", eps="4", budget="ghorbani")
+              attack="topk", chunk="0", budget="ghorbani")
     one, two, three = (rule_resource("config/config.yaml", "attack", "runtime", wc, a) for a in (1, 2, 3))
     assert two == 2 * one and three == 3 * one
     m1, m2 = (rule_resource("config/config.yaml", "attack", "mem_mb", wc, a) for a in (1, 2))
@@ -267,22 +267,31 @@ def test_compute_rules_size_their_jobs_from_the_budget_and_the_attempt():
     assert minutes == -(-(jobsize.STARTUP_S + jobsize.SAFETY * grads * 85 / 2700 / 10) // 60) > 24 * 60
     assert jobsize.runtime_minutes(grads // 100, "squeezenet1_1", gpu=True) < minutes / 50
     assert jobsize.runtime_minutes(0, None, gpu=False) == jobsize.MIN_MINUTES
+    # split over images: the most images whose job fits the target walltime, at least one
+    per_image = 300 * 2 * 100
+    size = jobsize.items_per_job(512, per_image, "squeezenet1_1", gpu=True)
+    assert 1 < size < 512
+    assert jobsize.runtime_minutes(size * per_image, "squeezenet1_1", gpu=True) <= jobsize.JOB_TARGET_MINUTES
+    assert jobsize.runtime_minutes((size + 1) * per_image, "squeezenet1_1", gpu=True) > jobsize.JOB_TARGET_MINUTES
+    assert jobsize.items_per_job(512, 100 * per_image, "resnet50", gpu=True) == 1    # one image is already more
+    assert jobsize.items_per_job(3, 10, "cnn_small", gpu=True) == 3                  # the embedded budgets: one job
     assert jobsize.mem_mb(jobsize.data_mb("imagenet_val", {"n_images": 512}), gpu=True) == \
         -(-(jobsize.GPU_BASE_MB + 4 * 512 * 3 * 224 * 224 * 4 / 1e6) // 100) * 100
 
 
 def test_paper_budgets_reach_the_requests(monkeypatch):
-    """config/paper.yaml's Ghorbani attack asks for far more walltime than the tiny config's,
-    and Lipschitz jobs grow with chunk_size x n_calls (on the CPU, with skopt's overhead)."""
+    """config/paper.yaml's Ghorbani attack (days of work on ImageNet) is split over images into
+    jobs that ask for more walltime than the tiny config's but fit JOB_TARGET_MINUTES, and
+    Lipschitz jobs grow with chunk_size x n_calls (on the CPU, with skopt's overhead)."""
     from attrobust import config as cfg
 
     monkeypatch.setattr(cfg, "setup_problems", lambda config: [])   # no torchvision/ImageNet here
     monkeypatch.setattr(cfg, "_check_mirror", lambda *a: None)
     wc = dict(dataset="imagenet_val", model="squeezenet1_1", regime="natural", seed="0",
-              method="integrated_gradients", attack="topk", eps="8", budget="ghorbani")
+              method="integrated_gradients", attack="topk", chunk="0", budget="ghorbani")
     paper = rule_resource("config/paper.yaml", "attack", "runtime", wc)
     small = rule_resource("tests/e2e/tiny.yaml", "attack", "runtime", {**wc, "dataset": "digits", "model": "cnn_small"})
-    assert paper > 24 * 60 and small == jobsize.MIN_MINUTES
+    assert small == jobsize.MIN_MINUTES < 4 * small < paper <= jobsize.JOB_TARGET_MINUTES
     lip = dict(dataset="mnist", model="cnn_small", regime="natural", seed="0", method="saliency", chunk="0")
     lip_min = rule_resource("config/paper.yaml", "lipschitz", "runtime", lip)
     # 10 images x 200 calls x (1 gradient + 0.1 s of BO), on one CPU thread, times SAFETY

@@ -27,6 +27,9 @@ ARCH_COST = {"cnn_small": 1.0, "cifar_cnn": 65.0, "squeezenet1_1": 85.0, "resnet
              "mlp": 0.01, "mlp_elu": 0.01}
 #: Margin on the estimate, start-up (imports, loading data and model) and the least walltime.
 SAFETY, STARTUP_S, MIN_MINUTES = 2.0, 300.0, 15
+#: Walltime a split job aims at (minutes, first attempt): well inside the 4-hour partitions
+#: common on university clusters, with room for the retries' 2x and 3x.
+JOB_TARGET_MINUTES = 120
 #: Seconds of skopt's Bayesian optimisation per Lipschitz call (benchmarks/README.md (b): ~0.1 s
 #: per call at 784 dimensions besides the explainer).
 BO_S_PER_CALL = 0.1
@@ -71,6 +74,20 @@ def runtime_minutes(grads: float, arch: str | None = None, *, gpu: bool, attempt
     host work), on a GPU or one CPU thread, for snakemake attempt ``attempt``."""
     s = grads * arch_cost(arch or "") / CPU_GRADS_PER_S / (GPU_SPEEDUP if gpu else 1.0) + extra_s
     return max(MIN_MINUTES, math.ceil((STARTUP_S + SAFETY * s) / 60)) * int(attempt)
+
+
+def items_per_job(n_items: int, grads_per_item: float, arch: str | None = None, *, gpu: bool,
+                  target_minutes: int | None = None) -> int:
+    """How many of ``n_items`` (images), each ``grads_per_item`` gradients of ``arch``, one job
+    takes so that its walltime (:func:`runtime_minutes`, first attempt) stays within
+    ``target_minutes`` (default :data:`JOB_TARGET_MINUTES`); at least one, at most all.
+    How the `attack` stage splits its images into jobs."""
+    target = JOB_TARGET_MINUTES if target_minutes is None else target_minutes
+    s = grads_per_item * arch_cost(arch or "") / CPU_GRADS_PER_S / (GPU_SPEEDUP if gpu else 1.0)
+    if s <= 0:
+        return max(1, n_items)
+    fit = math.floor((60.0 * target - STARTUP_S) / (SAFETY * s))
+    return int(min(max(1, n_items), max(1, fit)))
 
 
 def mem_mb(dataset_mb: float, *, gpu: bool, attempt: int = 1) -> int:

@@ -24,14 +24,14 @@ from _reliability import (LOCK_MESSAGE, TIMING_FIELDS, differing_results, incomp
 from _workflow import make, make_cmd
 
 CNN = "results/models/digits/cnn_small/natural/seed0"
-ATTACK = "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.npz"
+ATTACK = "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/chunk0.npz"
 # (stage, log file whose appearance triggers the kill, outputs of that job, target). A
 # segment runs the README's `make figures`, except the attack segment: the attack needs only
 # the CNN, so a whole-workflow segment could finish it before its trigger; that one runs
 # plain `snakemake <attack file>` (after `snakemake --unlock`, as docs/reproducibility.md says).
 KILLS = [
     ("train", "logs/train/digits/cnn_small/natural/seed0.log", [f"{CNN}/model.pt", f"{CNN}/metrics.json"], None),
-    ("attack", "logs/attack/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/eps8.log", [ATTACK], ATTACK),
+    ("attack", "logs/attack/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/chunk0.log", [ATTACK], ATTACK),
     ("explain", "logs/explain/digits/cnn_small/natural/seed0/smoothgrad.log",
      ["results/explain/digits/cnn_small/natural/seed0/smoothgrad.npz"], None),
     ("figure", "logs/figures/gallery.log", ["figures/nielsen/fig1_gallery.pdf", "figures/nielsen/fig1_gallery.png"], None),

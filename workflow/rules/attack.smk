@@ -1,4 +1,5 @@
-# Stage 4a: attacks on explanations (Ghorbani et al. 2019), then robustness metrics.
+# Stage 4a: attacks on explanations (Ghorbani et al. 2019), then robustness metrics. One
+# `attack` job per chunk of images runs every eps; `attack_metrics` writes one table per eps.
 
 
 rule attack:
@@ -7,9 +8,12 @@ rule attack:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("attack.py"),
     output:
-        "results/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
+        "results/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/chunk{chunk}.npz",
     params:
-        eps=lambda wc: float(wc.eps),
+        # every eps a section asks for, and this chunk's images (rules/common.smk: ATTACK_EPS)
+        eps=lambda wc: sorted(ATTACK_EPS[attack_key(wc)]),
+        images=lambda wc: [int(wc.chunk) * attack_chunking(attack_key(wc))[0],
+                           min((int(wc.chunk) + 1) * attack_chunking(attack_key(wc))[0], ATTACK_BUDGETS[wc.budget]["n_images"])],
         # the settings of the named budget in the path (rules/common.smk: attack_budget)
         step=lambda wc: ATTACK_BUDGETS[wc.budget]["step"],
         n_iter=lambda wc: ATTACK_BUDGETS[wc.budget]["n_iter"],
@@ -26,10 +30,10 @@ rule attack:
     resources:
         **sized("attack"),
     log:
-        "logs/attack/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
+        "logs/attack/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/chunk{chunk}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        "logs/benchmarks/attack/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.tsv"
+        "logs/benchmarks/attack/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/chunk{chunk}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -40,7 +44,8 @@ rule attack_metrics:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        attack="results/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.npz",
+        # every chunk of images of this (method, attack); the file holds all its eps
+        attack=lambda wc: attack_results(attack_key(wc)),
         lib=lib("attack_metrics.py"),
     output:
         "results/metrics/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",

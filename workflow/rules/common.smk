@@ -166,10 +166,15 @@ def agarwal_curves():
 
 # Named budgets of the `attack` stage: each section that asks for attack jobs registers its
 # settings under its own name (attack_budget), and the name is part of the result path,
-# results/attacks/{budget}/{run id}/{method}/{attack}/eps{eps}.npz. Two sections with the
+# results/attacks/{budget}/{run id}/{method}/{attack}/chunk{i}.npz. Two sections with the
 # same settings share one name (and so one set of jobs); different settings never collide.
 ATTACK_KEYS = ("step", "n_iter", "k", "n_images", "ig_steps", "softplus_beta", "random_trials", "ig_target")
 ATTACK_BUDGETS = {}
+# (budget, dataset, model, method, attack) -> every eps (0-255 units) a section asks for: one
+# `attack` job per chunk of images computes them all (attrobust.attack_results), so a
+# process starts once per chunk, not once per eps. Filled while the rule files are parsed;
+# read only at DAG time (input functions, params), when every section has asked.
+ATTACK_EPS = {}
 
 
 def attack_budget(name, settings):
@@ -183,29 +188,71 @@ def attack_budget(name, settings):
     return name
 
 
-def attack_files(budget, dataset, model, methods, attacks, eps, kind="attacks"):
-    """The `attack` files (kind 'attacks', .npz) or their metrics (kind 'metrics', .csv) of a
-    budget on every (method, attack, eps)."""
-    ext, root = (".npz", "results/attacks") if kind == "attacks" else (".csv", "results/metrics/attacks")
-    return [f"{root}/{budget}/{run_id(dataset, model)}/{meth}/{att}/eps{e:g}{ext}"
-            for meth in methods for att in attacks for e in eps]
+def _ask_attacks(budget, runs):
+    for d, m, meth, att, e in runs:
+        ATTACK_EPS.setdefault((budget, d, m, meth, att), set()).add(float(e))
 
 
-def section_attacks(section, budget, kind):
-    """Every attack file (kind 'attacks') or its metrics (kind 'metrics') of a figure section
-    with dataset, model, methods, attacks and eps, at its registered budget."""
+def attack_key(wildcards):
+    """The (budget, dataset, model, method, attack) of an `attack` or `attack_metrics` job."""
+    key = tuple(getattr(wildcards, k) for k in ("budget", "dataset", "model", "method", "attack"))
+    if key not in ATTACK_EPS:
+        raise WorkflowError(f"no section of the config asks for the attack {'/'.join(key)}: "
+                            "attack files are made for what a figure section reads")
+    return key
+
+
+def attack_chunking(key):
+    """(images per job, jobs) of one key of ATTACK_EPS: the budget's n_images split so that a
+    job at GPU speed, all its eps included, fits attrobust.jobsize.JOB_TARGET_MINUTES (the
+    embedded and real-data budgets: one job)."""
+    g, n = ATTACK_BUDGETS[key[0]], ATTACK_BUDGETS[key[0]]["n_images"]
+    per_image = len(ATTACK_EPS[key]) * _attack_grads_per_image(g, key[3], key[4])
+    size = jobsize.items_per_job(n, per_image, _arch(key[2]), gpu="attack" in site.GPU_RULES)
+    return size, -(-n // size)
+
+
+def attack_results(key):
+    """The chunk files of one key of ATTACK_EPS, in image order (DAG time only)."""
+    budget, d, m, meth, att = key
+    return [f"results/attacks/{budget}/{run_id(d, m)}/{meth}/{att}/chunk{i}.npz" for i in range(attack_chunking(key)[1])]
+
+
+def attack_files(budget, dataset, model, methods, attacks, eps):
+    """Ask for every (method, attack, eps) under `budget` (at parse time) and return their
+    metrics files (`attack_metrics`: one table per eps)."""
+    runs = [(dataset, model, meth, att, e) for meth in methods for att in attacks for e in eps]
+    _ask_attacks(budget, runs)
+    return [f"results/metrics/attacks/{budget}/{run_id(d, m)}/{meth}/{att}/eps{e:g}.csv" for d, m, meth, att, e in runs]
+
+
+def attack_inputs(budget, runs):
+    """Ask for each run (dataset, model, method, attack, eps) under `budget` (at parse time)
+    and return a rule's input function: the chunk files of all the runs."""
+    _ask_attacks(budget, runs)
+    return lambda wildcards: sorted({f for d, m, meth, att, _ in runs for f in attack_results((budget, d, m, meth, att))})
+
+
+def attack_run_files(budget, runs):
+    """A params function: each run's chunk files, in image order (attrobust.attack_results.load)."""
+    return lambda wildcards: [attack_results((budget, d, m, meth, att)) for d, m, meth, att, _ in runs]
+
+
+def section_attacks(section, budget):
+    """The attack metrics files of a figure section with dataset, model, methods, attacks and
+    eps, at its registered budget."""
     g = config["figures"][section]
-    return attack_files(budget, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"], kind)
+    return attack_files(budget, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"])
 
 
-def ghorbani_results(kind):
-    """figures.ghorbani's attack files or metrics (GHORBANI_BUDGET: rules/figures.smk)."""
-    return section_attacks("ghorbani", GHORBANI_BUDGET, kind)
+def ghorbani_results():
+    """figures.ghorbani's attack metrics (GHORBANI_BUDGET: rules/figures.smk)."""
+    return section_attacks("ghorbani", GHORBANI_BUDGET)
 
 
-def fig9_results(kind):
-    """figures.ghorbani_fig9's attack files or metrics (FIG9_BUDGET: rules/influence.smk)."""
-    return section_attacks("ghorbani_fig9", FIG9_BUDGET, kind)
+def fig9_results():
+    """figures.ghorbani_fig9's attack metrics (FIG9_BUDGET: rules/influence.smk)."""
+    return section_attacks("ghorbani_fig9", FIG9_BUDGET)
 
 
 INFLUENCE = config["figures"]["ghorbani_influence"]
@@ -349,37 +396,30 @@ def alvarez_images_chunks(randomness):
             for f in lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"], a["chunk_size"], randomness=randomness)]
 
 
+# What the claims ledger (attrobust.claims) reads of each figure section: its tables and the
+# config values its claims need, registered by the rule file of the section's paper
+# (claims_read); the `claims` rule loops over them and names no paper.
+CLAIM_TABLES = {}
+CLAIM_CONTEXT = {}
+
+
+def claims_read(section, tables, context=None):
+    """Register figure section `section`'s tables for the claims ledger ({table name: files})
+    and, where its claims need them, config values (`context`)."""
+    CLAIM_TABLES[section] = tables
+    if context is not None:
+        CLAIM_CONTEXT[section] = context
+
+
 def claim_tables(wildcards):
-    """Results tables the claims ledger reads, by table name (see attrobust.claims)."""
-    tables = {}
-    if "agarwal" in FIGS:
-        tables["agarwal"] = agarwal_curves()
-        tables["agarwal_lipschitz"] = [agarwal_lipschitz()]
-    if "ghorbani" in FIGS:
-        tables["ghorbani"] = ghorbani_results("metrics")
-    if "alvarez_melis" in FIGS:
-        tables["alvarez_melis"] = ["results/metrics/alvarez_melis/lipschitz_uci.csv"]
-    if "alvarez_melis_images" in FIGS:
-        tables["alvarez_melis_images"] = ["results/metrics/alvarez_melis/lipschitz_images.csv"]
-    if "alvarez_melis_fig1" in FIGS:
-        tables["alvarez_melis_fig1"] = ["results/metrics/alvarez_melis/discrete_fig1.csv"]
-    if "ghorbani_influence" in FIGS:
-        tables["ghorbani_influence"] = [influence_table()]
-        tables["ghorbani_angles"] = [f"results/metrics/ghorbani_influence/{influence_run()}/{t}_angles.csv"
-                                     for t in ("hessian", "influence")]
-    if "ghorbani_fig9" in FIGS:
-        tables["ghorbani_fig9"] = fig9_results("metrics")
-    for name, kind in (("nielsen_class", "class"), ("nielsen_sanity", "sanity"),
-                       ("nielsen_faithfulness", "faithfulness")):  # Nielsen et al. (2022)
-        if name in FIGS:
-            sec = config["figures"][name]
-            run = run_id(sec["dataset"], sec["model"])
-            tables[name] = [f"results/metrics/nielsen/{kind}/{run}/{m}.csv" for m in sec["methods"]]
-    if "nielsen_pgd" in FIGS:
-        tables["nielsen_pgd"] = ["results/metrics/nielsen/pgd_saliency.csv"]
-    if "kamath" in FIGS:  # Kamath et al. (2023): rules/kamath.smk
-        tables["kamath"] = ["results/metrics/kamath/lens.csv"]
-    return tables
+    """Results tables the claims ledger reads, by table name: those of the enabled sections."""
+    return {name: files for section, tables in CLAIM_TABLES.items() if section in FIGS
+            for name, files in tables.items()}
+
+
+def claim_context(wildcards):
+    """Config values the claims need, by section (every registered one)."""
+    return dict(CLAIM_CONTEXT)
 
 
 def robustness_inputs(wildcards):
@@ -388,7 +428,7 @@ def robustness_inputs(wildcards):
            if name in FIGS]
     return {
         "lipschitz": [f"results/metrics/alvarez_melis/{t}.csv" for t in lip],
-        "attacks": ghorbani_results("metrics") if "ghorbani" in FIGS else [],
+        "attacks": ghorbani_results() if "ghorbani" in FIGS else [],
     }
 
 
@@ -460,6 +500,13 @@ def _arch(model):
     return cfg.model_spec(config, model)["arch"]
 
 
+def _attack_grads_per_image(g, method, attack):
+    """Input gradients of one image at one eps under budget settings `g`: each step
+    differentiates the map (a second backward pass), IG's over its steps."""
+    per_step = 2 * (g["ig_steps"] if method == "integrated_gradients" else 1)
+    return (g["random_trials"] if attack == "random_sign" else g["n_iter"]) * per_step
+
+
 def _work(kind, wc):
     """(input gradients, extra host seconds) of one job of ``kind``, from its budget."""
     d, m = wc.dataset, getattr(wc, "model", None)
@@ -472,11 +519,12 @@ def _work(kind, wc):
         return jobsize.train_grads(spec["arch"], n, {**spec["hp"], **NIELSEN_SANITY["permuted_hp"]}), 0
     if kind == "explain":
         return n_explain(d) * _method_cost(wc.method), 0
-    if kind == "attack":
+    if kind == "attack":  # one chunk of images at every eps
+        key = attack_key(wc)
+        size, _ = attack_chunking(key)
         g = ATTACK_BUDGETS[wc.budget]
-        per_step = 2 * (g["ig_steps"] if wc.method == "integrated_gradients" else 1)
-        n_steps = g["random_trials"] if wc.attack == "random_sign" else g["n_iter"]
-        return g["n_images"] * n_steps * per_step, 0
+        n = min(size, g["n_images"] - int(wc.chunk) * size)
+        return n * len(ATTACK_EPS[key]) * _attack_grads_per_image(g, wc.method, wc.attack), 0
     if kind == "lipschitz":
         s, calls = lipschitz_settings(wc), lipschitz_n_calls(wc)
         return s["chunk_size"] * calls * _method_cost(wc.method), s["chunk_size"] * calls * jobsize.BO_S_PER_CALL

@@ -264,6 +264,17 @@ rule fig_agarwal:
         "../scripts/fig_agarwal.py"
 
 
+# What the claims ledger reads of this file's sections (rules/common.smk: claims_read)
+claims_read("agarwal", {"agarwal": agarwal_curves(), "agarwal_lipschitz": [agarwal_lipschitz()]},
+            {k: AGARWAL[k] for k in ("model", "undertrained", "sigma", "focus")})
+claims_read("alvarez_melis", {"alvarez_melis": ["results/metrics/alvarez_melis/lipschitz_uci.csv"]},
+            {"eps": ALVAREZ["eps"], "randomness": ALVAREZ["randomness"]})
+claims_read("alvarez_melis_images", {"alvarez_melis_images": ["results/metrics/alvarez_melis/lipschitz_images.csv"]},
+            {k: ALVAREZ_IMAGES[k] for k in ("eps", "randomness", "output")})
+claims_read("alvarez_melis_fig1", {"alvarez_melis_fig1": ["results/metrics/alvarez_melis/discrete_fig1.csv"]},
+            {k: FIG1[k] for k in ("eps", "models", "methods")})
+
+
 rule claims:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
@@ -278,17 +289,7 @@ rule claims:
         ),
         csv="figures/claims.csv",
     params:
-        context={
-            "agarwal": {
-                k: AGARWAL[k] for k in ("model", "undertrained", "sigma", "focus")
-            },
-            "alvarez_melis": {"eps": ALVAREZ["eps"], "randomness": ALVAREZ["randomness"]},
-            "alvarez_melis_images": {k: ALVAREZ_IMAGES[k] for k in ("eps", "randomness", "output")},
-            "alvarez_melis_fig1": {k: FIG1[k] for k in ("eps", "models", "methods")},
-            "ghorbani_influence": {k: config["figures"]["ghorbani_influence"][k] for k in ("k", "eps")},
-            "nielsen_pgd": {"models": config["figures"]["nielsen_pgd"]["models"]},
-            "kamath": {k: config["figures"]["kamath"][k] for k in ("dataset", "model", "robust_models", "budget", "ws")},
-        },
+        context=claim_context,  # every section's own (claims_read)
         seed=config["seed"],
     log:
         "logs/claims.log",
@@ -311,6 +312,12 @@ GHORBANI_FIGS = {
 
 # Figs. 1, 2, 5-8 ask the `attack` stage for figures.ghorbani's settings, as budget "ghorbani".
 GHORBANI_BUDGET = attack_budget("ghorbani", GHORBANI)
+# Fig. 1: every method under the center attack; Figs. 5-7: every (method, attack); both at the largest eps
+GHORBANI_EXAMPLES = [(GHORBANI["dataset"], GHORBANI["model"], m, "mass_center", max(GHORBANI["eps"]))
+                     for m in GHORBANI["methods"]]
+GHORBANI_APPENDIX = [(GHORBANI["dataset"], GHORBANI["model"], m, a, max(GHORBANI["eps"]))
+                     for m in GHORBANI["methods"] for a in GHORBANI["attacks"]]
+claims_read("ghorbani", {"ghorbani": ghorbani_results()})
 
 
 rule fig_ghorbani:
@@ -318,12 +325,9 @@ rule fig_ghorbani:
     localrule: True
     input:
         data=f"results/data/{GHORBANI['dataset']}.npz",
-        metrics=ghorbani_results("metrics"),
-        examples=attack_files(GHORBANI_BUDGET, GHORBANI["dataset"], GHORBANI["model"], GHORBANI["methods"],
-                              ["mass_center"], [max(GHORBANI["eps"])]),
-        # Figs. 5-7: every (method, attack) at the largest eps
-        appendix=attack_files(GHORBANI_BUDGET, GHORBANI["dataset"], GHORBANI["model"], GHORBANI["methods"],
-                              GHORBANI["attacks"], [max(GHORBANI["eps"])]),
+        metrics=ghorbani_results(),
+        examples=attack_inputs(GHORBANI_BUDGET, GHORBANI_EXAMPLES),
+        appendix=attack_inputs(GHORBANI_BUDGET, GHORBANI_APPENDIX),
         lib=lib("fig_ghorbani.py"),
     output:
         [
@@ -341,6 +345,8 @@ rule fig_ghorbani:
         k=GHORBANI["k"],
         example=GHORBANI["example"],
         appendix_runs=[(m, a) for m in GHORBANI["methods"] for a in GHORBANI["attacks"]],
+        example_files=attack_run_files(GHORBANI_BUDGET, GHORBANI_EXAMPLES),
+        appendix_files=attack_run_files(GHORBANI_BUDGET, GHORBANI_APPENDIX),
         appendix_images=[(GHORBANI["example"] + i) % GHORBANI["n_images"] for i in (1, 2, 3)],
         eps=max(GHORBANI["eps"]),
     log:

@@ -114,13 +114,20 @@ GHORBANI_FIG9 = config["figures"]["ghorbani_fig9"]
 # budget "ghorbani_fig9", or "ghorbani" (shared jobs) when that changes nothing.
 FIG9_BUDGET = attack_budget("ghorbani_fig9", {
     **GHORBANI, **{k: GHORBANI_FIG9[k] for k in ("n_images", "n_iter") if GHORBANI_FIG9[k] is not None}})
+# What the claims ledger reads of Ghorbani et al.'s Figs. 3, 4, 9-11 (rules/common.smk: claims_read)
+claims_read("ghorbani_fig9", {"ghorbani_fig9": fig9_results()})
+claims_read("ghorbani_influence",
+            {"ghorbani_influence": [influence_table()],
+             "ghorbani_angles": [f"results/metrics/ghorbani_influence/{influence_run()}/{t}_angles.csv"
+                                 for t in ("hessian", "influence")]},
+            {k: INFLUENCE[k] for k in ("k", "eps")})
 
 
 rule fig_ghorbani_fig9:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        metrics=fig9_results("metrics"),
+        metrics=fig9_results(),
         lib=lib("fig_ghorbani_fig9.py"),
     output:
         pdf="figures/ghorbani/fig9_topk_spearman_second.pdf",

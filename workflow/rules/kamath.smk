@@ -25,17 +25,19 @@ KAMATH_RUNS = sorted(
 # The attacks ask for figures.ghorbani's settings with the top-t set `t` where set: budget
 # "kamath", or "ghorbani" (the same attack files as the Ghorbani figures) when that changes nothing.
 KAMATH_BUDGET = attack_budget("kamath", {**GHORBANI, **({"k": KAMATH["t"]} if KAMATH["t"] is not None else {})})
-KAMATH_FILES = [f for d, m, meth, att, eps in KAMATH_RUNS for f in attack_files(KAMATH_BUDGET, d, m, [meth], [att], [eps])]
-# Figs. 3 and 6: IG under the top-k attack at `budget`
-KAMATH_EXAMPLE = attack_files(KAMATH_BUDGET, KAMATH["dataset"], KAMATH["model"], ["integrated_gradients"], ["topk"],
-                              [KAMATH["budget"]])[0]
+# Figs. 3 and 6: IG under the top-k attack at `budget`; Fig. 7: the same on each robust model
+KAMATH_EXAMPLE = [(KAMATH["dataset"], KAMATH["model"], "integrated_gradients", "topk", KAMATH["budget"])]
+KAMATH_ROBUST = [(KAMATH["dataset"], m, "integrated_gradients", "topk", KAMATH["budget"]) for m in KAMATH["robust_models"]]
+# What the claims ledger reads (rules/common.smk: claims_read)
+claims_read("kamath", {"kamath": ["results/metrics/kamath/lens.csv"]},
+            {k: KAMATH[k] for k in ("dataset", "model", "robust_models", "budget", "ws")})
 
 
 rule kamath_metrics:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        attacks=KAMATH_FILES,
+        attacks=attack_inputs(KAMATH_BUDGET, KAMATH_RUNS),
         lib=lib("kamath_metrics.py"),
     output:
         "results/metrics/kamath/lens.csv",
@@ -44,6 +46,7 @@ rule kamath_metrics:
             dict(zip(("dataset", "model", "method", "attack", "eps"), r), regime=cfg.model_spec(config, r[1])["regime"])
             for r in KAMATH_RUNS
         ],
+        files=attack_run_files(KAMATH_BUDGET, KAMATH_RUNS),
         k=KAMATH["k"],
         ws=sorted({0, 1, KAMATH["w"], *KAMATH["ws"]}),
         w_div=KAMATH["w_div"],
@@ -76,12 +79,9 @@ rule fig_kamath:
     localrule: True
     input:
         table="results/metrics/kamath/lens.csv",
-        example=KAMATH_EXAMPLE,
+        example=attack_inputs(KAMATH_BUDGET, KAMATH_EXAMPLE),
         models=[f"{model_dir(KAMATH['dataset'], m)}/metrics.json" for m in KAMATH_MODELS],
-        robust_examples=[  # Fig. 7: IG under the top-k attack at `budget` on each robust model
-            f for m in KAMATH["robust_models"]
-            for f in attack_files(KAMATH_BUDGET, KAMATH["dataset"], m, ["integrated_gradients"], ["topk"], [KAMATH["budget"]])
-        ],
+        robust_examples=attack_inputs(KAMATH_BUDGET, KAMATH_ROBUST),
         lib=lib("fig_kamath.py"),
     output:
         [
@@ -120,6 +120,8 @@ rule fig_kamath:
         ws=KAMATH["ws"],
         lens_attack=KAMATH["lens_attack"],
         example=KAMATH["example"],
+        example_files=attack_run_files(KAMATH_BUDGET, KAMATH_EXAMPLE),
+        robust_files=attack_run_files(KAMATH_BUDGET, KAMATH_ROBUST),
     log:
         "logs/figures/kamath.log",
     conda:

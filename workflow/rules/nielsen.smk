@@ -31,6 +31,13 @@ NIELSEN_METHODS = {
     for name, s in (("class", NIELSEN_CLASS), ("sanity", NIELSEN_SANITY), ("faithfulness", NIELSEN_FAITH))
 }
 
+# What the claims ledger reads (rules/common.smk: claims_read): one table per method
+for _section, _kind, _sec in (("nielsen_class", "class", NIELSEN_CLASS), ("nielsen_sanity", "sanity", NIELSEN_SANITY),
+                              ("nielsen_faithfulness", "faithfulness", NIELSEN_FAITH)):
+    claims_read(_section, {_section: [f"results/metrics/nielsen/{_kind}/{run_id(_sec['dataset'], _sec['model'])}/{m}.csv"
+                                      for m in _sec["methods"]]})
+claims_read("nielsen_pgd", {"nielsen_pgd": ["results/metrics/nielsen/pgd_saliency.csv"]},
+            {"models": NIELSEN_PGD["models"]})
 
 rule nielsen_class:
     input:

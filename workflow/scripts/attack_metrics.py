@@ -1,15 +1,15 @@
-"""Robustness metrics of one attack file: top-k intersection, Spearman, center shift, w-LENS-prec@k."""
+"""Robustness metrics of one eps of an attack's files: top-k intersection, Spearman, center shift, w-LENS-prec@k."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
 import pandas as pd
 
-from attrobust import metrics, utils
+from attrobust import attack_results, metrics, utils
 
 utils.log_to(snakemake.log[0])
 wc = snakemake.wildcards
-r = utils.load_npz(snakemake.input.attack)
+r = attack_results.load(snakemake.input.attack, float(wc.eps))
 a1, a2 = metrics.saliency_map(r["A"]), metrics.saliency_map(r["A_adv"])
 table = pd.DataFrame({
     "image": range(len(a1)),

@@ -5,20 +5,20 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import data, utils
+from attrobust import attack_results, data, utils
 from attrobust.plots import ghorbani, save
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
 table = pd.concat([pd.read_csv(f) for f in snakemake.input.metrics], ignore_index=True)
-examples = {m: utils.load_npz(f) for m, f in zip(p.methods, snakemake.input.examples)}
+examples = {m: attack_results.load(files, p.eps) for m, files in zip(p.methods, p.example_files)}
 class_names = data.load_prepared(snakemake.input.data)["class_names"]
 figs = [
     ghorbani.fig1(examples, index=p.example, class_names=class_names),
     ghorbani.fig2(table, methods=p.methods, k=p.k),
     ghorbani.fig8(table, methods=p.methods),
 ]
-appendix = {tuple(run): utils.load_npz(f) for run, f in zip(p.appendix_runs, snakemake.input.appendix)}
+appendix = {tuple(run): attack_results.load(files, p.eps) for run, files in zip(p.appendix_runs, p.appendix_files)}
 figs += [ghorbani.appendix_example(appendix, index=i, eps=p.eps, class_names=class_names)
          for i in p.appendix_images]
 out = list(snakemake.output)

@@ -5,13 +5,13 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import utils
+from attrobust import attack_results, utils
 from attrobust.plots import kamath, label, save
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
 table = pd.read_csv(snakemake.input.table)
-example = utils.load_npz(snakemake.input.example)
+example = attack_results.load(p.example_files[0], p.budget)
 models = [p.model, *p.robust_models]
 base = dict(dataset=p.dataset, k=p.k)
 makers = {
@@ -22,8 +22,8 @@ makers = {
                                   w_div=p.w_div, **base),
     "fig6_div_neighbourhoods": lambda: kamath.fig6(example, index=p.example, k=p.k, w_div=p.w_div),
     "fig7_robust_examples": lambda: kamath.fig7(
-        {label(m).replace(", ", "\n") if label(m) != m else f"{kamath.REGIME_LABELS[r]}\n({m})": utils.load_npz(f)
-         for r, m, f in zip(p.robust_regimes, p.robust_models, snakemake.input.robust_examples)},
+        {label(m).replace(", ", "\n") if label(m) != m else f"{kamath.REGIME_LABELS[r]}\n({m})": attack_results.load(f, p.budget)
+         for r, m, f in zip(p.robust_regimes, p.robust_models, p.robust_files)},
         index=p.example, k=p.k),
     "fig8_training": lambda: kamath.fig8(table, models=models, budget=p.budget, **base),
     "figE1_lens_attack": lambda: kamath.fig_e1(table, model=p.model, budget=p.budget, **base),

@@ -6,13 +6,13 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import metrics, utils
+from attrobust import attack_results, metrics, utils
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
 frames = []
-for path, run in zip(snakemake.input.attacks, p.runs):
-    r = utils.load_npz(path)
+for files, run in zip(p.files, p.runs):
+    r = attack_results.load(files, run["eps"])
     a1, a2 = metrics.saliency_map(r["A"]), metrics.saliency_map(r["A_adv"])
     values = {("topk_intersection", 0): metrics.topk_intersection(a1, a2, p.k),
               ("spearman", 0): metrics.spearman(a1, a2),
