@@ -28,10 +28,11 @@ eval_params = {**method_params, **({"output": "prob"} if prob_ig else {}),
                **({"quadrature": "riemann_right"} if wc.method == "integrated_gradients" else {})}
 per_eps = []
 for eps in p.eps:
-    # the same seed at every eps: each eps's result is the one a job of that eps alone gives
+    # the same seed at every eps and in every chunk: each result is the one a job of that eps
+    # on all images gives (random_sign seeds each image from its own bytes)
     res = attacks.attack(
         wc.attack, attacked, X, method=wc.method, eps=eps / 255, k=p.k, n_iter=p.n_iter,
-        step=p.step / 255, seed=p.seed + start, softplus_beta=p.softplus_beta, **method_params, **extra,
+        step=p.step / 255, seed=p.seed, softplus_beta=p.softplus_beta, **method_params, **extra,
     )
     if per_eps and not np.array_equal(res["label"], label):
         raise RuntimeError(f"the attacked labels differ between eps {p.eps[0]:g} and {eps:g}")
