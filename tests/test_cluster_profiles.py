@@ -292,7 +292,8 @@ def test_paper_budgets_reach_the_requests(monkeypatch):
     paper = rule_resource("config/paper.yaml", "attack", "runtime", wc)
     small = rule_resource("tests/e2e/tiny.yaml", "attack", "runtime", {**wc, "dataset": "digits", "model": "cnn_small"})
     assert small == jobsize.MIN_MINUTES < 4 * small < paper <= jobsize.JOB_TARGET_MINUTES
-    lip = dict(dataset="mnist", model="cnn_small", regime="natural", seed="0", method="saliency", chunk="0")
+    lip = dict(dataset="mnist", model="cnn_small", regime="natural", seed="0", method="saliency", chunk="0",
+               budget="alvarez_melis_images")
     lip_min = rule_resource("config/paper.yaml", "lipschitz", "runtime", lip)
     # 10 images x 200 calls x (1 gradient + 0.1 s of BO), on one CPU thread, times SAFETY
     assert lip_min == max(jobsize.MIN_MINUTES, -(-(jobsize.STARTUP_S + jobsize.SAFETY * (2000 / 2700 + 200)) // 60))

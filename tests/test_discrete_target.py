@@ -61,7 +61,7 @@ def test_fig4_section_explains_one_fixed_class_by_default(tmp_path):
     assert default_config()["figures"]["alvarez_melis_discrete"]["target"] == 1
     repo = copy_workflow(tmp_path / "repo")
     out = snakemake(repo, "--cores", "1", "--dry-run", "--printshellcmds",
-                    "results/lipschitz/breast_cancer/logistic_regression/natural/seed0/discrete.npz",
+                    "results/lipschitz/alvarez_melis_discrete/breast_cancer/logistic_regression/natural/seed0/discrete.npz",
                     configfile="config/config.yaml").stdout
     job = out[out.index("rule lipschitz_discrete:"):]
     inputs = re.search(r"input: (.*)", job).group(1)

@@ -248,3 +248,23 @@ def test_attack_budgets_are_named_in_result_paths(repo):
     assert set(own) == {"ghorbani", "kamath"}, own
     assert ("digits", "cnn_small") in own["kamath"] and ("digits", "cnn_small") in own["ghorbani"]
     assert ("digits", "mlp") in own["ghorbani"]
+
+
+@pytest.mark.e2e
+def test_lipschitz_budgets_are_named_in_result_paths(repo):
+    """Figs. 2-3 and Figs. 5-7 estimating on the same (dataset, model) each get their own
+    `lipschitz` jobs under their section's budget name (once a config error); Fig. 1 and
+    Fig. 4 likewise for the discrete estimate (eq. 2)."""
+    import re
+
+    (repo / "same_pair.yaml").write_text(
+        "figures:\n"
+        "  alvarez_melis: {datasets: [digits], example_dataset: digits, model: cnn_small, methods: [saliency]}\n"
+        "  alvarez_melis_discrete: {dataset: synthetic2d, model: linear_svm}\n")
+    out = _snakemake(repo, "--dry-run", "--forceall", "--configfile", "tiny.yaml", "same_pair.yaml",
+                     configfile="tiny.yaml").stdout
+    chunks = set(re.findall(r"^    output: results/lipschitz/(\w+)/digits/cnn_small/\S+/chunk\d+\.npz", out, re.M))
+    assert chunks == {"alvarez_melis", "alvarez_melis_images"}, chunks
+    discrete = set(re.findall(r"^    output: results/lipschitz/(\w+)/synthetic2d/linear_svm/\S+/discrete\.npz",
+                              out, re.M))
+    assert discrete == {"alvarez_melis_fig1", "alvarez_melis_discrete"}, discrete

@@ -510,17 +510,11 @@ def check_shap_budget(config: dict, known: dict | None = None) -> None:
 
 
 def _check_alvarez(config: dict) -> None:
-    """Alvarez-Melis Figs. 2-3 and 5-7 share the `lipschitz` jobs' paths; a (dataset, model)
-    pair belongs to one section's budget, and Fig. 5's example must be a test point."""
+    """Alvarez-Melis Figs. 5-7 need an image dataset, LRP the logit, and Fig. 7 estimated
+    images; Fig. 8: _check_fig8. (Sections that estimate on the same (dataset, model) do so
+    under their own named budgets: workflow/rules/common.smk, lipschitz_budget.)"""
     figs = figures(config)
     secs = config.get("figures", {})
-    if "alvarez_melis" in figs and "alvarez_melis_images" in figs:
-        im, uci = secs["alvarez_melis_images"], secs["alvarez_melis"]
-        if im.get("model") == uci.get("model") and im.get("dataset") in uci.get("datasets", []):
-            raise ConfigError(
-                f"figures.alvarez_melis_images: dataset {im['dataset']!r} with model {im['model']!r} is "
-                "also in figures.alvarez_melis; their Lipschitz jobs would share files with two "
-                "budgets. Use another model name (e.g. a copy under 'models:') for one of them")
     if "alvarez_melis_images" in figs:
         im = secs["alvarez_melis_images"]
         src = source(config, im.get("dataset", "digits"))
@@ -536,18 +530,11 @@ def _check_alvarez(config: dict) -> None:
                               f"n_points = {im['n_points']} (Fig. 7 shows estimated images only)")
     if "alvarez_melis_fig8" in figs:
         _check_fig8(config)
-    f1, disc = secs.get("alvarez_melis_fig1", {}), secs.get("alvarez_melis_discrete", {})
-    if "alvarez_melis_fig1" in figs and "alvarez_melis_discrete" in figs and \
-            disc.get("dataset") == f1.get("dataset") and disc.get("model") in f1.get("models", []):
-        raise ConfigError(
-            f"figures.alvarez_melis_discrete: dataset {disc['dataset']!r} with model {disc['model']!r} is also "
-            "in figures.alvarez_melis_fig1; their discrete estimates (eq. 2) would share one file with two "
-            "eps. Use another model name (e.g. a copy under 'models:') for one of them")
 
 
 def _check_fig8(config: dict) -> None:
     """Fig. 8 reads one `lipschitz` chunk: the image section's when it shares that section's
-    (dataset, model), then with that section's budget; never a pair of Figs. 2-3."""
+    (dataset, model), then made with that section's budget, else its own."""
     figs, secs = figures(config), config.get("figures", {})
     f8 = secs["alvarez_melis_fig8"]
     pair = (f8.get("dataset", "digits"), f8.get("model", "cnn_small"))
@@ -555,12 +542,6 @@ def _check_fig8(config: dict) -> None:
     if src in data.REGISTRY and data.info(src).kind != "image":
         raise ConfigError(f"figures.alvarez_melis_fig8.dataset = {pair[0]!r} is a {data.info(src).kind} "
                           "dataset; Fig. 8 needs images")
-    uci = secs.get("alvarez_melis", {})
-    if "alvarez_melis" in figs and pair[1] == uci.get("model") and pair[0] in uci.get("datasets", []):
-        raise ConfigError(
-            f"figures.alvarez_melis_fig8: dataset {pair[0]!r} with model {pair[1]!r} is also in "
-            "figures.alvarez_melis; their Lipschitz jobs would share files with two budgets. Use "
-            "another model name (e.g. a copy under 'models:')")
     im = secs.get("alvarez_melis_images", {})
     if "alvarez_melis_images" in figs and pair == (im.get("dataset"), im.get("model")):
         for k in ("eps", "n_calls", "estimator"):

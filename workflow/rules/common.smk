@@ -272,16 +272,34 @@ def agarwal_lipschitz():
     return f"results/lipschitz/agarwal/{run_id(d, AGARWAL['model'])}/sigma_sweep.csv"
 
 
-def lipschitz_settings(wildcards):
-    """The figure section whose budget (eps, n_calls, ...) a `lipschitz` job uses: Figs. 5-7's
-    (`figures.alvarez_melis_images`) for its dataset and model, else Figs. 2-3's
-    (attrobust.config.check rejects a (dataset, model) pair claimed by both)."""
-    im = ALVAREZ_IMAGES
-    if "alvarez_melis_images" in FIGS and (wildcards.dataset, wildcards.model) == (im["dataset"], im["model"]):
-        return im
-    if "alvarez_melis_fig8" in FIGS and (wildcards.dataset, wildcards.model) == (ALVAREZ_FIG8["dataset"], ALVAREZ_FIG8["model"]):
-        return fig8_settings()
-    return ALVAREZ
+# Named budgets of the `lipschitz` and `lipschitz_discrete` stages, as for the attacks: a
+# section registers its settings under its own name, which is part of the result path,
+# results/lipschitz/{budget}/{run id}/{method}/{randomness}/chunk{i}.npz and
+# results/lipschitz/{budget}/{run id}/discrete.npz; sections with equal settings share one.
+LIPSCHITZ_KEYS = ("chunk_size", "eps", "n_calls", "n_calls_blackbox", "estimator", "noise_seeds", "protocol", "output")
+LIPSCHITZ_BUDGETS = {}
+DISCRETE_KEYS = ("methods", "eps", "target")
+DISCRETE_BUDGETS = {}
+
+
+def _named_budget(budgets, keys, name, settings):
+    own = {k: settings.get(k) for k in keys}
+    same = [b for b, s in budgets.items() if s == own]
+    if same:
+        return same[0]
+    budgets[name] = own
+    return name
+
+
+def lipschitz_budget(name, settings):
+    """Register a section's `lipschitz` settings (LIPSCHITZ_KEYS; a missing key: None) and
+    return the budget name its jobs use (an equal registered budget's, else `name`)."""
+    return _named_budget(LIPSCHITZ_BUDGETS, LIPSCHITZ_KEYS, name, settings)
+
+
+def discrete_budget(name, settings):
+    """Register a section's `lipschitz_discrete` settings (DISCRETE_KEYS) and return its budget name."""
+    return _named_budget(DISCRETE_BUDGETS, DISCRETE_KEYS, name, settings)
 
 
 def fig8_settings():
@@ -300,31 +318,21 @@ def randomness_dir(method, randomness):
 
 
 def fig8_chunk():
-    """Fig. 8's `lipschitz` chunk, the image's row in it and the settings it is made with: the
-    image section's chunk when Fig. 8 shares its (dataset, model), else chunk{point} of one image."""
-    from types import SimpleNamespace
-
+    """Fig. 8's `lipschitz` chunk, the image's row in it and the settings it is made with
+    (FIG8_BUDGET: the image section's when Fig. 8 shares its dataset and model, else one
+    image per chunk: rules/figures.smk)."""
     f8 = ALVAREZ_FIG8
-    wc = SimpleNamespace(dataset=f8["dataset"], model=f8["model"], method=f8["method"])
-    s = lipschitz_settings(wc)
-    r = randomness_dir(f8["method"], s["randomness"][0])
-    path = f"results/lipschitz/{run_id(f8['dataset'], f8['model'])}/{f8['method']}/{r}/chunk{f8['point'] // s['chunk_size']}.npz"
-    return path, f8["point"] % s["chunk_size"], {**s, "n_calls": lipschitz_n_calls(wc)}
+    s = LIPSCHITZ_BUDGETS[FIG8_BUDGET]
+    r = randomness_dir(f8["method"], ALVAREZ_IMAGES["randomness"][0])
+    path = (f"results/lipschitz/{FIG8_BUDGET}/{run_id(f8['dataset'], f8['model'])}/{f8['method']}/{r}/"
+            f"chunk{f8['point'] // s['chunk_size']}.npz")
+    return path, f8["point"] % s["chunk_size"], {**s, "n_calls": n_calls_of(s, f8["method"])}
 
 
 def fig1_discrete(wildcards=None):
     """Fig. 1's discrete estimates (eq. 2), one file per model."""
     f1 = ALVAREZ_FIG1
-    return {m: f"results/lipschitz/{run_id(f1['dataset'], m)}/discrete.npz" for m in f1["models"]}
-
-
-def discrete_settings(wildcards):
-    """The section whose methods and eps a `lipschitz_discrete` job uses: Fig. 1's for its
-    dataset and models, else Fig. 4's (attrobust.config.check rejects a pair in both)."""
-    f1 = ALVAREZ_FIG1
-    if "alvarez_melis_fig1" in FIGS and wildcards.dataset == f1["dataset"] and wildcards.model in f1["models"]:
-        return f1
-    return ALVAREZ_DISCRETE
+    return {m: f"results/lipschitz/{FIG1_BUDGET}/{run_id(f1['dataset'], m)}/discrete.npz" for m in f1["models"]}
 
 
 def target_tag(target):
@@ -341,20 +349,24 @@ def explain_target(wildcards):
     return "predicted" if t == "predicted" else int(t)
 
 
-def lipschitz_n_calls(wildcards):
-    """Explainer calls per point: `n_calls_blackbox` for LIME/SHAP where a section sets it
+def n_calls_of(settings, method):
+    """Explainer calls per point: `n_calls_blackbox` for LIME/SHAP where a budget sets it
     (the paper: 40 for LIME/SHAP, 200 otherwise), else `n_calls`."""
-    s = lipschitz_settings(wildcards)
-    if s.get("n_calls_blackbox") and arexplain.METHODS[wildcards.method].kind == "blackbox":
-        return s["n_calls_blackbox"]
-    return s["n_calls"]
+    if settings.get("n_calls_blackbox") and arexplain.METHODS[method].kind == "blackbox":
+        return settings["n_calls_blackbox"]
+    return settings["n_calls"]
 
 
-def lipschitz_chunks(dataset, model, method, n_points, chunk_size=None, randomness="common"):
-    """The chunk files that cover the first `n_points` test points, under `randomness`."""
-    n_chunks = -(-n_points // (chunk_size or ALVAREZ["chunk_size"]))
+def lipschitz_n_calls(wildcards):
+    """A `lipschitz` job's explainer calls per point, from the budget in its path."""
+    return n_calls_of(LIPSCHITZ_BUDGETS[wildcards.budget], wildcards.method)
+
+
+def lipschitz_chunks(budget, dataset, model, method, n_points, randomness="common"):
+    """The chunk files of `budget` that cover the first `n_points` test points, under `randomness`."""
+    n_chunks = -(-n_points // LIPSCHITZ_BUDGETS[budget]["chunk_size"])
     r = randomness_dir(method, randomness)
-    return [f"results/lipschitz/{run_id(dataset, model)}/{method}/{r}/chunk{i}.npz" for i in range(n_chunks)]
+    return [f"results/lipschitz/{budget}/{run_id(dataset, model)}/{method}/{r}/chunk{i}.npz" for i in range(n_chunks)]
 
 
 def alvarez_lipschitz(wildcards=None):
@@ -362,7 +374,7 @@ def alvarez_lipschitz(wildcards=None):
     that order; keys `dataset/method/randomness`."""
     a = ALVAREZ
     return {
-        f"{d}/{m}/{r}": lipschitz_chunks(d, a["model"], m, a["n_points"], randomness=r)
+        f"{d}/{m}/{r}": lipschitz_chunks(ALVAREZ_BUDGET, d, a["model"], m, a["n_points"], randomness=r)
         for d in a["datasets"]
         for m in a["methods"]
         for r in a["randomness"]
@@ -382,8 +394,8 @@ def alvarez_images_lipschitz(wildcards=None):
     `randomness` settings; keys `dataset/method/randomness`."""
     a = ALVAREZ_IMAGES
     return {
-        f"{a['dataset']}/{m}/{r}": lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"],
-                                                     a["chunk_size"], randomness=r)
+        f"{a['dataset']}/{m}/{r}": lipschitz_chunks(IMAGES_BUDGET, a["dataset"], a["model"], m, a["n_points"],
+                                                     randomness=r)
         for m in a["methods"]
         for r in a["randomness"]
     }
@@ -393,7 +405,7 @@ def alvarez_images_chunks(randomness):
     """Fig. 7's chunk files: every method of the image section under one randomness setting."""
     a = ALVAREZ_IMAGES
     return [f for m in a["methods"]
-            for f in lipschitz_chunks(a["dataset"], a["model"], m, a["n_points"], a["chunk_size"], randomness=randomness)]
+            for f in lipschitz_chunks(IMAGES_BUDGET, a["dataset"], a["model"], m, a["n_points"], randomness=randomness)]
 
 
 # What the claims ledger (attrobust.claims) reads of each figure section: its tables and the
@@ -432,20 +444,10 @@ def robustness_inputs(wildcards):
     }
 
 
-# Prefixes of result paths followed by a run id {dataset}/{model}/{regime}/seed{seed}; those
-# of BUDGETED_PREFIXES by a budget name first (ATTACK_BUDGETS).
-BUDGETED_PREFIXES = ("results/attacks/", "results/metrics/attacks/")
-RUN_PREFIXES = ("results/models/", "results/explain/", "results/lipschitz/agarwal/",
-                "results/lipschitz/", "results/metrics/agarwal/",
-                "results/influence/", "results/curvature/", "results/metrics/ghorbani_influence/",
-                "results/nielsen/class/", "results/nielsen/sanity/", "results/nielsen/permuted_labels/",
-                "results/metrics/nielsen/class/", "results/metrics/nielsen/sanity/",
-                "results/metrics/nielsen/faithfulness/")
-
-
 def devices(paths):
     """Devices that computed the results in `paths`: each npz's recorded `device` (explain,
-    attack jobs) and the training device of every model behind them (its metrics.json)."""
+    attack jobs) and the training device of every model behind them (its metrics.json: the
+    run id {dataset}/{model}/{regime}/seed{seed} in the path, after any budget name)."""
     import json
     import numpy as np
 
@@ -455,10 +457,10 @@ def devices(paths):
             with np.load(path) as z:
                 if "device" in z.files:
                     found.add(str(z["device"]))
-        prefix = next((p for p in (*BUDGETED_PREFIXES, *RUN_PREFIXES) if path.startswith(p)), None)
-        parts = path[len(prefix):].split("/")[int(prefix in BUDGETED_PREFIXES):][:4] if prefix else []
-        if len(parts) == 4 and parts[3].startswith("seed"):
-            metrics = Path("results/models", *parts, "metrics.json")
+        parts = path.split("/")
+        seed = next((i for i, part in enumerate(parts) if re.fullmatch(r"seed\d+", part)), None)
+        if path.startswith("results/") and seed is not None and seed >= 4:
+            metrics = Path("results/models", *parts[seed - 3:seed + 1], "metrics.json")
             if metrics.exists():
                 found.add(json.loads(metrics.read_text()).get("device", "not recorded"))
     return ", ".join(sorted(found)) or "not recorded"
@@ -526,7 +528,7 @@ def _work(kind, wc):
         n = min(size, g["n_images"] - int(wc.chunk) * size)
         return n * len(ATTACK_EPS[key]) * _attack_grads_per_image(g, wc.method, wc.attack), 0
     if kind == "lipschitz":
-        s, calls = lipschitz_settings(wc), lipschitz_n_calls(wc)
+        s, calls = LIPSCHITZ_BUDGETS[wc.budget], lipschitz_n_calls(wc)
         return s["chunk_size"] * calls * _method_cost(wc.method), s["chunk_size"] * calls * jobsize.BO_S_PER_CALL
     if kind == "noise_ratios":
         a = ALVAREZ_IMAGES

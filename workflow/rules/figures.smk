@@ -2,6 +2,17 @@
 
 FIG1 = config["figures"]["alvarez_melis_fig1"]
 GALLERY = config["figures"]["gallery"]
+# The Lipschitz budgets Alvarez-Melis & Jaakkola's sections ask for (rules/common.smk:
+# lipschitz_budget, discrete_budget): Figs. 2-3's, Figs. 5-7's, and Fig. 8's own (one image
+# per chunk) unless Fig. 8 shares the image section's dataset and model: then it reads that
+# section's estimates (attrobust.config.check: their settings must agree). Figs. 1 and 4: eq. (2).
+ALVAREZ_BUDGET = lipschitz_budget("alvarez_melis", ALVAREZ)
+IMAGES_BUDGET = lipschitz_budget("alvarez_melis_images", ALVAREZ_IMAGES)
+FIG8_SHARES_IMAGES = "alvarez_melis_images" in FIGS and (ALVAREZ_FIG8["dataset"], ALVAREZ_FIG8["model"]) == (
+    ALVAREZ_IMAGES["dataset"], ALVAREZ_IMAGES["model"])
+FIG8_BUDGET = IMAGES_BUDGET if FIG8_SHARES_IMAGES else lipschitz_budget("alvarez_melis_fig8", fig8_settings())
+FIG1_BUDGET = discrete_budget("alvarez_melis_fig1", FIG1)
+DISCRETE_BUDGET = discrete_budget("alvarez_melis_discrete", ALVAREZ_DISCRETE)
 
 
 rule fig_alvarez_melis_fig1:
@@ -49,7 +60,7 @@ rule fig_alvarez_melis:
     input:
         table="results/metrics/alvarez_melis/lipschitz_uci.csv",
         example=[
-            lipschitz_chunks(ALVAREZ["example_dataset"], ALVAREZ["model"], m, ALVAREZ["n_points"],
+            lipschitz_chunks(ALVAREZ_BUDGET, ALVAREZ["example_dataset"], ALVAREZ["model"], m, ALVAREZ["n_points"],
                              randomness=ALVAREZ["randomness"][0])  # Fig. 3: the first setting
             for m in ALVAREZ["methods"]
         ],
@@ -130,7 +141,7 @@ rule fig_alvarez_melis_discrete:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        pair=f"results/lipschitz/{run_id(ALVAREZ_DISCRETE['dataset'], ALVAREZ_DISCRETE['model'])}/discrete.npz",
+        pair=f"results/lipschitz/{DISCRETE_BUDGET}/{run_id(ALVAREZ_DISCRETE['dataset'], ALVAREZ_DISCRETE['model'])}/discrete.npz",
         lib=lib("fig_alvarez_melis_discrete.py"),
     output:
         pdf="figures/alvarez-melis/fig4_discrete_pair.pdf",

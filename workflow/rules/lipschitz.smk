@@ -27,27 +27,27 @@ rule unification_lipschitz:
         "../scripts/unification_lipschitz.py"
 
 
-# Alvarez-Melis & Jaakkola (2018), eq. (1), for a chunk of test points; the budget is Figs.
-# 2-3's, or Figs. 5-7's for the image section's dataset and model (lipschitz_settings).
+# Alvarez-Melis & Jaakkola (2018), eq. (1), for a chunk of test points, at the named budget
+# in the path (rules/common.smk: lipschitz_budget; alvarez_melis, alvarez_melis_images, ...).
 rule lipschitz:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("lipschitz.py"),
     output:
-        "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.npz",
+        "results/lipschitz/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.npz",
     wildcard_constraints:
         randomness="fresh|common",
     params:
         method_params=lambda wc: config["methods"].get(wc.method, {}),
         chunk=lambda wc: int(wc.chunk),
-        chunk_size=lambda wc: lipschitz_settings(wc)["chunk_size"],
-        eps=lambda wc: lipschitz_settings(wc)["eps"],
+        chunk_size=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["chunk_size"],
+        eps=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["eps"],
         n_calls=lipschitz_n_calls,
-        estimator=lambda wc: lipschitz_settings(wc)["estimator"],
-        noise_seeds=lambda wc: lipschitz_settings(wc)["noise_seeds"],
-        protocol=lambda wc: lipschitz_settings(wc)["protocol"],
-        output=lambda wc: lipschitz_settings(wc).get("output"),
+        estimator=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["estimator"],
+        noise_seeds=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["noise_seeds"],
+        protocol=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["protocol"],
+        output=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["output"],
         randomness=lambda wc: wc.randomness,
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
@@ -56,10 +56,10 @@ rule lipschitz:
     resources:
         **sized("lipschitz"),
     log:
-        "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.log",
+        "logs/lipschitz/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        "logs/benchmarks/lipschitz/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.tsv"
+        "logs/benchmarks/lipschitz/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{randomness}/chunk{chunk}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:
@@ -141,8 +141,8 @@ rule noise_ratios:
 
 
 # Alvarez-Melis & Jaakkola (2018), eq. (2) and Fig. 4: the discrete estimate over the
-# explained test points (the `explain` rule's files), per method; methods and eps are Fig. 4's,
-# or Fig. 1's for its dataset and models (discrete_settings).
+# explained test points (the `explain` rule's files), per method; methods, eps and class from
+# the named budget in the path (rules/common.smk: discrete_budget; alvarez_melis_fig1, ...).
 rule lipschitz_discrete:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
@@ -150,18 +150,18 @@ rule lipschitz_discrete:
         data="results/data/{dataset}.npz",
         explanations=lambda wc: [
             f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}"
-            f"{target_tag(discrete_settings(wc).get('target'))}.npz"
-            for m in discrete_settings(wc)["methods"]
+            f"{target_tag(DISCRETE_BUDGETS[wc.budget]['target'])}.npz"
+            for m in DISCRETE_BUDGETS[wc.budget]["methods"]
         ],
         lib=lib("lipschitz_discrete.py"),
     output:
-        "results/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",
+        "results/lipschitz/{budget}/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",
     params:
-        methods=lambda wc: discrete_settings(wc)["methods"],
-        eps=lambda wc: discrete_settings(wc)["eps"],
-        target=lambda wc: discrete_settings(wc).get("target"),  # None: the dataset's target
+        methods=lambda wc: DISCRETE_BUDGETS[wc.budget]["methods"],
+        eps=lambda wc: DISCRETE_BUDGETS[wc.budget]["eps"],
+        target=lambda wc: DISCRETE_BUDGETS[wc.budget]["target"],  # None: the dataset's target
     log:
-        "logs/lipschitz/{dataset}/{model}/{regime}/seed{seed}/discrete.log",
+        "logs/lipschitz/{budget}/{dataset}/{model}/{regime}/seed{seed}/discrete.log",
     conda:
         "../../envs/data.yaml"
     script:
