@@ -12,17 +12,9 @@ rule attack:
     params:
         # every eps a section asks for, and this chunk's images (rules/common.smk: ATTACK_EPS)
         eps=lambda wc: sorted(ATTACK_EPS[attack_key(wc)]),
-        images=lambda wc: [int(wc.chunk) * attack_chunking(attack_key(wc))[0],
-                           min((int(wc.chunk) + 1) * attack_chunking(attack_key(wc))[0], ATTACK_BUDGETS[wc.budget]["n_images"])],
+        images=attack_images,
         # the settings of the named budget in the path (rules/common.smk: attack_budget)
-        step=lambda wc: ATTACK_BUDGETS[wc.budget]["step"],
-        n_iter=lambda wc: ATTACK_BUDGETS[wc.budget]["n_iter"],
-        k=lambda wc: ATTACK_BUDGETS[wc.budget]["k"],
-        n_images=lambda wc: ATTACK_BUDGETS[wc.budget]["n_images"],
-        ig_steps=lambda wc: ATTACK_BUDGETS[wc.budget]["ig_steps"],
-        softplus_beta=lambda wc: ATTACK_BUDGETS[wc.budget]["softplus_beta"],
-        random_trials=lambda wc: ATTACK_BUDGETS[wc.budget]["random_trials"],
-        ig_target=lambda wc: ATTACK_BUDGETS[wc.budget]["ig_target"],
+        **budget_params(ATTACK_BUDGETS, ATTACK_KEYS),
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1

@@ -188,6 +188,11 @@ def attack_budget(name, settings):
     return name
 
 
+def budget_params(budgets, keys):
+    """A rule's params for `keys`, each read from the named budget in the job's path."""
+    return {k: (lambda wildcards, k=k: budgets[wildcards.budget][k]) for k in keys}
+
+
 def _ask_attacks(budget, runs):
     for d, m, meth, att, e in runs:
         ATTACK_EPS.setdefault((budget, d, m, meth, att), set()).add(float(e))
@@ -210,6 +215,13 @@ def attack_chunking(key):
     per_image = len(ATTACK_EPS[key]) * _attack_grads_per_image(g, key[3], key[4])
     size = jobsize.items_per_job(n, per_image, _arch(key[2]), gpu="attack" in site.GPU_RULES)
     return size, -(-n // size)
+
+
+def attack_images(wildcards):
+    """[first, stop) of the test images of an `attack` job's chunk."""
+    size, _ = attack_chunking(attack_key(wildcards))
+    first = int(wildcards.chunk) * size
+    return [first, min(first + size, ATTACK_BUDGETS[wildcards.budget]["n_images"])]
 
 
 def attack_results(key):

@@ -41,13 +41,9 @@ rule lipschitz:
     params:
         method_params=lambda wc: config["methods"].get(wc.method, {}),
         chunk=lambda wc: int(wc.chunk),
-        chunk_size=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["chunk_size"],
-        eps=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["eps"],
+        # the settings of the named budget in the path (rules/common.smk: lipschitz_budget)
+        **budget_params(LIPSCHITZ_BUDGETS, ("chunk_size", "eps", "estimator", "noise_seeds", "protocol", "output")),
         n_calls=lipschitz_n_calls,
-        estimator=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["estimator"],
-        noise_seeds=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["noise_seeds"],
-        protocol=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["protocol"],
-        output=lambda wc: LIPSCHITZ_BUDGETS[wc.budget]["output"],
         randomness=lambda wc: wc.randomness,
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
