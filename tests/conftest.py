@@ -15,15 +15,24 @@ def one_thread():
 
 
 @pytest.fixture(scope="session")
-def tiny_local_reference(tmp_path_factory):
-    """The scheduler tests' reference (tests/slurm, tests/sge): a quarter of the tiny DAG
-    with a job of every rule (tests/_cluster.targets), run once locally; (directory, targets)."""
-    from _cluster import copy_repo, run_snakemake, targets
+def tiny_run(tmp_path_factory):
+    """The whole tiny config (tests/e2e/tiny.yaml) run once locally, in a copy of the
+    repository: tests/test_workflow.py's end-to-end checks read it, and the scheduler tests
+    (tests/slurm, tests/sge) compare their runs with it. Its results are read, never rerun."""
+    from _cluster import copy_repo, run_snakemake
 
-    local = copy_repo(tmp_path_factory.mktemp("reference") / "local")
-    jobs = targets(local)
-    run_snakemake(local, "--cores", "2", targets=jobs)
-    return local, jobs
+    repo = copy_repo(tmp_path_factory.mktemp("tiny") / "repo")
+    run_snakemake(repo, "--cores", "2")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def tiny_local_reference(tiny_run):
+    """The scheduler tests' reference: the whole tiny run, and what a cluster run makes (a
+    quarter of the tiny DAG with a job of every rule, tests/_cluster.targets); (directory, targets)."""
+    from _cluster import targets
+
+    return tiny_run, targets(tiny_run)
 
 
 @pytest.fixture(scope="session")

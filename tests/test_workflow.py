@@ -27,9 +27,9 @@ def repo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def run(repo):
-    snakemake(repo, "--cores", "2")
-    return repo
+def run(tiny_run):
+    """The whole tiny run (tests/conftest.py, shared with the scheduler tests)."""
+    return tiny_run
 
 
 @pytest.mark.e2e
