@@ -318,7 +318,7 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
             n_it = f9["n_iter"] if fig9_pair and f9.get("n_iter") else gh["n_iter"]
             s_it, note = attack_rate(d, sp["arch"], gh["ig_steps"])
             work = len(jobs) * n_img * n_it
-            add(figure, f"{meth} on {d}/{m}{tag}: {len(jobs)} attack jobs x {n_img} images x {n_it} iterations",
+            add(figure, f"{meth} on {d}/{m}{tag}: {len(jobs)} (attack, eps) runs x {n_img} images x {n_it} iterations",
                 work, work * s_it, 0.0,
                 f"{note}, {1 / s_it:.2f} img*it/s; IG {gh['ig_steps']} steps' rate charged"
                 + ("" if meth == "integrated_gradients" else " (upper bound for this method)"))
