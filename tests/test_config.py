@@ -33,6 +33,14 @@ def test_default_config_passes_registry_checks():
     cfg.check(default_config())
 
 
+def test_two_sections_may_estimate_on_one_dataset_and_model():
+    """Figs. 1 and 4 on one (dataset, model): each has its own named budget (no config error;
+    tests/test_workflow.py checks the two sets of jobs)."""
+    conf = default_config()
+    conf["figures"]["alvarez_melis_discrete"].update(dataset="synthetic2d", model="linear_svm")
+    cfg.check(conf)
+
+
 def test_schema_fills_defaults():
     conf = {}
     validate(conf, SCHEMA)
@@ -84,8 +92,6 @@ def test_schema_rejects_bad_values_naming_the_key(patch, key):
         ({"figures": {"alvarez_melis_fig8": {"model": "random_forest"}}},  # `method` is checked too
          ["figures.alvarez_melis_fig8", "saliency", "needs gradients"]),
         ({"figures": {"alvarez_melis_fig8": {"method": "salency"}}}, ["salency", "figures.alvarez_melis_fig8"]),
-        ({"figures": {"alvarez_melis_discrete": {"dataset": "synthetic2d", "model": "linear_svm"}}},
-         ["figures.alvarez_melis_discrete", "alvarez_melis_fig1"]),
         # attack, attacked-method and estimator names: the registries decide, not schema enums
         ({"figures": {"ghorbani": {"attacks": ["random_sign", "centre"]}}},
          ["figures.ghorbani.attacks", "centre", "mass_center"]),
