@@ -177,15 +177,20 @@ ATTACK_BUDGETS = {}
 ATTACK_EPS = {}
 
 
-def attack_budget(name, settings):
-    """Register the `attack` settings of section `name` (ATTACK_KEYS) and return the budget
-    name its jobs use: an already registered budget with the same settings, else `name`."""
-    own = {k: settings[k] for k in ATTACK_KEYS}
-    same = [b for b, s in ATTACK_BUDGETS.items() if s == own]
+def _named_budget(budgets, keys, name, settings):
+    own = {k: settings.get(k) for k in keys}
+    same = [b for b, s in budgets.items() if s == own]
     if same:
         return same[0]
-    ATTACK_BUDGETS[name] = own
+    budgets[name] = own
     return name
+
+
+def attack_budget(name, settings):
+    """Register the `attack` settings of section `name` (ATTACK_KEYS, every one required) and
+    return the budget name its jobs use: an already registered budget with the same
+    settings, else `name`."""
+    return _named_budget(ATTACK_BUDGETS, ATTACK_KEYS, name, {k: settings[k] for k in ATTACK_KEYS})
 
 
 def budget_params(budgets, keys):
@@ -292,15 +297,6 @@ LIPSCHITZ_KEYS = ("chunk_size", "eps", "n_calls", "n_calls_blackbox", "estimator
 LIPSCHITZ_BUDGETS = {}
 DISCRETE_KEYS = ("methods", "eps", "target")
 DISCRETE_BUDGETS = {}
-
-
-def _named_budget(budgets, keys, name, settings):
-    own = {k: settings.get(k) for k in keys}
-    same = [b for b, s in budgets.items() if s == own]
-    if same:
-        return same[0]
-    budgets[name] = own
-    return name
 
 
 def lipschitz_budget(name, settings):
@@ -534,11 +530,9 @@ def _work(kind, wc):
     if kind == "explain":
         return n_explain(d) * _method_cost(wc.method), 0
     if kind == "attack":  # one chunk of images at every eps
-        key = attack_key(wc)
-        size, _ = attack_chunking(key)
-        g = ATTACK_BUDGETS[wc.budget]
-        n = min(size, g["n_images"] - int(wc.chunk) * size)
-        return n * len(ATTACK_EPS[key]) * _attack_grads_per_image(g, wc.method, wc.attack), 0
+        first, stop = attack_images(wc)
+        per_image = len(ATTACK_EPS[attack_key(wc)]) * _attack_grads_per_image(ATTACK_BUDGETS[wc.budget], wc.method, wc.attack)
+        return (stop - first) * per_image, 0
     if kind == "lipschitz":
         s, calls = LIPSCHITZ_BUDGETS[wc.budget], lipschitz_n_calls(wc)
         return s["chunk_size"] * calls * _method_cost(wc.method), s["chunk_size"] * calls * jobsize.BO_S_PER_CALL
