@@ -1,4 +1,4 @@
-"""Report captions (workflow/report/): each figure of a multi-figure rule has its own caption
+"""Report captions (workflow/report/ and each paper's workflow/papers/<paper>/report/): each figure of a multi-figure rule has its own caption
 file (issue #16, Presentation), every caption file is used, and every caption renders as
 Snakemake renders it (Jinja2 with the completed config, then docutils) under each shipped config,
 so a stray rst construct (``|x|`` is a substitution reference) or an unknown config key fails here
@@ -18,15 +18,19 @@ from docutils.core import publish_parts
 from test_config import default_config
 
 ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT / "workflow" / "rules"
-REPORT = ROOT / "workflow" / "report"
-CAPTIONS = sorted(REPORT.glob("*.rst")) + sorted(REPORT.glob("*/*.rst"))
+WORKFLOW = ROOT / "workflow"
+PAPERS = WORKFLOW / "papers"
+RULE_FILES = [WORKFLOW / "Snakefile", *sorted(WORKFLOW.glob("rules/*.smk")), *sorted(PAPERS.glob("*/*.smk"))]
+# the report folders: the workflow's own (the ledger, the report's front page) and each paper's
+REPORTS = [WORKFLOW / "report", *sorted(PAPERS.glob("*/report"))]
+CAPTIONS = sorted(p for report in REPORTS for p in [*report.glob("*.rst"), *report.glob("*/*.rst")])
 CONFIGS = ["config.yaml", "fashion.yaml", "paper.yaml"]  # the shipped tiers: the captions must be true in each
-# rules with several report() outputs: (rule file, caption folder report/<section>/, the FIGS dict naming the figures)
-MULTI = [("figures.smk", "alvarez_melis", "ALVAREZ_FIGS"), ("figures.smk", "agarwal", "AGARWAL_FIGS"),
-         ("figures.smk", "alvarez_melis_images", "ALVAREZ_IMAGES_FIGS"), ("figures.smk", "ghorbani", "GHORBANI_FIGS"),
-         ("influence.smk", "ghorbani_influence", "INFLUENCE_FIGS"), ("kamath.smk", "kamath", "KAMATH_FIGS"),
-         ("nielsen.smk", "nielsen_sanity", "NIELSEN_SANITY_FIGS")]
+# rules with several report() outputs: (paper, caption folder papers/<paper>/report/<section>/,
+# the FIGS dict of the paper's rules.smk naming the figures)
+MULTI = [("alvarez_melis", "alvarez_melis", "ALVAREZ_FIGS"), ("agarwal", "agarwal", "AGARWAL_FIGS"),
+         ("alvarez_melis", "alvarez_melis_images", "ALVAREZ_IMAGES_FIGS"), ("ghorbani", "ghorbani", "GHORBANI_FIGS"),
+         ("ghorbani", "ghorbani_influence", "INFLUENCE_FIGS"), ("kamath", "kamath", "KAMATH_FIGS"),
+         ("nielsen", "nielsen_sanity", "NIELSEN_SANITY_FIGS")]
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,11 +44,11 @@ def _config_json(name: str) -> str:
     return json.dumps(debian.load_config([str(ROOT / "config" / name)]))
 
 
-def _fig_names(rule_file: str, figs: str) -> list[str]:
-    """The figure names (keys) of the dict ``figs`` in workflow/rules/``rule_file``."""
-    text = (RULES / rule_file).read_text()
+def _fig_names(paper: str, figs: str) -> list[str]:
+    """The figure names (keys) of the dict ``figs`` in workflow/papers/``paper``/rules.smk."""
+    text = (PAPERS / paper / "rules.smk").read_text()
     block = re.search(rf"^{figs} = \{{(.*?)^\}}", text, re.S | re.M)
-    assert block, f"no {figs} dict in {rule_file}"
+    assert block, f"no {figs} dict in papers/{paper}/rules.smk"
     return re.findall(r'^\s*"([a-zA-Z0-9_]+)":', block.group(1), re.M)
 
 
@@ -56,7 +60,7 @@ class _Job:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("path", CAPTIONS, ids=lambda p: str(p.relative_to(REPORT)))
+@pytest.mark.parametrize("path", CAPTIONS, ids=lambda p: str(p.relative_to(WORKFLOW)))
 def test_caption_renders(path, config):
     conf = json.loads(_config_json(config))
     # Snakemake's own settings (snakemake.report: Environment(trim_blocks=True, lstrip_blocks=True)),
@@ -68,23 +72,24 @@ def test_caption_renders(path, config):
     publish_parts(rendered, writer_name="html", settings_overrides={"report_level": 5, "halt_level": 2})
 
 
-@pytest.mark.parametrize("rule_file, section, figs", MULTI)
-def test_each_figure_has_its_own_caption(rule_file, section, figs):
+@pytest.mark.parametrize("paper, section, figs", MULTI)
+def test_each_figure_has_its_own_caption(paper, section, figs):
     """The figure names of the section's FIGS dict each have report/<section>/<name>.rst."""
-    text = (RULES / rule_file).read_text()
-    assert f'caption=f"../report/{section}/{{fig}}.rst"' in text
-    names = _fig_names(rule_file, figs)
+    text = (PAPERS / paper / "rules.smk").read_text()
+    assert f'caption=f"report/{section}/{{fig}}.rst"' in text
+    names = _fig_names(paper, figs)
     assert names
-    missing = [n for n in names if not (REPORT / section / f"{n}.rst").exists()]
+    missing = [n for n in names if not (PAPERS / paper / "report" / section / f"{n}.rst").exists()]
     assert not missing, missing
 
 
 def test_every_caption_file_is_used():
     """No caption is left behind by a rule that moved to per-figure captions: each file is named
     by a rule (or the Snakefile's report:), or is a figure of a MULTI rule's FIGS dict."""
-    text = "\n".join(p.read_text() for p in [ROOT / "workflow" / "Snakefile", *sorted(RULES.glob("*.smk"))])
-    per_figure = {section: _fig_names(rule_file, figs) for rule_file, section, figs in MULTI}
-    unused = [str(rel) for rel in (p.relative_to(REPORT) for p in CAPTIONS)
+    text = "\n".join(p.read_text() for p in RULE_FILES)
+    per_figure = {section: _fig_names(paper, figs) for paper, section, figs in MULTI}
+    rels = [p.relative_to(next(r for r in REPORTS if r in p.parents)) for p in CAPTIONS]
+    unused = [str(rel) for rel in rels
               if f"report/{rel.as_posix()}" not in text
               and not (len(rel.parts) == 2 and rel.stem in per_figure.get(rel.parts[0], []))]
     assert not unused, unused
@@ -116,7 +121,7 @@ def _caption_prose(text: str) -> str:
     return re.sub(r"\(the paper[^()]*\)", " ", text)
 
 
-@pytest.mark.parametrize("path", CAPTIONS, ids=lambda p: str(p.relative_to(REPORT)))
+@pytest.mark.parametrize("path", CAPTIONS, ids=lambda p: str(p.relative_to(WORKFLOW)))
 def test_caption_quotes_no_run_numbers(path):
     text = " ".join(_caption_prose(path.read_text()).split())
     found = [m.group(0) for pat in RUN_NUMBERS for m in re.finditer(pat, text)]

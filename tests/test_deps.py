@@ -36,10 +36,10 @@ def test_every_rule_takes_the_closure_of_its_own_script():
     """`lib=lib("<script>")` names the rule's own `script:`, so no module list is kept by
     hand; only the downloads (raw files checked by their SHA256) and the data check have none."""
     without = []
-    for smk in sorted((ROOT / "workflow/rules").glob("*.smk")):
+    for smk in [*sorted((ROOT / "workflow/rules").glob("*.smk")), *sorted((ROOT / "workflow/papers").glob("*/rules.smk"))]:
         for block in re.split(r"(?m)^(?=rule \w+:)", smk.read_text())[1:]:
             rule = re.match(r"rule (\w+):", block).group(1)
-            script = re.search(r'script:\s*\n\s*"\.\./scripts/(\w+\.py)"', block).group(1)
+            script = re.search(r'script:\s*\n\s*"([\w./]+\.py)"', block).group(1)
             lib = re.findall(r"lib=lib\(([^)]*)\)", block)
             if not lib:
                 without.append(rule)

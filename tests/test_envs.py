@@ -43,14 +43,14 @@ def test_env_pins_agree_with_pyproject(path):
 
 
 def test_every_rule_names_an_existing_env():
-    rules = (ROOT / "workflow/rules").glob("*.smk")
+    rules = [*(ROOT / "workflow/rules").glob("*.smk"), *(ROOT / "workflow/papers").glob("*/rules.smk")]
     for smk in rules:
         text = smk.read_text()
         n_rules = len(re.findall(r"^rule \w+:", text, re.M))
-        envs = re.findall(r'conda:\s*\n\s*"\.\./\.\./(envs/[\w.]+)"', text)
+        envs = [(smk.parent / e).resolve() for e in re.findall(r'conda:\s*\n\s*"((?:\.\./)+envs/[\w.]+)"', text)]
         assert len(envs) == n_rules, f"{smk.name}: {n_rules} rules, {len(envs)} conda envs"
         for env in envs:
-            assert (ROOT / env).is_file(), env
+            assert env.is_file() and env.parent == ROOT / "envs", env
 
 
 def test_license_and_catalog_metadata_agree_with_the_repository():

@@ -89,3 +89,134 @@ def test_a_new_attack_runs_through_attacks_attack(registered):
     assert np.all(moved <= 4 / 255 + 1e-6) and np.all(moved[res["label_kept"]] > 0)
     assert plots.label("saliency_sign") == "Saliency sign step"
     assert dataclasses.asdict(SIGN)["defaults"] == {}
+
+
+# --- a throwaway paper, added the way the README's guide says -------------------------------
+# Its folder (rules, script, caption), its claims module, its name in PAPERS and in the claims
+# package, and its config section (schema and config): the files the guide lists.
+
+TOY_RULES = '''# A throwaway paper: the class shares of a dataset's training split (one figure, one claim).
+TOY = config["figures"]["toy"]
+claims_read("toy", {"toy": ["results/metrics/toy/class_shares.csv"]}, {"max_share": TOY["max_share"]})
+
+
+rule toy_shares:
+    localrule: True
+    input:
+        data=f"results/data/{TOY['dataset']}.npz",
+        lib=lib("scripts/toy_shares.py"),
+    output:
+        csv="results/metrics/toy/class_shares.csv",
+    log:
+        "logs/toy/shares.log",
+    conda:
+        "../../../envs/data.yaml"
+    script:
+        "scripts/toy_shares.py"
+
+
+rule fig_toy:
+    localrule: True
+    input:
+        table="results/metrics/toy/class_shares.csv",
+        lib=lib("scripts/fig_toy.py"),
+    output:
+        png=report("figures/toy/fig1_class_shares.png", caption="report/toy.rst", category="Toy (this test)"),
+    log:
+        "logs/figures/toy.log",
+    conda:
+        "../../../envs/plot.yaml"
+    script:
+        "scripts/fig_toy.py"
+'''
+TOY_SHARES = '''import numpy as np
+import pandas as pd
+
+with np.load(snakemake.input.data) as z:
+    classes, counts = np.unique(z["y_train"], return_counts=True)
+pd.DataFrame({"cls": classes, "share": counts / counts.sum()}).to_csv(snakemake.output.csv, index=False)
+'''
+TOY_FIG = '''import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+df = pd.read_csv(snakemake.input.table)
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.bar(df["cls"], df["share"])
+fig.savefig(snakemake.output.png)
+'''
+TOY_CLAIMS = '''"""The throwaway paper's one claim: no class holds more than max_share of the training split."""
+import numpy as np
+
+from ..ledger import claim, compare
+
+
+@claim("toy-balanced", paper="Toy 2026", figure="Fig. 1", table="toy",
+       text="No class holds more than max_share of the training split.")
+def _balanced(df, ctx):
+    return [compare(ctx, "largest class share", df["share"].to_numpy(), side="<", null=ctx["max_share"],
+                    stat=np.max)], {"classes": len(df)}
+'''
+TOY_SCHEMA = {"type": "object", "additionalProperties": False, "default": {},
+              "description": "a throwaway paper (tests/test_extending.py)",
+              "properties": {"enabled": {"type": "boolean", "default": True},
+                             "dataset": {"type": "string", "default": "digits"},
+                             "max_share": {"type": "number", "default": 0.5}}}
+
+
+def _add_toy_paper(repo):
+    """Add the throwaway paper to the checkout ``repo``; returns the files touched."""
+    import yaml
+
+    paper = repo / "workflow/papers/toy"
+    (paper / "scripts").mkdir(parents=True)
+    (paper / "report").mkdir()
+    (paper / "rules.smk").write_text(TOY_RULES)
+    (paper / "scripts/toy_shares.py").write_text(TOY_SHARES)
+    (paper / "scripts/fig_toy.py").write_text(TOY_FIG)
+    (paper / "report/toy.rst").write_text("Class shares of ``{{ snakemake.config['figures']['toy']['dataset'] }}``.\n")
+    claims = repo / "src/attrobust/claims"
+    (claims / "toy.py").write_text(TOY_CLAIMS)
+    (claims / "__init__.py").write_text((claims / "__init__.py").read_text() + "from . import toy  # noqa: F401\n")
+    snakefile = repo / "workflow/Snakefile"
+    text = snakefile.read_text()
+    registry = next(line for line in text.splitlines() if line.startswith("PAPERS = ["))
+    snakefile.write_text(text.replace(registry, registry.replace("]", ', "toy"]')))
+    schema_file = repo / "workflow/schemas/config.schema.yaml"
+    schema = yaml.safe_load(schema_file.read_text())
+    schema["properties"]["figures"]["properties"]["toy"] = TOY_SCHEMA
+    schema_file.write_text(yaml.safe_dump(schema, sort_keys=False))
+    config = repo / "tiny.yaml"
+    conf = yaml.safe_load(config.read_text())
+    conf["figures"]["toy"] = {"dataset": "digits", "max_share": 0.5}
+    config.write_text(yaml.safe_dump(conf, sort_keys=False))
+    return {"workflow/papers/toy/", "src/attrobust/claims/toy.py", "src/attrobust/claims/__init__.py",
+            "workflow/Snakefile", "workflow/schemas/config.schema.yaml", "tiny.yaml"}
+
+
+@pytest.mark.e2e
+def test_a_throwaway_paper_runs_in_the_tiny_config(tiny_run, tmp_path):
+    """Added to a copy of the finished tiny run, the paper's jobs and the ledger are all that
+    run; its figure exists and its claim is in the ledger with a verdict, next to every
+    other claim unchanged."""
+    import shutil
+
+    import pandas as pd
+    from _cluster import run_snakemake
+    from _workflow import job_stats
+
+    repo = tmp_path / "repo"
+    shutil.copytree(tiny_run, repo, symlinks=True)
+    touched = _add_toy_paper(repo)
+    assert len(touched) == 6  # the README's guide: folder, claims module, 2 registrations, 2 config files
+    plan = job_stats(run_snakemake(repo, "--cores", "2", "--dry-run").stdout)
+    assert plan == {"toy_shares": 1, "fig_toy": 1, "claims": 1, "default": 1}, plan
+    run_snakemake(repo, "--cores", "2")
+    assert (repo / "figures/toy/fig1_class_shares.png").stat().st_size > 0
+    before = pd.read_csv(tiny_run / "figures/claims.csv")
+    after = pd.read_csv(repo / "figures/claims.csv")
+    toy = after[after["claim"] == "toy-balanced"]
+    assert len(toy) == 1 and toy["verdict"].item() == "holds", toy.to_dict("records")
+    pd.testing.assert_frame_equal(after[after["claim"] != "toy-balanced"].reset_index(drop=True), before)

@@ -17,7 +17,6 @@ from _workflow import ROOT
 
 from attrobust import attacks, benchtable, jobs, lipschitz, models, utils
 
-SCRIPTS = ROOT / "workflow" / "scripts"
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def test_device_rules_scripts_use_the_device_and_others_do_not():
     for name, rule in rules.items():
         if not rule.script:
             continue
-        text = (SCRIPTS / Path(rule.script).name).read_text()
+        text = (Path(rule.basedir.get_path_or_uri(secret_free=True)) / rule.script).read_text()
         uses = bool(re.search(r"params\.device|p\.device", text)) or (
             "jobs.model_job" in text and "on the CPU: the rule has no device" not in text)
         assert uses == (name in device_rules()), name

@@ -251,7 +251,7 @@ def test_touch_mtime_and_copy_rerun_nothing_but_edits_do(repo, tmp_path):
     (new mtimes and paths, like a `git checkout` or a copy to scratch) plans no job; an
     edited script reruns exactly its jobs; a model whose contents changed reruns every job
     that reads it."""
-    for p in [*(repo / "workflow/scripts").glob("*.py"), *(repo / "src").rglob("*.py")]:
+    for p in [*(repo / "workflow").rglob("*.py"), *(repo / "src").rglob("*.py")]:
         p.touch()
     assert plan(repo)[0] == {}
     results = sorted(p for p in (repo / "results").rglob("*") if p.is_file())
@@ -263,7 +263,7 @@ def test_touch_mtime_and_copy_rerun_nothing_but_edits_do(repo, tmp_path):
     moved = Path(shutil.copytree(repo, tmp_path / "scratch", symlinks=True, copy_function=shutil.copy))
     assert plan(moved)[0] == {}
 
-    script = moved / "workflow/scripts/fig_gallery.py"
+    script = moved / "workflow/papers/nielsen/scripts/fig_gallery.py"
     script.write_text(script.read_text() + "\n# edited\n")
     assert plan(moved)[0] == {"fig_gallery": 1, "default": 1}
     script.write_text(script.read_text().replace("\n# edited\n", ""))  # back: a newer mtime, same contents

@@ -6,7 +6,7 @@ rule attack:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("attack.py"),
+        lib=lib("../scripts/attack.py"),
     output:
         "results/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/chunk{chunk}.npz",
     params:
@@ -38,12 +38,11 @@ rule attack_metrics:
     input:
         # every chunk of images of this (method, attack); the file holds all its eps
         attack=lambda wc: attack_results(attack_key(wc)),
-        lib=lib("attack_metrics.py"),
+        lib=lib("../scripts/attack_metrics.py"),
     output:
         "results/metrics/attacks/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.csv",
     params:
-        k=lambda wc: ATTACK_BUDGETS[wc.budget]["k"],
-        lens_w=GHORBANI["lens_w"],
+        **budget_params(ATTACK_BUDGETS, ("k", *ATTACK_METRIC_KEYS)),
     log:
         "logs/attack_metrics/{budget}/{dataset}/{model}/{regime}/seed{seed}/{method}/{attack}/eps{eps}.log",
     conda:

@@ -22,15 +22,6 @@ cfg.check(config)
 
 SEED = config["seed"]
 FIGS = cfg.figures(config)
-AGARWAL = config["figures"]["agarwal"]
-GHORBANI = config["figures"]["ghorbani"]
-ALVAREZ = config["figures"]["alvarez_melis"]
-ALVAREZ_IMAGES = config["figures"]["alvarez_melis_images"]
-ALVAREZ_DISCRETE = config["figures"]["alvarez_melis_discrete"]
-ALVAREZ_FIG1 = config["figures"]["alvarez_melis_fig1"]
-ALVAREZ_FIG8 = config["figures"]["alvarez_melis_fig8"]
-
-
 # Between-workflow caching (`--cache`, which the Makefile passes when SNAKEMAKE_OUTPUT_CACHE
 # is set) of rules that also have a `benchmark:`: snakemake allows a rule one or the other, so
 # with the cache on they are cached and not benchmarked (workflow/Snakefile), else benchmarked.
@@ -43,17 +34,17 @@ CACHE_WITH_BENCHMARK = "omit-software" if os.environ.get("SNAKEMAKE_OUTPUT_CACHE
 # touch, a `git checkout` or a copy to another directory reruns nothing (the profiles drop
 # the `code` trigger, which for script rules compares only the script's mtime).
 def script_file(name):
-    """The workflow script that a rule runs (its `script`), as an input (workflow/Snakefile
-    checks that every rule has its own)."""
+    """A script of workflow/scripts/ (a generic stage's), as an input."""
     return os.path.relpath(SCRIPTS / f"{name}.py")
 
 
 def lib(script):
-    """`script` (a file of workflow/scripts/, the rule's own `script:`) and every library
-    module it imports, directly or not (`attrobust.deps`): as inputs, editing one reruns
-    exactly the jobs that run it."""
-    modules = [os.path.relpath(p) for p in deps.import_closure(SCRIPTS / script)]
-    return [script_file(Path(script).stem), *modules]
+    """`script` (the rule's own `script:`, as written there: relative to the rule file) and
+    every library module it imports, directly or not (`attrobust.deps`), as inputs: editing
+    one reruns exactly the jobs that run it (workflow/Snakefile checks that every rule
+    with a script takes it)."""
+    path = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)) / script
+    return [os.path.relpath(path), *(os.path.relpath(p) for p in deps.import_closure(path))]
 
 
 def source(dataset):
@@ -155,20 +146,13 @@ def all_results(wildcards=None):
     return sorted(found)
 
 
-def agarwal_curves():
-    """Curves of Figs. 2-5: every dataset at every sigma (well-trained model), and the
-    under-trained model at the default sigma."""
-    a = AGARWAL
-    runs = {(d, a["model"], s) for d in a["datasets"] for s in [a["sigma"], *a["sigmas"]]}
-    runs |= {(d, a["undertrained"], a["sigma"]) for d in a["datasets"]}
-    return sorted(f"results/metrics/agarwal/{run_id(d, m)}/sigma{s:g}.csv" for d, m, s in runs)
-
-
 # Named budgets of the `attack` stage: each section that asks for attack jobs registers its
 # settings under its own name (attack_budget), and the name is part of the result path,
 # results/attacks/{budget}/{run id}/{method}/{attack}/chunk{i}.npz. Two sections with the
 # same settings share one name (and so one set of jobs); different settings never collide.
 ATTACK_KEYS = ("step", "n_iter", "k", "n_images", "ig_steps", "softplus_beta", "random_trials", "ig_target")
+# and what `attack_metrics` computes from the attacks' files (the w of 1-LENS-prec@k)
+ATTACK_METRIC_KEYS = ("lens_w",)
 ATTACK_BUDGETS = {}
 # (budget, dataset, model, method, attack) -> every eps (0-255 units) a section asks for: one
 # `attack` job per chunk of images computes them all (attrobust.attack_results), so a
@@ -187,10 +171,11 @@ def _named_budget(budgets, keys, name, settings):
 
 
 def attack_budget(name, settings):
-    """Register the `attack` settings of section `name` (ATTACK_KEYS, every one required) and
-    return the budget name its jobs use: an already registered budget with the same
-    settings, else `name`."""
-    return _named_budget(ATTACK_BUDGETS, ATTACK_KEYS, name, {k: settings[k] for k in ATTACK_KEYS})
+    """Register the `attack` settings of section `name` (ATTACK_KEYS and ATTACK_METRIC_KEYS,
+    every one required) and return the budget name its jobs use: an already registered
+    budget with the same settings, else `name`."""
+    keys = ATTACK_KEYS + ATTACK_METRIC_KEYS
+    return _named_budget(ATTACK_BUDGETS, keys, name, {k: settings[k] for k in keys})
 
 
 def budget_params(budgets, keys):
@@ -262,33 +247,6 @@ def section_attacks(section, budget):
     return attack_files(budget, g["dataset"], g["model"], g["methods"], g["attacks"], g["eps"])
 
 
-def ghorbani_results():
-    """figures.ghorbani's attack metrics (GHORBANI_BUDGET: rules/figures.smk)."""
-    return section_attacks("ghorbani", GHORBANI_BUDGET)
-
-
-def fig9_results():
-    """figures.ghorbani_fig9's attack metrics (FIG9_BUDGET: rules/influence.smk)."""
-    return section_attacks("ghorbani_fig9", FIG9_BUDGET)
-
-
-INFLUENCE = config["figures"]["ghorbani_influence"]
-
-
-def influence_run():
-    """Run id of the influence and Hessian-angle jobs (Ghorbani Figs. 3, 4, 10, 11)."""
-    return run_id(INFLUENCE["dataset"], INFLUENCE["model"])
-
-
-def influence_table():
-    return f"results/metrics/ghorbani_influence/{influence_run()}/influence.csv"
-
-
-def agarwal_lipschitz():
-    d = AGARWAL["lipschitz"]["dataset"]
-    return f"results/lipschitz/agarwal/{run_id(d, AGARWAL['model'])}/sigma_sweep.csv"
-
-
 # Named budgets of the `lipschitz` and `lipschitz_discrete` stages, as for the attacks: a
 # section registers its settings under its own name, which is part of the result path,
 # results/lipschitz/{budget}/{run id}/{method}/{randomness}/chunk{i}.npz and
@@ -310,37 +268,10 @@ def discrete_budget(name, settings):
     return _named_budget(DISCRETE_BUDGETS, DISCRETE_KEYS, name, settings)
 
 
-def fig8_settings():
-    """Fig. 8's own budget, for a (dataset, model) of no other section: one image per chunk
-    (chunk i = test image i); eps, n_calls, estimator from `figures.alvarez_melis_fig8`, null
-    ones (and every other key) from `figures.alvarez_melis_images`."""
-    im, f8 = ALVAREZ_IMAGES, ALVAREZ_FIG8
-    own = {k: im[k] if f8[k] is None else f8[k] for k in ("eps", "n_calls", "estimator")}
-    return {**im, **own, "chunk_size": 1, "n_calls_blackbox": None}
-
-
 def randomness_dir(method, randomness):
     """The `lipschitz` chunk folder of `method` under `randomness` (fresh | common): a
     deterministic method is the same function under both, so it is computed once (common)."""
     return randomness if arexplain.METHODS[method].stochastic else "common"
-
-
-def fig8_chunk():
-    """Fig. 8's `lipschitz` chunk, the image's row in it and the settings it is made with
-    (FIG8_BUDGET: the image section's when Fig. 8 shares its dataset and model, else one
-    image per chunk: rules/figures.smk)."""
-    f8 = ALVAREZ_FIG8
-    s = LIPSCHITZ_BUDGETS[FIG8_BUDGET]
-    r = randomness_dir(f8["method"], ALVAREZ_IMAGES["randomness"][0])
-    path = (f"results/lipschitz/{FIG8_BUDGET}/{run_id(f8['dataset'], f8['model'])}/{f8['method']}/{r}/"
-            f"chunk{f8['point'] // s['chunk_size']}.npz")
-    return path, f8["point"] % s["chunk_size"], {**s, "n_calls": n_calls_of(s, f8["method"])}
-
-
-def fig1_discrete(wildcards=None):
-    """Fig. 1's discrete estimates (eq. 2), one file per model."""
-    f1 = ALVAREZ_FIG1
-    return {m: f"results/lipschitz/{FIG1_BUDGET}/{run_id(f1['dataset'], m)}/discrete.npz" for m in f1["models"]}
 
 
 def target_tag(target):
@@ -377,45 +308,6 @@ def lipschitz_chunks(budget, dataset, model, method, n_points, randomness="commo
     return [f"results/lipschitz/{budget}/{run_id(dataset, model)}/{method}/{r}/chunk{i}.npz" for i in range(n_chunks)]
 
 
-def alvarez_lipschitz(wildcards=None):
-    """Fig. 2: every dataset x method x randomness (`figures.alvarez_melis.randomness`), in
-    that order; keys `dataset/method/randomness`."""
-    a = ALVAREZ
-    return {
-        f"{d}/{m}/{r}": lipschitz_chunks(ALVAREZ_BUDGET, d, a["model"], m, a["n_points"], randomness=r)
-        for d in a["datasets"]
-        for m in a["methods"]
-        for r in a["randomness"]
-    }
-
-
-def images_n_calls():
-    """Fig. 6's budget as text: `n_calls`, and `n_calls_blackbox` where it applies."""
-    a = ALVAREZ_IMAGES
-    if a["n_calls_blackbox"] not in (None, a["n_calls"]) and set(a["methods"]) & set(arexplain.names("blackbox")):
-        return f"{a['n_calls']} ({a['n_calls_blackbox']} for LIME/SHAP)"
-    return a["n_calls"]
-
-
-def alvarez_images_lipschitz(wildcards=None):
-    """Fig. 6: every method of the image section, in config order, under each of its
-    `randomness` settings; keys `dataset/method/randomness`."""
-    a = ALVAREZ_IMAGES
-    return {
-        f"{a['dataset']}/{m}/{r}": lipschitz_chunks(IMAGES_BUDGET, a["dataset"], a["model"], m, a["n_points"],
-                                                     randomness=r)
-        for m in a["methods"]
-        for r in a["randomness"]
-    }
-
-
-def alvarez_images_chunks(randomness):
-    """Fig. 7's chunk files: every method of the image section under one randomness setting."""
-    a = ALVAREZ_IMAGES
-    return [f for m in a["methods"]
-            for f in lipschitz_chunks(IMAGES_BUDGET, a["dataset"], a["model"], m, a["n_points"], randomness=randomness)]
-
-
 # What the claims ledger (attrobust.claims) reads of each figure section: its tables and the
 # config values its claims need, registered by the rule file of the section's paper
 # (claims_read); the `claims` rule loops over them and names no paper.
@@ -440,16 +332,6 @@ def claim_tables(wildcards):
 def claim_context(wildcards):
     """Config values the claims need, by section (every registered one)."""
     return dict(CLAIM_CONTEXT)
-
-
-def robustness_inputs(wildcards):
-    """Tables of the robustness matrix, from whichever source sections are enabled."""
-    lip = [t for name, t in (("alvarez_melis", "lipschitz_uci"), ("alvarez_melis_images", "lipschitz_images"))
-           if name in FIGS]
-    return {
-        "lipschitz": [f"results/metrics/alvarez_melis/{t}.csv" for t in lip],
-        "attacks": ghorbani_results() if "ghorbani" in FIGS else [],
-    }
 
 
 def devices(paths):
@@ -517,16 +399,17 @@ def _attack_grads_per_image(g, method, attack):
     return (g["random_trials"] if attack == "random_sign" else g["n_iter"]) * per_step
 
 
+# (input gradients, extra host seconds) of one job of a paper's own compute rule, by rule
+# name: each paper registers its rules' estimates from its section's budget.
+JOB_WORK = {}
+
+
 def _work(kind, wc):
     """(input gradients, extra host seconds) of one job of ``kind``, from its budget."""
     d, m = wc.dataset, getattr(wc, "model", None)
     if kind == "train":
         spec = cfg.model_spec(config, m)
         return jobsize.train_grads(spec["arch"], _n_train(d), spec["hp"], wc.regime, spec.get("regime_params")), 0
-    if kind == "nielsen_train_permuted":
-        spec = cfg.model_spec(config, m)
-        n = min(_n_train(d), NIELSEN_SANITY["permuted_n_train"] or float("inf"))
-        return jobsize.train_grads(spec["arch"], n, {**spec["hp"], **NIELSEN_SANITY["permuted_hp"]}), 0
     if kind == "explain":
         return n_explain(d) * _method_cost(wc.method), 0
     if kind == "attack":  # one chunk of images at every eps
@@ -536,28 +419,9 @@ def _work(kind, wc):
     if kind == "lipschitz":
         s, calls = LIPSCHITZ_BUDGETS[wc.budget], lipschitz_n_calls(wc)
         return s["chunk_size"] * calls * _method_cost(wc.method), s["chunk_size"] * calls * jobsize.BO_S_PER_CALL
-    if kind == "noise_ratios":
-        a = ALVAREZ_IMAGES
-        return sum(_method_cost(x) for x in a["methods"]) * len(a["sigmas"]) * 2, 0
-    if kind in ("nielsen_class", "nielsen_sanity", "nielsen_faithfulness"):
-        sec = {"nielsen_class": NIELSEN_CLASS, "nielsen_sanity": NIELSEN_SANITY,
-               "nielsen_faithfulness": NIELSEN_FAITH}[kind]
-        if kind == "nielsen_class":
-            per_image = sec["n_other"] + 1
-        elif kind == "nielsen_sanity":
-            per_image = 20  # cascading randomisation of every layer, and the permuted model
-        else:
-            per_image = (3 + 2 * sec["removal"]["n_steps"] + sec["infidelity"]["n_perturb"]
-                         + sec["sensitivity"]["n_perturb"])
-        return sec["n_images"] * per_image * _method_cost(wc.method), 0
-    if kind == "influence":
-        return INFLUENCE["n_images"] * (INFLUENCE["n_iter"] + 1) * 2 * len(INFLUENCE["eps"]) + 2 * _n_train(d), 0
-    if kind == "hessian_angles":
-        h = INFLUENCE["hessian"]
-        return h["n_images"] * h["n_iter"] * 2, 0
-    if kind == "unification_curves":
-        return AGARWAL["n_points"] * sum(AGARWAL["ns"]) / 3, 0
-    return 0, 0  # prepare, unification_lipschitz: the least walltime
+    if kind in JOB_WORK:  # a paper's own compute rules (workflow/papers/*/common.smk)
+        return JOB_WORK[kind](wc)
+    return 0, 0  # prepare, and rules without a work estimate: the least walltime
 
 
 def sized(kind):

@@ -32,7 +32,7 @@ rule standin:
     localrule: True
     """Generated raw files of the real format for a download (config key `standins`)."""
     input:
-        lib=lib("standin.py"),
+        lib=lib("../scripts/standin.py"),
     output:
         directory("resources/standins/{dataset}"),
     params:
@@ -49,7 +49,7 @@ rule standin:
 rule prepare:
     input:
         raw=raw_dir,
-        lib=lib("prepare.py"),
+        lib=lib("../scripts/prepare.py"),
     output:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",

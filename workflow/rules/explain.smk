@@ -7,7 +7,7 @@ rule explain:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("explain.py"),
+        lib=lib("../scripts/explain.py"),
     output:
         "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.npz",
     wildcard_constraints:
@@ -36,34 +36,3 @@ rule explain:
         "../../envs/torch.yaml"
     script:
         "../scripts/explain.py"
-
-
-# Agarwal et al. (2021): SmoothGrad vs C-LIME gap and robustness for each n, one sigma.
-rule unification_curves:
-    input:
-        data="results/data/{dataset}.npz",
-        model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("unification_curves.py"),
-    output:
-        "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.csv",
-    params:
-        sigma=lambda wc: float(wc.sigma),
-        ns=AGARWAL["ns"],
-        n_points=AGARWAL["n_points"],
-        n_neighbours=AGARWAL["n_neighbours"],
-        neighbour_sigma=AGARWAL["neighbour_sigma"],
-        ridge=AGARWAL["ridge"],
-        seed=lambda wc: int(wc.seed),
-    threads: 1
-    # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
-    resources:
-        **sized("unification_curves"),
-    log:
-        "logs/unification/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.log",
-    # runtime and peak memory of each job (python -m attrobust.benchtable)
-    benchmark:
-        "logs/benchmarks/unification_curves/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.tsv"
-    conda:
-        "../../envs/torch.yaml"
-    script:
-        "../scripts/unification_curves.py"

@@ -9,7 +9,7 @@ rule train:
         checked=ancient("results/data/{dataset}.checked.json"),
         # a pretrained torchvision network's weights (rule fetch_weights), else nothing
         weights=lambda wc: cfg.pretrained_weights(config, wc.model) or [],
-        lib=lib("train.py"),
+        lib=lib("../scripts/train.py"),
     output:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{model}/{regime}/seed{seed}/metrics.json",
@@ -67,7 +67,7 @@ rule standin_weights:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        lib=lib("standin_weights.py"),
+        lib=lib("../scripts/standin_weights.py"),
     output:
         directory("resources/standins/torch"),
     params:

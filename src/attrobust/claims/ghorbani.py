@@ -124,7 +124,7 @@ def _labels(df, ctx):
 
 # ------------------------------------------ influence functions (Figs. 3, 4), Fig. 9
 # Table "ghorbani_influence": one row per (attack in targeted/random_sign, eps, image) with
-# spearman, topk_overlap, label_kept, label_unchanged (workflow/scripts/influence.py).
+# spearman, topk_overlap, label_kept, label_unchanged (workflow/papers/ghorbani/scripts/influence.py).
 # Table "ghorbani_fig9": as "ghorbani", for figures.ghorbani_fig9's dataset and model.
 
 @claim("ghorbani-influence-targeted-beats-random", paper=GHORBANI, figure="Fig. 4",
@@ -160,8 +160,8 @@ def _fig9(df, ctx):
 
 
 # Table "ghorbani_angles": one row per (panel, image) with the angle in degrees (0-90) between the
-# prediction's and the interpretation's steepest directions (workflow/scripts/hessian_angles.py:
-# panel feature_importance, Fig. 11a; workflow/scripts/influence.py: panel influence, Fig. 11b).
+# prediction's and the interpretation's steepest directions (workflow/papers/ghorbani/scripts/hessian_angles.py:
+# panel feature_importance, Fig. 11a; workflow/papers/ghorbani/scripts/influence.py: panel influence, Fig. 11b).
 
 @claim("ghorbani-orthogonal-directions", paper=GHORBANI, figure="Fig. 11", table="ghorbani_angles",
        text="The steepest directions of change of the interpretation and of the prediction are "

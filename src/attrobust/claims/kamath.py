@@ -1,7 +1,7 @@
 """Claims of Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS).
 
 Table "kamath": results/metrics/kamath/lens.csv, one row per (dataset, model, regime, method,
-attack, eps, image, metric, w) with its value (workflow/scripts/kamath_metrics.py). Context:
+attack, eps, image, metric, w) with its value (workflow/papers/kamath/scripts/kamath_metrics.py). Context:
 figures.kamath's dataset, model, robust_models, budget, ws. The units are the attacked test
 images (``image``), paired across metrics, models and attacks.
 """

@@ -2,12 +2,12 @@
 Attribution Methods", Fig. 2, Fig. 3 and Sec. 4 (sanity checks of Adebayo et al. 2018,
 (in)fidelity and sensitivity of Yeh et al. 2019). The paper prints no numbers for them.
 
-Tables (workflow/rules/nielsen.smk), the units are the test images (``image``), paired
+Tables (workflow/papers/nielsen/rules.smk), the units are the test images (``image``), paired
 across methods and models:
 - "nielsen_class": one row per (method, image, other class) with its Spearman correlation
-  to the true-class map (workflow/scripts/nielsen_class.py);
+  to the true-class map (workflow/papers/nielsen/scripts/nielsen_class.py);
 - "nielsen_sanity": one row per (method, test, n_randomized, image, metric) with the
-  similarity to the trained model's map (workflow/scripts/nielsen_sanity.py);
+  similarity to the trained model's map (workflow/papers/nielsen/scripts/nielsen_sanity.py);
 - "nielsen_faithfulness": one row per (method, image, quantity[, fraction]);
 - "nielsen_pgd": one row per (model, regime, image, quantity) with mass_inside and gini.
 """

@@ -1,7 +1,7 @@
 """Ghorbani, Abid & Zou (2019), "Interpretation of Neural Networks is Fragile": Figs. 1, 2,
 8 and 9 from the attack files and their tidy metrics (columns method, attack, eps, image,
 topk_intersection, spearman, center_shift, label_kept); Figs. 3, 4 and 10 from the influence
-file and table (workflow/scripts/influence.py: columns attack in targeted/random_sign, eps,
+file and table (workflow/papers/ghorbani/scripts/influence.py: columns attack in targeted/random_sign, eps,
 image, spearman, topk_overlap) and Fig. 11 from the Hessian-angle file."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-8,
-Table 2 and Appendix E.1, from the tidy table of ``workflow/scripts/kamath_metrics.py``
+Table 2 and Appendix E.1, from the tidy table of ``workflow/papers/kamath/scripts/kamath_metrics.py``
 (columns dataset, model, regime, method, attack, eps, image, metric, w, value, label_kept,
 k, w_div) and one attack file (x, x_adv, A, A_adv) for the example figures."""
 from __future__ import annotations

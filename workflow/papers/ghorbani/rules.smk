@@ -1,3 +1,64 @@
+include: "common.smk"
+
+
+GHORBANI_FIGS = {
+    "fig1_example": "Fig. 1: an image, its saliency maps and the center-attacked version",
+    "fig2_topk_spearman": "Fig. 2: top-k intersection and Spearman correlation against eps",
+    "fig8_center_shift": "Fig. 8: center-of-mass shift against eps",
+    # Appendix C: three more test images (after `example`), every method under every attack
+    "fig5_appendix_example": "Fig. 5: a second image, every method under every attack",
+    "fig6_appendix_example": "Fig. 6: a third image, every method under every attack",
+    "fig7_appendix_example": "Fig. 7: a fourth image, every method under every attack",
+}
+
+
+# Figs. 1, 2, 5-8 ask the `attack` stage for figures.ghorbani's settings, as budget "ghorbani".
+GHORBANI_BUDGET = attack_budget("ghorbani", GHORBANI)
+# Fig. 1: every method under the center attack; Figs. 5-7: every (method, attack); both at the largest eps
+GHORBANI_EXAMPLES = [(GHORBANI["dataset"], GHORBANI["model"], m, "mass_center", max(GHORBANI["eps"]))
+                     for m in GHORBANI["methods"]]
+GHORBANI_APPENDIX = [(GHORBANI["dataset"], GHORBANI["model"], m, a, max(GHORBANI["eps"]))
+                     for m in GHORBANI["methods"] for a in GHORBANI["attacks"]]
+claims_read("ghorbani", {"ghorbani": ghorbani_results()})
+
+
+rule fig_ghorbani:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
+    input:
+        data=f"results/data/{GHORBANI['dataset']}.npz",
+        metrics=ghorbani_results(),
+        examples=attack_inputs(GHORBANI_BUDGET, GHORBANI_EXAMPLES),
+        appendix=attack_inputs(GHORBANI_BUDGET, GHORBANI_APPENDIX),
+        lib=lib("scripts/fig_ghorbani.py"),
+    output:
+        [
+            report(
+                f"figures/ghorbani/{fig}{ext}",
+                caption=f"report/ghorbani/{fig}.rst",  # one caption per figure
+                category="Ghorbani et al. (2019)",
+                labels=report_labels(name),
+            )
+            for fig, name in GHORBANI_FIGS.items()
+            for ext in (".pdf", ".png")
+        ],
+    params:
+        methods=GHORBANI["methods"],
+        k=GHORBANI["k"],
+        example=GHORBANI["example"],
+        appendix_runs=[(m, a) for m in GHORBANI["methods"] for a in GHORBANI["attacks"]],
+        example_files=attack_run_files(GHORBANI_BUDGET, GHORBANI_EXAMPLES),
+        appendix_files=attack_run_files(GHORBANI_BUDGET, GHORBANI_APPENDIX),
+        appendix_images=[(GHORBANI["example"] + i) % GHORBANI["n_images"] for i in (1, 2, 3)],
+        eps=max(GHORBANI["eps"]),
+    log:
+        "logs/figures/ghorbani.log",
+    conda:
+        "../../../envs/plot.yaml"
+    script:
+        "scripts/fig_ghorbani.py"
+
+
 # Ghorbani, Abid & Zou (2019): influence functions and their gradient-sign attack (eq. 1-2,
 # Figs. 3, 4, 10), the Hessian analysis (Appendix F, Fig. 11), and Fig. 9 (Fig. 2 for a
 # second dataset or architecture, through the `attack` and `attack_metrics` rules).
@@ -6,7 +67,7 @@ rule influence:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("influence.py"),
+        lib=lib("scripts/influence.py"),
     output:
         npz="results/influence/{dataset}/{model}/{regime}/seed{seed}/influence.npz",
         csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/influence.csv",
@@ -35,16 +96,16 @@ rule influence:
     benchmark:
         "logs/benchmarks/influence/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        "../../../envs/torch.yaml"
     script:
-        "../scripts/influence.py"
+        "scripts/influence.py"
 
 
 rule hessian_angles:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
-        lib=lib("hessian_angles.py"),
+        lib=lib("scripts/hessian_angles.py"),
     output:
         npz="results/curvature/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.npz",
         csv="results/metrics/ghorbani_influence/{dataset}/{model}/{regime}/seed{seed}/hessian_angles.csv",
@@ -64,9 +125,9 @@ rule hessian_angles:
     benchmark:
         "logs/benchmarks/hessian_angles/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        "../../../envs/torch.yaml"
     script:
-        "../scripts/hessian_angles.py"
+        "scripts/hessian_angles.py"
 
 
 INFLUENCE_FIGS = {
@@ -85,12 +146,12 @@ rule fig_ghorbani_influence:
         influence=f"results/influence/{influence_run()}/influence.npz",
         table=influence_table(),
         hessian=f"results/curvature/{influence_run()}/hessian_angles.npz",
-        lib=lib("fig_ghorbani_influence.py"),
+        lib=lib("scripts/fig_ghorbani_influence.py"),
     output:
         [
             report(
                 f"figures/ghorbani/{fig}{ext}",
-                caption=f"../report/ghorbani_influence/{fig}.rst",  # one caption per figure
+                caption=f"report/ghorbani_influence/{fig}.rst",  # one caption per figure
                 category="Ghorbani et al. (2019)",
                 labels=report_labels(name),
             )
@@ -104,9 +165,9 @@ rule fig_ghorbani_influence:
     log:
         "logs/figures/ghorbani_influence.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_ghorbani_influence.py"
+        "scripts/fig_ghorbani_influence.py"
 
 
 GHORBANI_FIG9 = config["figures"]["ghorbani_fig9"]
@@ -128,12 +189,12 @@ rule fig_ghorbani_fig9:
     localrule: True
     input:
         metrics=fig9_results(),
-        lib=lib("fig_ghorbani_fig9.py"),
+        lib=lib("scripts/fig_ghorbani_fig9.py"),
     output:
         pdf="figures/ghorbani/fig9_topk_spearman_second.pdf",
         png=report(
             "figures/ghorbani/fig9_topk_spearman_second.png",
-            caption="../report/ghorbani_fig9.rst",
+            caption="report/ghorbani_fig9.rst",
             category="Ghorbani et al. (2019)",
             labels=report_labels("Fig. 9: Fig. 2 on a second dataset or architecture"),
         ),
@@ -145,6 +206,6 @@ rule fig_ghorbani_fig9:
     log:
         "logs/figures/ghorbani_fig9.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_ghorbani_fig9.py"
+        "scripts/fig_ghorbani_fig9.py"

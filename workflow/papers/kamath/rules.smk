@@ -38,7 +38,7 @@ rule kamath_metrics:
     localrule: True
     input:
         attacks=attack_inputs(KAMATH_BUDGET, KAMATH_RUNS),
-        lib=lib("kamath_metrics.py"),
+        lib=lib("scripts/kamath_metrics.py"),
     output:
         "results/metrics/kamath/lens.csv",
     params:
@@ -53,9 +53,9 @@ rule kamath_metrics:
     log:
         "logs/kamath/metrics.log",
     conda:
-        "../../envs/data.yaml"
+        "../../../envs/data.yaml"
     script:
-        "../scripts/kamath_metrics.py"
+        "scripts/kamath_metrics.py"
 
 
 KAMATH_FIGS = {  # file name: what it shows (the report's label)
@@ -82,12 +82,12 @@ rule fig_kamath:
         example=attack_inputs(KAMATH_BUDGET, KAMATH_EXAMPLE),
         models=[f"{model_dir(KAMATH['dataset'], m)}/metrics.json" for m in KAMATH_MODELS],
         robust_examples=attack_inputs(KAMATH_BUDGET, KAMATH_ROBUST),
-        lib=lib("fig_kamath.py"),
+        lib=lib("scripts/fig_kamath.py"),
     output:
         [
             report(
                 f"figures/kamath/{fig}{ext}",
-                caption=f"../report/kamath/{fig}.rst",  # one caption per figure
+                caption=f"report/kamath/{fig}.rst",  # one caption per figure
                 category="Kamath et al. (2023)",
                 labels=report_labels(name),
             )
@@ -98,7 +98,7 @@ rule fig_kamath:
         table_csv="figures/kamath/table2.csv",
         table_md=report(
             "figures/kamath/table2.md",
-            caption="../report/kamath/table2.rst",
+            caption="report/kamath/table2.rst",
             category="Kamath et al. (2023)",
             labels=report_labels("Table 2: natural vs robust training, random sign attack"),
         ),
@@ -125,6 +125,6 @@ rule fig_kamath:
     log:
         "logs/figures/kamath.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_kamath.py"
+        "scripts/fig_kamath.py"

@@ -1,13 +1,10 @@
+include: "common.smk"
+
+
 # Nielsen et al. (2022), "Robust Explainability": class sensitivity (Fig. 2), sanity checks
 # (Adebayo et al. 2018), faithfulness (Yeh et al. 2019; MoRF/LeRF) and Fig. 3 (PGD saliency).
 # One job per (section, method) computes a method's numbers; one figure job per section
 # reads them all, so adding a method runs only that method's jobs and the figures.
-
-NIELSEN_CLASS = config["figures"]["nielsen_class"]
-NIELSEN_SANITY = config["figures"]["nielsen_sanity"]
-NIELSEN_FAITH = config["figures"]["nielsen_faithfulness"]
-NIELSEN_PGD = config["figures"]["nielsen_pgd"]
-NIELSEN_RUN = "{dataset}/{model}/{regime}/seed{seed}"
 
 if "nielsen_sanity" in FIGS and cfg.models.ARCHS[cfg.model_spec(config, NIELSEN_SANITY["model"])["arch"]].kind != "torch":
     raise cfg.ConfigError(
@@ -43,7 +40,7 @@ rule nielsen_class:
     input:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
-        lib=lib("nielsen_class.py"),
+        lib=lib("scripts/nielsen_class.py"),
     output:
         npz=f"results/nielsen/class/{NIELSEN_RUN}/{{method}}.npz",
         csv=f"results/metrics/nielsen/class/{NIELSEN_RUN}/{{method}}.csv",
@@ -61,9 +58,9 @@ rule nielsen_class:
     benchmark:
         f"logs/benchmarks/nielsen_class/class/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        "../../../envs/torch.yaml"
     script:
-        "../scripts/nielsen_class.py"
+        "scripts/nielsen_class.py"
 
 
 rule nielsen_train_permuted:
@@ -71,7 +68,7 @@ rule nielsen_train_permuted:
         data="results/data/{dataset}.npz",
         # the config's checks on the loaded sizes passed (rules/train.smk)
         checked=ancient("results/data/{dataset}.checked.json"),
-        lib=lib("nielsen_train_permuted.py"),
+        lib=lib("scripts/nielsen_train_permuted.py"),
     output:
         model=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
         metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
@@ -90,9 +87,9 @@ rule nielsen_train_permuted:
     benchmark:
         f"logs/benchmarks/nielsen_train_permuted/permuted_labels/{NIELSEN_RUN}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        "../../../envs/torch.yaml"
     script:
-        "../scripts/nielsen_train_permuted.py"
+        "scripts/nielsen_train_permuted.py"
 
 
 rule nielsen_sanity:
@@ -102,7 +99,7 @@ rule nielsen_sanity:
         permuted=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/model.pt",
         # its accuracy on its own labels: the ledger decides nothing against a model that learnt nothing
         permuted_metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
-        lib=lib("nielsen_sanity.py"),
+        lib=lib("scripts/nielsen_sanity.py"),
     output:
         csv=f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{{method}}.csv",
         npz=f"results/nielsen/sanity/{NIELSEN_RUN}/{{method}}.npz",
@@ -121,16 +118,16 @@ rule nielsen_sanity:
     benchmark:
         f"logs/benchmarks/nielsen_sanity/sanity/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        "../../../envs/torch.yaml"
     script:
-        "../scripts/nielsen_sanity.py"
+        "scripts/nielsen_sanity.py"
 
 
 rule nielsen_faithfulness:
     input:
         data="results/data/{dataset}.npz",
         model=f"results/models/{NIELSEN_RUN}/model.pt",
-        lib=lib("nielsen_faithfulness.py"),
+        lib=lib("scripts/nielsen_faithfulness.py"),
     output:
         f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.csv",
     params:
@@ -151,9 +148,9 @@ rule nielsen_faithfulness:
     benchmark:
         f"logs/benchmarks/nielsen_faithfulness/faithfulness/{NIELSEN_RUN}/{{method}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        "../../../envs/torch.yaml"
     script:
-        "../scripts/nielsen_faithfulness.py"
+        "scripts/nielsen_faithfulness.py"
 
 
 rule fig_nielsen_class:
@@ -161,12 +158,12 @@ rule fig_nielsen_class:
     localrule: True
     input:
         results=[f"results/nielsen/class/{NIELSEN_METHODS['class'][0]}/{m}.npz" for m in NIELSEN_METHODS["class"][1]],
-        lib=lib("fig_nielsen_class.py"),
+        lib=lib("scripts/fig_nielsen_class.py"),
     output:
         pdf="figures/nielsen/fig2_class_sensitivity.pdf",
         png=report(
             "figures/nielsen/fig2_class_sensitivity.png",
-            caption="../report/nielsen_class.rst",
+            caption="report/nielsen_class.rst",
             category="Nielsen et al. (2022)",
             labels=report_labels("Fig. 2: class sensitivity (maps for other target classes, Spearman)"),
         ),
@@ -176,9 +173,9 @@ rule fig_nielsen_class:
     log:
         "logs/figures/nielsen_class.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_nielsen_class.py"
+        "scripts/fig_nielsen_class.py"
 
 
 NIELSEN_SANITY_FIGS = {
@@ -194,12 +191,12 @@ rule fig_nielsen_sanity:
         tables=[f"results/metrics/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.csv" for m in NIELSEN_METHODS["sanity"][1]],
         examples=[f"results/nielsen/sanity/{NIELSEN_METHODS['sanity'][0]}/{m}.npz" for m in NIELSEN_METHODS["sanity"][1]],
         permuted=f"results/nielsen/permuted_labels/{run_id(NIELSEN_SANITY['dataset'], NIELSEN_SANITY['model'])}/metrics.json",
-        lib=lib("fig_nielsen_sanity.py"),
+        lib=lib("scripts/fig_nielsen_sanity.py"),
     output:
         [
             report(
                 f"figures/nielsen/{fig}{ext}",
-                caption=f"../report/nielsen_sanity/{fig}.rst",  # one caption per figure
+                caption=f"report/nielsen_sanity/{fig}.rst",  # one caption per figure
                 category="Nielsen et al. (2022)",
                 labels=report_labels(name),
             )
@@ -211,9 +208,9 @@ rule fig_nielsen_sanity:
     log:
         "logs/figures/nielsen_sanity.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_nielsen_sanity.py"
+        "scripts/fig_nielsen_sanity.py"
 
 
 rule fig_nielsen_faithfulness:
@@ -224,14 +221,14 @@ rule fig_nielsen_faithfulness:
             f"results/metrics/nielsen/faithfulness/{NIELSEN_METHODS['faithfulness'][0]}/{m}.csv"
             for m in NIELSEN_METHODS["faithfulness"][1]
         ],
-        lib=lib("fig_nielsen_faithfulness.py"),
+        lib=lib("scripts/fig_nielsen_faithfulness.py"),
     output:
         csv="figures/nielsen/faithfulness.csv",
         md="figures/nielsen/faithfulness.md",
         pdf="figures/nielsen/morf_lerf.pdf",
         png=report(
             "figures/nielsen/morf_lerf.png",
-            caption="../report/nielsen_faithfulness.rst",
+            caption="report/nielsen_faithfulness.rst",
             category="Nielsen et al. (2022)",
             labels=report_labels("Faithfulness: MoRF and LeRF pixel-removal curves"),
         ),
@@ -242,9 +239,9 @@ rule fig_nielsen_faithfulness:
     log:
         "logs/figures/nielsen_faithfulness.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_nielsen_faithfulness.py"
+        "scripts/fig_nielsen_faithfulness.py"
 
 
 rule fig_nielsen_pgd:
@@ -252,13 +249,13 @@ rule fig_nielsen_pgd:
     localrule: True
     input:
         explanations=[explanation(NIELSEN_PGD["dataset"], m, NIELSEN_PGD["method"]) for m in NIELSEN_PGD["models"]],
-        lib=lib("fig_nielsen_pgd.py"),
+        lib=lib("scripts/fig_nielsen_pgd.py"),
     output:
         csv="results/metrics/nielsen/pgd_saliency.csv",
         pdf="figures/nielsen/fig3_pgd_saliency.pdf",
         png=report(
             "figures/nielsen/fig3_pgd_saliency.png",
-            caption="../report/nielsen_pgd.rst",
+            caption="report/nielsen_pgd.rst",
             category="Nielsen et al. (2022)",
             labels=report_labels("Fig. 3: saliency of a naturally trained and a PGD-trained model"),
         ),
@@ -271,6 +268,38 @@ rule fig_nielsen_pgd:
     log:
         "logs/figures/nielsen_pgd.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../../envs/plot.yaml"
     script:
-        "../scripts/fig_nielsen_pgd.py"
+        "scripts/fig_nielsen_pgd.py"
+
+
+GALLERY = config["figures"]["gallery"]
+
+
+rule fig_gallery:
+    # a short job: on the submitting node, never a cluster job (profiles/slurm)
+    localrule: True
+    input:
+        data=f"results/data/{GALLERY['dataset']}.npz",
+        explanations=[
+            explanation(GALLERY["dataset"], GALLERY["model"], meth)
+            for meth in GALLERY["methods"]
+        ],
+        lib=lib("scripts/fig_gallery.py"),
+    output:
+        pdf="figures/nielsen/fig1_gallery.pdf",
+        png=report(
+            "figures/nielsen/fig1_gallery.png",
+            caption="report/gallery.rst",
+            category="Nielsen et al. (2022)",
+            labels=report_labels("Fig. 1: attribution gallery"),
+        ),
+    params:
+        methods=GALLERY["methods"],
+        n_images=GALLERY["n_images"],
+    log:
+        "logs/figures/gallery.log",
+    conda:
+        "../../../envs/plot.yaml"
+    script:
+        "scripts/fig_gallery.py"
