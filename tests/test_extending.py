@@ -92,8 +92,8 @@ def test_a_new_attack_runs_through_attacks_attack(registered):
 
 
 # --- a throwaway paper, added the way the README's guide says -------------------------------
-# Its folder (rules, script, caption), its claims module, its name in PAPERS and in the claims
-# package, and its config section (schema and config): the files the guide lists.
+# Its folder (rules, scripts, caption, the schema of its config section), its claims module,
+# its name in attrobust.papers.PAPERS and in the claims package, and its config section.
 
 TOY_RULES = '''# A throwaway paper: the class shares of a dataset's training split (one figure, one claim).
 TOY = config["figures"]["toy"]
@@ -159,11 +159,19 @@ def _balanced(df, ctx):
     return [compare(ctx, "largest class share", df["share"].to_numpy(), side="<", null=ctx["max_share"],
                     stat=np.max)], {"classes": len(df)}
 '''
-TOY_SCHEMA = {"type": "object", "additionalProperties": False, "default": {},
-              "description": "a throwaway paper (tests/test_extending.py)",
-              "properties": {"enabled": {"type": "boolean", "default": True},
-                             "dataset": {"type": "string", "default": "digits"},
-                             "max_share": {"type": "number", "default": 0.5}}}
+TOY_SCHEMA = '''$schema: "https://json-schema.org/draft/2020-12/schema"
+type: object
+properties:
+  toy:
+    type: object
+    additionalProperties: false
+    default: {}
+    description: a throwaway paper (tests/test_extending.py)
+    properties:
+      enabled: {type: boolean, default: true, description: "false skips the section"}
+      dataset: {type: string, default: digits, description: "a dataset with classes"}
+      max_share: {type: number, exclusiveMinimum: 0, maximum: 1, default: 0.5, description: "the claim's bound"}
+'''
 
 
 def _add_toy_paper(repo):
@@ -177,23 +185,20 @@ def _add_toy_paper(repo):
     (paper / "scripts/toy_shares.py").write_text(TOY_SHARES)
     (paper / "scripts/fig_toy.py").write_text(TOY_FIG)
     (paper / "report/toy.rst").write_text("Class shares of ``{{ snakemake.config['figures']['toy']['dataset'] }}``.\n")
+    (paper / "schema.yaml").write_text(TOY_SCHEMA)
     claims = repo / "src/attrobust/claims"
     (claims / "toy.py").write_text(TOY_CLAIMS)
     (claims / "__init__.py").write_text((claims / "__init__.py").read_text() + "from . import toy  # noqa: F401\n")
-    snakefile = repo / "workflow/Snakefile"
-    text = snakefile.read_text()
-    registry = next(line for line in text.splitlines() if line.startswith("PAPERS = ["))
-    snakefile.write_text(text.replace(registry, registry.replace("]", ', "toy"]')))
-    schema_file = repo / "workflow/schemas/config.schema.yaml"
-    schema = yaml.safe_load(schema_file.read_text())
-    schema["properties"]["figures"]["properties"]["toy"] = TOY_SCHEMA
-    schema_file.write_text(yaml.safe_dump(schema, sort_keys=False))
+    registry = repo / "src/attrobust/papers.py"
+    text = registry.read_text()
+    line = next(x for x in text.splitlines() if x.startswith("PAPERS = ("))
+    registry.write_text(text.replace(line, line.replace(")", ', "toy")')))
     config = repo / "tiny.yaml"
     conf = yaml.safe_load(config.read_text())
     conf["figures"]["toy"] = {"dataset": "digits", "max_share": 0.5}
     config.write_text(yaml.safe_dump(conf, sort_keys=False))
     return {"workflow/papers/toy/", "src/attrobust/claims/toy.py", "src/attrobust/claims/__init__.py",
-            "workflow/Snakefile", "workflow/schemas/config.schema.yaml", "tiny.yaml"}
+            "src/attrobust/papers.py", "tiny.yaml"}
 
 
 @pytest.mark.e2e
@@ -210,7 +215,7 @@ def test_a_throwaway_paper_runs_in_the_tiny_config(tiny_run, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(tiny_run, repo, symlinks=True)
     touched = _add_toy_paper(repo)
-    assert len(touched) == 6  # the README's guide: folder, claims module, 2 registrations, 2 config files
+    assert len(touched) == 5  # the README's guide: its folder, its claims module, 2 registrations, its config
     plan = job_stats(run_snakemake(repo, "--cores", "2", "--dry-run").stdout)
     assert plan == {"toy_shares": 1, "fig_toy": 1, "claims": 1, "default": 1}, plan
     run_snakemake(repo, "--cores", "2")

@@ -22,13 +22,12 @@ import json
 import numpy as np
 import pytest
 import yaml
-from snakemake.utils import validate
 
 from attrobust import config as cfg
 from attrobust import datasizes
 from attrobust.explain import METHODS, explain
 
-from test_config import ROOT, SCHEMA, _merge
+from test_config import ROOT, _merge
 
 NULL_TOL = 1e-6      # absolute: exact 0 expected
 DUMMY_TOL = 0.10     # relative to max |attribution|, median over N_INPUTS inputs
@@ -41,7 +40,7 @@ def shipped(name):
     conf = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     if name != "config.yaml":
         _merge(conf, yaml.safe_load((ROOT / "config" / name).read_text()))
-    validate(conf, SCHEMA)
+    cfg.validate(conf)
     return json.loads(json.dumps(conf))
 
 

@@ -1,6 +1,8 @@
 """Checks of a workflow config against the library's registries.
 
-The JSON schema (``workflow/schemas/config.schema.yaml``) checks keys and types; this
+The JSON schema (``workflow/schemas/config.schema.yaml``, with each registered paper's
+sections under ``figures`` from ``workflow/papers/<paper>/schema.yaml``: :func:`schema`,
+:func:`validate`) checks keys and types; this
 module checks what the schema cannot know: that every dataset, architecture and method
 named in the config exists, that method parameters are ones the method takes, that a
 gradient method is not asked of a scikit-learn model, that mirror-only datasets
@@ -16,23 +18,86 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import attacks, data, datasizes, explain, lipschitz, models, standins
+from . import attacks, data, datasizes, explain, lipschitz, models, papers, standins
 
 
 class ConfigError(ValueError):
     """A config value that names something unknown or unusable; the message names the key."""
 
 
-#: The workflow's config schema (the library is run from the repository's src/).
+#: The workflow's config schema (the library is run from the repository's src/), without
+#: the papers' sections (:func:`schema` merges them in).
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+#: How a paper's schema refers to the definitions of the workflow's.
+_MASTER_REF = "../../schemas/config.schema.yaml#"
 
 
-#: Methods a figure section computes without listing them.
-IMPLIED_METHODS = {"agarwal": ["smoothgrad", "clime"], "ghorbani": ["saliency"],
-                   "ghorbani_fig9": ["saliency"], "ghorbani_influence": ["saliency"],
-                   "kamath": ["saliency"]}
-#: The figure sections the robustness matrix summarises.
-MATRIX_SOURCES = ("alvarez_melis", "alvarez_melis_images", "ghorbani")
+@functools.lru_cache(maxsize=None)
+def _schema_text() -> str:
+    import json
+
+    import yaml
+
+    master = yaml.safe_load(SCHEMA.read_text())
+    figures = master["properties"]["figures"]
+    figures["properties"], figures["additionalProperties"] = {}, False
+    for paper in papers.PAPERS:
+        own = yaml.safe_load(papers.schema_file(paper).read_text().replace(_MASTER_REF, "#"))
+        figures["properties"].update(own["properties"])
+    return json.dumps(master)
+
+
+def schema() -> dict:
+    """The whole config schema: the workflow's, with the sections of every registered paper
+    (:data:`attrobust.papers.PAPERS`) under ``figures`` and no other section allowed."""
+    import json
+
+    return json.loads(_schema_text())
+
+
+def sections() -> dict[str, str]:
+    """Every config section under ``figures`` that a registered paper defines: {section: paper}."""
+    import yaml
+
+    return {s: paper for paper in papers.PAPERS
+            for s in yaml.safe_load(papers.schema_file(paper).read_text())["properties"]}
+
+
+def check_sections(config: dict) -> None:
+    """Reject a section under ``figures`` that no registered paper defines (a misspelt one)."""
+    known = sections()
+    unknown = sorted(set(config.get("figures") or {}) - set(known))
+    if unknown:
+        raise ConfigError(f"figures.{unknown[0]}: no registered paper has this section (attrobust.papers."
+                          f"PAPERS; each paper's sections: workflow/papers/<paper>/schema.yaml); "
+                          f"known: {', '.join(known)}")
+
+
+def validate(config: dict) -> None:
+    """Validate ``config`` as the workflow does, filling the defaults: the workflow's schema,
+    then each registered paper's sections under ``figures`` (snakemake's own validation,
+    workflow/rules/common.smk), then :func:`check_sections`."""
+    from snakemake.utils import validate as snakemake_validate
+
+    snakemake_validate(config, str(SCHEMA))
+    for paper in papers.PAPERS:
+        snakemake_validate(config["figures"], str(papers.schema_file(paper)))
+    check_sections(config)
+
+
+def section_info(name: str, key: str, default: Any = None) -> Any:
+    """What the schema of section ``name`` (its paper's schema.yaml) says about it beyond
+    validation, under an ``x-`` key: ``x-implied-methods`` (methods it computes without
+    listing them), ``x-protocol-data`` (tabular or image: :func:`apply_protocols`),
+    ``x-sources`` (the sections a summary draws from)."""
+    return _figure_schemas().get(name, {}).get(key, default)
+
+
+@functools.lru_cache(maxsize=None)
+def _figure_schemas() -> dict:
+    import json
+
+    return json.loads(_schema_text())["properties"]["figures"]["properties"]
 
 
 def figures(config: dict) -> dict[str, dict]:
@@ -48,7 +113,7 @@ def figures(config: dict) -> dict[str, dict]:
             "models": _as_list(fig.get("models", fig.get("model"))) + _as_list(fig.get("undertrained"))
                       + _as_list(fig.get("robust_models")),
             # sections whose `methods` are not explain methods (attacks' saliency) imply theirs
-            "methods": _as_list(IMPLIED_METHODS.get(name) or fig.get("methods", fig.get("method"))),
+            "methods": _as_list(section_info(name, "x-implied-methods") or fig.get("methods", fig.get("method"))),
         }
     return out
 
@@ -93,10 +158,6 @@ def complete(config: dict) -> None:
         config["datasets"].setdefault(name, {})
 
 
-#: Sections with a ``protocol`` key (Alvarez-Melis & Jaakkola 2018) and their kind of data.
-PROTOCOL_SECTIONS = {"alvarez_melis": "tabular", "alvarez_melis_images": "image"}
-
-
 def apply_protocols(config: dict) -> None:
     """Under ``protocol: released-code``, replace a section's budget keys (eps, n_calls,
     n_calls_blackbox, estimator) by those of the authors' released code
@@ -105,9 +166,9 @@ def apply_protocols(config: dict) -> None:
     schema filled the defaults."""
     from .lipschitz import PROTOCOLS
 
-    for name, kind in PROTOCOL_SECTIONS.items():
-        section = config.get("figures", {}).get(name)
-        if section and section.get("protocol", "paper") != "paper":
+    for name, section in config.get("figures", {}).items():  # sections with a `protocol` key
+        kind = section_info(name, "x-protocol-data")
+        if kind and section.get("protocol", "paper") != "paper":
             section.update(PROTOCOLS[section["protocol"]]["section"][kind])
 
 
@@ -146,20 +207,21 @@ def _walk(obj, path=()):
 
 
 @functools.lru_cache(maxsize=4)
-def _strict_validator(schema_path: str):
+def _strict_validator(schema_text: str):
     """The schema's validator with JSON Schema's `integer` narrowed to Python ints: by the
     spec 2.0 is an integer, and a job then gets `seed1.0` paths or range(2.0)."""
-    import jsonschema
-    import yaml
+    import json
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    import jsonschema
+
+    schema = json.loads(schema_text)
     base = jsonschema.validators.validator_for(schema)
     checker = base.TYPE_CHECKER.redefine(
         "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool))
     return jsonschema.validators.extend(base, type_checker=checker)(schema)
 
 
-def check_types(config: dict, schema: str | Path = SCHEMA) -> None:
+def check_types(config: dict) -> None:
     """NaN and infinity nowhere (they pass `exclusiveMinimum`), and a whole float such
     as 2.0 nowhere the schema asks for an integer. Run after the schema's own validation,
     so an error of the strict validator can only come from such a float."""
@@ -167,7 +229,7 @@ def check_types(config: dict, schema: str | Path = SCHEMA) -> None:
         if isinstance(v, float) and not math.isfinite(v):
             raise ConfigError(f"{_key(path)} = {v!r}: NaN and infinity are not allowed; "
                               "give a finite number")
-    err = next(iter(_strict_validator(str(schema)).iter_errors(config)), None)
+    err = next(iter(_strict_validator(_schema_text()).iter_errors(config)), None)
     if err is not None:
         for path, v in _walk(err.instance, tuple(err.absolute_path)):
             if isinstance(v, float) and v.is_integer():
@@ -325,9 +387,10 @@ def check(config: dict) -> None:
             _check_hp(m, {**spec, "hp": {**spec["hp"], **(ns.get("permuted_hp") or {})}})
         except ConfigError as err:
             raise ConfigError(f"figures.nielsen_sanity.permuted_hp: {str(err).split(': ', 1)[1]}") from None
-    if "robustness_matrix" in figures(config) and not set(figures(config)) & set(MATRIX_SOURCES):
+    sources = section_info("robustness_matrix", "x-sources", [])
+    if "robustness_matrix" in figures(config) and not set(figures(config)) & set(sources):
         raise ConfigError("figures.robustness_matrix needs at least one of the sections it draws "
-                          f"from: figures.{', figures.'.join(MATRIX_SOURCES)}; enable one, or set "
+                          f"from: figures.{', figures.'.join(sources)}; enable one, or set "
                           "figures.robustness_matrix.enabled: false")
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")

@@ -90,7 +90,6 @@ def load_config(files: list[str], root: Path | None = None) -> dict:
     from . import config as cfg
 
     root = root or Path(__file__).resolve().parents[2]
-    schema = str(root / "workflow" / "schemas" / "config.schema.yaml")
 
     def merge(a: dict, b: dict) -> None:
         for k, v in b.items():
@@ -102,9 +101,9 @@ def load_config(files: list[str], root: Path | None = None) -> dict:
     conf: dict = {}
     for f in [root / "config" / "config.yaml", *map(Path, files)]:
         merge(conf, yaml.safe_load(Path(f).read_text()) or {})
-    validate(conf, schema)
+    cfg.validate(conf)  # the workflow's schema and every paper's sections
     cfg.complete(conf)
-    validate(conf, schema)
+    validate(conf, str(cfg.SCHEMA))
     return conf
 
 

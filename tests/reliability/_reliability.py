@@ -47,8 +47,9 @@ def small_config(**changes) -> dict:
     """``small.yaml`` with every figure section the schema knows besides :data:`KEEP`
     disabled (sections added to the workflow later stay off here)."""
     conf = yaml.safe_load((HERE / "small.yaml").read_text())
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    for name, spec in schema["properties"]["figures"]["properties"].items():
+    from attrobust import config as cfg
+
+    for name, spec in cfg.schema()["properties"]["figures"]["properties"].items():
         if name not in KEEP and "enabled" in spec.get("properties", {}):
             conf["figures"].setdefault(name, {})["enabled"] = False
     conf.update(changes)

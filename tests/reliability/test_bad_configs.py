@@ -13,14 +13,12 @@ import copy
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from attrobust import config as cfg
 
 from _reliability import ROOT, make_repo, small_config, snakemake
 
-SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
-_FIG_SCHEMA = yaml.safe_load(open(SCHEMA))["properties"]["figures"]["properties"]
+_FIG_SCHEMA = cfg.schema()["properties"]["figures"]["properties"]
 
 
 
@@ -298,9 +296,9 @@ def _chain(exc: BaseException) -> str:
 
 
 def check_like_the_snakefile(conf: dict) -> None:
-    validate(conf, SCHEMA)
+    cfg.validate(conf)
     cfg.complete(conf)
-    validate(conf, SCHEMA)
+    cfg.validate(conf)
     cfg.check(conf)
 
 
@@ -355,7 +353,7 @@ def test_every_list_of_the_schema_is_a_set():
             for i, v in enumerate(node):
                 yield from arrays(v, f"{path}[{i}]")
 
-    found = list(arrays(yaml.safe_load(open(SCHEMA))))
+    found = list(arrays(cfg.schema()))
     assert len(found) >= 20
     assert [p for p, node in found if node.get("uniqueItems") is not True] == []
 

@@ -13,8 +13,15 @@ from attrobust import deps
 from attrobust import data as ardata
 from attrobust import explain as arexplain
 
-# Names and types were validated by the schema; fill defaults for datasets the figures
-# use, then check names against the library's registries, all before any job runs.
+from attrobust import papers
+
+# The workflow's schema validated the config (workflow/Snakefile); each registered paper's
+# schema validates its sections under `figures`, and a section no paper defines is rejected.
+# Then fill defaults for datasets the figures use, and check names against the library's
+# registries, all before any job runs.
+for _paper in papers.PAPERS:
+    validate(config["figures"], f"../papers/{_paper}/schema.yaml")
+cfg.check_sections(config)
 cfg.complete(config)
 validate(config, "../schemas/config.schema.yaml")
 cfg.apply_protocols(config)  # `protocol: released-code` replaces eps, n_calls, ...
