@@ -57,6 +57,7 @@ import numpy as np
 import yaml
 
 from _common import ROOT, cnn28, macs, one_thread
+from attrobust.papers import kamath as kamath_paper
 
 GPU_SPEEDUP = 10.0
 # The other bound: large-batch torch work (ImageNet / CIFAR-10 attacks, training) is
@@ -388,18 +389,10 @@ def run(quick: bool = False, prior: dict | None = None) -> dict:
     ka = figs.get("kamath")
     if ka and gh:
         fig = "kamath (Figs. 2-8, Table 2)"
-        budgets = {d: (ka.get("budgets") or {}).get(d, ka["budget"]) for d in ka["datasets"]}
-        ms = [ka["model"], *ka["robust_models"]]
-        D, m0, B = ka["dataset"], ka["model"], ka["budget"]
-        runs = ({(D, m0, meth, a, e) for meth in ka["methods"] for a in ka["attacks"] for e in ka["eps"]}
-                | {(D, m0, "integrated_gradients", a, B) for a in ka["attacks"]}
-                | {(d, m0, "integrated_gradients", "topk", budgets[d]) for d in ka["datasets"]}
-                | {(D, m, "integrated_gradients", "topk", B) for m in ms}
-                | {(D, m, meth, "random_sign", B) for m in ms for meth in ka["table_methods"]}
-                | ({(D, m0, "integrated_gradients", a, B) for a in ("lens", "topk")} if ka.get("lens_attack") else set()))
+        runs = kamath_paper.attack_runs(ka)  # the rules' own list (workflow/papers/kamath/rules.smk)
         for d, m in sorted({(r[0], r[1]) for r in runs}):
             train_cost(fig, d, m)
-        attack_jobs(fig, sorted(runs, key=lambda r: tuple(map(str, r))), "")
+        attack_jobs(fig, runs, "")
 
     # Nielsen et al.: ResNet-18 on ImageNet (Fig. 2, faithfulness), the 28x28 CNN (sanity, Fig. 3)
     r18 = RESNET18_MACS / mac28

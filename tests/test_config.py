@@ -91,6 +91,9 @@ def test_schema_rejects_bad_values_naming_the_key(patch, key):
         ({"figures": {"alvarez_melis_fig8": {"model": "random_forest"}}},  # `method` is checked too
          ["figures.alvarez_melis_fig8", "saliency", "needs gradients"]),
         ({"figures": {"alvarez_melis_fig8": {"method": "salency"}}}, ["salency", "figures.alvarez_melis_fig8"]),
+        # Nielsen's data randomisation trains the model on permuted labels (attrobust.papers.nielsen)
+        ({"figures": {"nielsen_sanity": {"model": "random_forest", "methods": ["lime"]}}},
+         ["figures.nielsen_sanity.model", "random_forest", "torch architecture"]),
         # attack, attacked-method and estimator names: the registries decide, not schema enums
         ({"figures": {"ghorbani": {"attacks": ["random_sign", "centre"]}}},
          ["figures.ghorbani.attacks", "centre", "mass_center"]),

@@ -189,7 +189,7 @@ def _add_toy_paper(repo):
     claims = repo / "src/attrobust/claims"
     (claims / "toy.py").write_text(TOY_CLAIMS)
     (claims / "__init__.py").write_text((claims / "__init__.py").read_text() + "from . import toy  # noqa: F401\n")
-    registry = repo / "src/attrobust/papers.py"
+    registry = repo / "src/attrobust/papers/__init__.py"
     text = registry.read_text()
     line = next(x for x in text.splitlines() if x.startswith("PAPERS = ("))
     registry.write_text(text.replace(line, line.replace(")", ', "toy")')))
@@ -198,7 +198,7 @@ def _add_toy_paper(repo):
     conf["figures"]["toy"] = {"dataset": "digits", "max_share": 0.5}
     config.write_text(yaml.safe_dump(conf, sort_keys=False))
     return {"workflow/papers/toy/", "src/attrobust/claims/toy.py", "src/attrobust/claims/__init__.py",
-            "src/attrobust/papers.py", "tiny.yaml"}
+            "src/attrobust/papers/__init__.py", "tiny.yaml"}
 
 
 @pytest.mark.e2e

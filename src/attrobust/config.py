@@ -373,25 +373,10 @@ def check(config: dict) -> None:
         except data.DataError as err:
             raise ConfigError(f"datasets.{name}.options: {err}") from None
         _check_option_types(source(config, name), opts, f"datasets.{name}.options")
-    ag = config.get("figures", {}).get("agarwal", {})
-    for k in ("simulated", "focus"):  # drawn from the curves/data of `datasets` only
-        if "agarwal" in figures(config) and k in ag and ag[k] not in ag.get("datasets", []):
-            raise ConfigError(f"figures.agarwal.{k} = {ag[k]!r} must be one of "
-                              f"figures.agarwal.datasets: {', '.join(ag.get('datasets', []))}")
-    _check_alvarez(config)
-    if "nielsen_sanity" in figures(config):  # the permuted-label model: the model's hp and these
-        ns = config["figures"]["nielsen_sanity"]
-        m = ns.get("model", "cnn_small")
-        spec = model_spec(config, m)
-        try:
-            _check_hp(m, {**spec, "hp": {**spec["hp"], **(ns.get("permuted_hp") or {})}})
-        except ConfigError as err:
-            raise ConfigError(f"figures.nielsen_sanity.permuted_hp: {str(err).split(': ', 1)[1]}") from None
-    sources = section_info("robustness_matrix", "x-sources", [])
-    if "robustness_matrix" in figures(config) and not set(figures(config)) & set(sources):
-        raise ConfigError("figures.robustness_matrix needs at least one of the sections it draws "
-                          f"from: figures.{', figures.'.join(sources)}; enable one, or set "
-                          "figures.robustness_matrix.enabled: false")
+    for paper in papers.PAPERS:  # each paper's own checks of its sections (attrobust.papers.<paper>)
+        hooks = papers.checks(paper)
+        if hooks is not None and hasattr(hooks, "check"):
+            hooks.check(config)
     for meth, params in config.get("methods", {}).items():
         _known(meth, explain.METHODS, f"methods.{meth}")
         _check_params(params, explain.METHODS[meth].defaults, f"methods.{meth}")
@@ -417,7 +402,8 @@ def _sizes(config: dict, name: str, known: dict | None = None):
         return None, None
 
 
-def _index(key: str, value, n: int | None, what: str) -> None:
+def check_index(key: str, value, n: int | None, what: str) -> None:
+    """``key`` = ``value`` must index one of ``n`` things (``what``); unknown ``n``: no check."""
     if n is not None and value is not None and not isinstance(value, str) and not 0 <= value < n:
         raise ConfigError(f"{key} = {value!r} is out of range: allowed 0..{n - 1} ({what})")
 
@@ -455,6 +441,38 @@ def _check_big_enough(config: dict, name: str, known: dict | None = None) -> Non
                       f"classes of dataset {src!r}; every class needs an example in both splits: {fix}")
 
 
+def index_in_test_images(config: dict, sizes, sec: str, key: str, n_images: int | None = None,
+                         owner: str | None = None) -> None:
+    """``figures.<sec>.<key>`` indexes the test images of the section's dataset (the first
+    ``n_images``, set by ``figures.<owner>.n_images``, where given); ``sizes(dataset)``:
+    (Size, (n_train, n_test)) or (None, None)."""
+    ds = config["figures"][sec].get("dataset")
+    _, split = sizes(ds)
+    n = None if split is None else split[1]
+    if n_images is not None:
+        n = n_images if n is None else min(n, n_images)
+    what = f"an index into the {n} test images of dataset {ds!r}"
+    if n_images:
+        what = (f"an index into the first {n} test images of dataset {ds!r}, set by "
+                f"figures.{owner or sec}.n_images = {n_images}")
+    check_index(f"figures.{sec}.{key}", config["figures"][sec].get(key), n, what)
+
+
+def topk_in_pixels(config: dict, sizes, owner: str, key: str, datasets) -> None:
+    """``figures.<owner>.<key>``, a top-k set of pixels of a saliency map (H x W, channels
+    summed), fits the maps of each of ``datasets``."""
+    v = config["figures"].get(owner, {}).get(key)
+    for ds in datasets:
+        size, _ = sizes(ds) if ds else (None, None)
+        if v is None or size is None or size.input_shape is None or len(size.input_shape) != 3:
+            continue
+        n_px = math.prod(size.input_shape[1:])
+        if not 1 <= v <= n_px:
+            raise ConfigError(f"figures.{owner}.{key} = {v} is out of range: allowed 1..{n_px} (the "
+                              f"pixels of a saliency map of dataset {ds!r}, {size.input_shape[1]} x "
+                              f"{size.input_shape[2]})")
+
+
 def check_ranges(config: dict, known: dict | None = None) -> None:
     """Indices within the data they index, class indices within the dataset's classes,
     top-k sets within an image's pixels, and datasets big enough for what is asked of them,
@@ -467,74 +485,13 @@ def check_ranges(config: dict, known: dict | None = None) -> None:
     for name, spec in config.get("datasets", {}).items():
         size, _ = _sizes_(config, name)
         if size is not None and isinstance((spec or {}).get("target"), int):
-            _index(f"datasets.{name}.target", spec["target"], size.n_classes,
+            check_index(f"datasets.{name}.target", spec["target"], size.n_classes,
                    f"the classes of dataset {source(config, name)!r}; or 'predicted' or 'true'")
 
-    def test_images(sec, n_images=None):
-        """(dataset, the number of test images a section's index may pick from)."""
-        ds = secs[sec].get("dataset")
-        _, split = _sizes_(config, ds)
-        n = None if split is None else split[1]
-        if n_images is not None:
-            n = n_images if n is None else min(n, n_images)
-        return ds, n
-
-    for sec, key, n_key in (("alvarez_melis_images", "example", None), ("alvarez_melis_fig8", "point", None),
-                            ("ghorbani", "example", "n_images"), ("nielsen_class", "example", "n_images"),
-                            ("nielsen_sanity", "example", "n_images"), ("kamath", "example", None)):
-        if sec not in figs:
-            continue
-        # Kamath's example is an image of figures.ghorbani's attack files (its n_images)
-        n_img = secs.get("ghorbani", {}).get("n_images") if sec == "kamath" else \
-            secs[sec].get(n_key) if n_key else None
-        ds, n = test_images(sec, n_img)
-        what = f"an index into the {n} test images of dataset {ds!r}"
-        if n_img:
-            owner = "ghorbani" if sec == "kamath" else sec
-            what = (f"an index into the first {n} test images of dataset {ds!r}, set by "
-                    f"figures.{owner}.n_images = {n_img}")
-        _index(f"figures.{sec}.{key}", secs[sec].get(key), n, what)
-    for sec in ("nielsen_sanity", "nielsen_faithfulness"):
-        if sec in figs and isinstance(secs[sec].get("target"), int):
-            size, _ = _sizes_(config, secs[sec].get("dataset"))
-            _index(f"figures.{sec}.target", secs[sec]["target"], size and size.n_classes,
-                   f"the classes of dataset {secs[sec].get('dataset')!r}; or 'predicted' or 'true'")
-    if "nielsen_class" in figs:
-        size, _ = _sizes_(config, secs["nielsen_class"].get("dataset"))
-        if size and size.n_classes and secs["nielsen_class"].get("n_other", 1) > size.n_classes - 1:
-            raise ConfigError(f"figures.nielsen_class.n_other = {secs['nielsen_class']['n_other']} is out of "
-                              f"range: allowed 1..{size.n_classes - 1} (the other classes of dataset "
-                              f"{secs['nielsen_class'].get('dataset')!r})")
-    if "ghorbani_influence" in figs:
-        inf = secs["ghorbani_influence"]
-        size, split = _sizes_(config, inf.get("dataset"))
-        for i, c in enumerate(inf.get("classes", [])):
-            _index(f"figures.ghorbani_influence.classes[{i}]", c, size and size.n_classes,
-                   f"the classes of dataset {inf.get('dataset')!r}")
-        for key in ("k", "n_top"):  # sets of training points
-            if split is not None and inf.get(key, 1) > split[0]:
-                raise ConfigError(f"figures.ghorbani_influence.{key} = {inf[key]} is out of range: allowed "
-                                  f"1..{split[0]} (the training examples of dataset {inf.get('dataset')!r})")
-    # top-k sets of pixels of a saliency map (H x W, channels summed)
-    kam = secs.get("kamath", {})
-    topk = [("ghorbani", "k", [secs.get("ghorbani", {}).get("dataset")]),
-            ("ghorbani_fig9", "k", [secs.get("ghorbani_fig9", {}).get("dataset")]),
-            ("kamath", "k", [kam.get("dataset"), *kam.get("datasets", [])]),
-            ("kamath", "t", [kam.get("dataset"), *kam.get("datasets", [])])]
-    for sec, key, dsets in topk:
-        if sec not in figs:
-            continue
-        owner = "ghorbani" if sec == "ghorbani_fig9" else sec  # Fig. 9 attacks with figures.ghorbani.k
-        v = secs.get(owner, {}).get(key)
-        for ds in dsets:
-            size, _ = _sizes_(config, ds) if ds else (None, None)
-            if v is None or size is None or size.input_shape is None or len(size.input_shape) != 3:
-                continue
-            n_px = math.prod(size.input_shape[1:])
-            if not 1 <= v <= n_px:
-                raise ConfigError(f"figures.{owner}.{key} = {v} is out of range: allowed 1..{n_px} (the "
-                                  f"pixels of a saliency map of dataset {ds!r}, {size.input_shape[1]} x "
-                                  f"{size.input_shape[2]})")
+    for paper in papers.PAPERS:  # each paper's indices and set sizes (attrobust.papers.<paper>)
+        hooks = papers.checks(paper)
+        if hooks is not None and hasattr(hooks, "check_ranges"):
+            hooks.check_ranges(config, lambda ds: _sizes_(config, ds))
     check_shap_budget(config, known)
 
 
@@ -570,49 +527,6 @@ def check_shap_budget(config: dict, known: dict | None = None) -> None:
             f"regression under-determined; set it to at least {players + 1} (converged "
             f"estimates need many more: 2048 for 64 players, tests/test_shap_budget.py), "
             f"or 'auto'")
-
-
-def _check_alvarez(config: dict) -> None:
-    """Alvarez-Melis Figs. 5-7 need an image dataset, LRP the logit, and Fig. 7 estimated
-    images; Fig. 8: _check_fig8. (Sections that estimate on the same (dataset, model) do so
-    under their own named budgets: workflow/rules/common.smk, lipschitz_budget.)"""
-    figs = figures(config)
-    secs = config.get("figures", {})
-    if "alvarez_melis_images" in figs:
-        im = secs["alvarez_melis_images"]
-        src = source(config, im.get("dataset", "digits"))
-        if src in data.REGISTRY and data.info(src).kind != "image":
-            raise ConfigError(f"figures.alvarez_melis_images.dataset = {im['dataset']!r} is a "
-                              f"{data.info(src).kind} dataset; Figs. 5-7 need images")
-        if im.get("output") == "prob" and "lrp_epsilon" in im.get("methods", []):
-            raise ConfigError("figures.alvarez_melis_images.output = 'prob' cannot apply to lrp_epsilon "
-                              "(relevance is conserved from the logit layer); use output: logit, or "
-                              "drop lrp_epsilon from figures.alvarez_melis_images.methods")
-        if im.get("n_show", 1) > im.get("n_points", 1):
-            raise ConfigError(f"figures.alvarez_melis_images.n_show = {im['n_show']} exceeds "
-                              f"n_points = {im['n_points']} (Fig. 7 shows estimated images only)")
-    if "alvarez_melis_fig8" in figs:
-        _check_fig8(config)
-
-
-def _check_fig8(config: dict) -> None:
-    """Fig. 8 reads one `lipschitz` chunk: the image section's when it shares that section's
-    (dataset, model), then made with that section's budget, else its own."""
-    figs, secs = figures(config), config.get("figures", {})
-    f8 = secs["alvarez_melis_fig8"]
-    pair = (f8.get("dataset", "digits"), f8.get("model", "cnn_small"))
-    src = source(config, pair[0])
-    if src in data.REGISTRY and data.info(src).kind != "image":
-        raise ConfigError(f"figures.alvarez_melis_fig8.dataset = {pair[0]!r} is a {data.info(src).kind} "
-                          "dataset; Fig. 8 needs images")
-    im = secs.get("alvarez_melis_images", {})
-    if "alvarez_melis_images" in figs and pair == (im.get("dataset"), im.get("model")):
-        for k in ("eps", "n_calls", "estimator"):
-            if f8.get(k) is not None and f8[k] != im.get(k):
-                raise ConfigError(
-                    f"figures.alvarez_melis_fig8.{k} = {f8[k]!r}: Fig. 8 shares dataset {pair[0]!r} and model "
-                    f"{pair[1]!r} with figures.alvarez_melis_images and so reads its estimates, made with "
-                    f"{k} = {im.get(k)!r}; set it to null (or that value), or use another model name")
 
 
 #: What the torch training hyper-parameters must be (attrobust.models.train's checks).

@@ -1,27 +1,17 @@
 # Kamath et al. (2023), "Rethinking Robustness of Model Attributions" (LENS): Figs. 2-8,
 # Table 2 and the LENS-objective attack (Appendix E.1). The attacks are the `attack` rule's
 # (rules/attack.smk) at figures.ghorbani's settings (budget "ghorbani", files shared with the
-# Ghorbani figures) or, with a top-t `t` of its own, at budget "kamath"; one `kamath_metrics` job computes every LENS number of every attack file
-# (cheap: a few dozen 8x8 maps) and one figure job draws everything from that table.
+# Ghorbani figures) or, with a top-t `t` of its own, at budget "kamath"; one `kamath_metrics` job computes every LENS
+# number of every attack file (cheap: a few dozen 8x8 maps) and one figure job draws everything from that table.
+
+from attrobust.papers import kamath as kamath_paper
 
 KAMATH = config["figures"]["kamath"]
 # Fig. 4's budget per dataset (0-255 units): `budgets.<dataset>`, else `budget`
-KAMATH_BUDGETS = {d: KAMATH["budgets"].get(d, KAMATH["budget"]) for d in KAMATH["datasets"]}
+KAMATH_BUDGETS = kamath_paper.dataset_budgets(KAMATH)
 KAMATH_MODELS = [KAMATH["model"], *KAMATH["robust_models"]]
 # every (dataset, model, method, attack, eps) the figures read
-KAMATH_RUNS = sorted(
-    {(KAMATH["dataset"], KAMATH["model"], meth, att, eps)  # Fig. 2
-     for meth in KAMATH["methods"] for att in KAMATH["attacks"] for eps in KAMATH["eps"]}
-    | {(KAMATH["dataset"], KAMATH["model"], "integrated_gradients", att, KAMATH["budget"])  # Fig. 5
-       for att in KAMATH["attacks"]}
-    | {(d, KAMATH["model"], "integrated_gradients", "topk", KAMATH_BUDGETS[d]) for d in KAMATH["datasets"]}  # Fig. 4
-    | {(KAMATH["dataset"], m, "integrated_gradients", "topk", KAMATH["budget"]) for m in KAMATH_MODELS}  # Fig. 8
-    | {(KAMATH["dataset"], m, meth, "random_sign", KAMATH["budget"])  # Table 2
-       for m in KAMATH_MODELS for meth in KAMATH["table_methods"]}
-    | ({(KAMATH["dataset"], KAMATH["model"], "integrated_gradients", a, KAMATH["budget"])  # Appendix E.1
-        for a in ("lens", "topk")} if KAMATH["lens_attack"] else set()),
-    key=lambda r: tuple(map(str, r)),
-)
+KAMATH_RUNS = kamath_paper.attack_runs(KAMATH)
 # The attacks ask for figures.ghorbani's settings with the top-t set `t` where set: budget
 # "kamath", or "ghorbani" (the same attack files as the Ghorbani figures) when that changes nothing.
 KAMATH_BUDGET = attack_budget("kamath", {**GHORBANI, **({"k": KAMATH["t"]} if KAMATH["t"] is not None else {})})

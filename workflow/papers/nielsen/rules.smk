@@ -6,14 +6,6 @@ include: "common.smk"
 # One job per (section, method) computes a method's numbers; one figure job per section
 # reads them all, so adding a method runs only that method's jobs and the figures.
 
-if "nielsen_sanity" in FIGS and cfg.models.ARCHS[cfg.model_spec(config, NIELSEN_SANITY["model"])["arch"]].kind != "torch":
-    raise cfg.ConfigError(
-        f"figures.nielsen_sanity.model = {NIELSEN_SANITY['model']!r} is not trained here (a "
-        "pretrained or scikit-learn model); data randomisation trains it on permuted labels, "
-        "so use a torch architecture (e.g. cnn_small)"
-    )
-
-
 # params every per-method job takes (plus its section's n_images)
 NIELSEN_PARAMS = dict(
     method_params=lambda wc: config["methods"].get(wc.method, {}),
