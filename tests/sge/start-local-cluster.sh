@@ -45,7 +45,10 @@ wait_for() {
 }
 
 # Is the daemon whose pid file is $1 running?
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Is the daemon $2 whose pid file is $1 running? By the command name of the pid's process,
+# not kill -0: a stale execd.pid held the id of a thread of a new sge_qmaster, and sge_execd
+# then counted as running and was never started.
+alive() { [ -s "$1" ] && [ "$(ps -p "$(cat "$1")" -o comm= 2>/dev/null)" = "$2" ]; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts daemons)"
 [ -f /etc/debian_version ] && command -v apt-get >/dev/null || die "needs Debian with apt-get"
@@ -91,15 +94,15 @@ QMASTER_PID=$SPOOL/qmaster/qmaster.pid
 # ('localhost' here): any execd.pid under execd/ is this host's.
 execd_alive() {
     local f
-    for f in "$SPOOL"/execd/*/execd.pid; do alive "$f" && return 0; done
+    for f in "$SPOOL"/execd/*/execd.pid; do alive "$f" sge_execd && return 0; done
     return 1
 }
-if [ "$changed" -eq 1 ] && alive "$QMASTER_PID"; then
+if [ "$changed" -eq 1 ] && alive "$QMASTER_PID" sge_qmaster; then
     say "master name changed: restarting sge_qmaster"
     qconf -km >/dev/null 2>&1 || kill "$(cat "$QMASTER_PID")"
     wait_for 30 bash -c "! kill -0 $(cat "$QMASTER_PID")" || die "sge_qmaster did not stop"
 fi
-if ! alive "$QMASTER_PID"; then
+if ! alive "$QMASTER_PID" sge_qmaster; then
     say "starting sge_qmaster"
     (cd / && /usr/sbin/sge_qmaster </dev/null >>"$LOG/qmaster.out" 2>&1)
 fi

@@ -40,8 +40,13 @@ wait_for() {
     done
 }
 
-# Is the daemon whose pid file is $1 running?
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Is the daemon whose pid file is $1 (/run/<daemon>.pid) running? By the command name of the
+# pid's process, not kill -0: a stale pid file's pid may since belong to another process or
+# thread (it did: a daemon then counted as running and was never started).
+alive() {
+    [ -s "$1" ] || return 1
+    [ "$(ps -p "$(cat "$1")" -o comm= 2>/dev/null)" = "$(basename "$1" .pid)" ]
+}
 
 # Stop the daemon whose pid file is $1 (a daemon this script started), by its pid.
 stop() {
