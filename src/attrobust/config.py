@@ -55,17 +55,9 @@ def schema() -> dict:
     return json.loads(_schema_text())
 
 
-def sections() -> dict[str, str]:
-    """Every config section under ``figures`` that a registered paper defines: {section: paper}."""
-    import yaml
-
-    return {s: paper for paper in papers.PAPERS
-            for s in yaml.safe_load(papers.schema_file(paper).read_text())["properties"]}
-
-
 def check_sections(config: dict) -> None:
     """Reject a section under ``figures`` that no registered paper defines (a misspelt one)."""
-    known = sections()
+    known = list(_figure_schemas())  # the sections of the merged schema, in paper order
     unknown = sorted(set(config.get("figures") or {}) - set(known))
     if unknown:
         raise ConfigError(f"figures.{unknown[0]}: no registered paper has this section (attrobust.papers."
