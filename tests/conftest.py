@@ -1,5 +1,27 @@
-"""Shared fixtures of the unit tests."""
+"""Shared fixtures of the unit tests, and how `pytest -n 2` (make test) shares them out."""
 import pytest
+
+# Session fixtures that run a whole workflow: every test that uses one goes to the same
+# pytest-xdist worker (one run, not one per worker), and these groups are handed out first,
+# slowest first, so that the other worker takes the many short modules meanwhile.
+SHARED_RUNS = ("tiny_run", "reference_run")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup` (make test): one xdist group per module, so that module
+    fixtures run once, except that the tests of a SHARED_RUNS fixture form one group; those
+    groups come first (with --no-loadscope-reorder xdist keeps this order)."""
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+
+    def group(item):
+        return next((f for f in SHARED_RUNS if f in item.fixturenames), item.nodeid.split("::")[0])
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = {name: i for i, name in enumerate(SHARED_RUNS)}
+    items.sort(key=lambda item: rank.get(group(item), len(rank)))   # stable: module order kept
 
 
 @pytest.fixture(scope="module", autouse=True)
