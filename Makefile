@@ -92,12 +92,11 @@ report: config-file $(STAMP)
 	$(SNAKEMAKE) --report figures/report.html
 
 # pytest exits 5 when it collects no test: not a failure of the suite. TEST_WORKERS pytest-xdist
-# processes (0: none) share the tests out a module at a time; the tests of one shared workflow
-# run stay on one worker (tests/conftest.py). Half of the suite is waiting on schedulers and
-# subprocesses, so 2 workers on 2 cores take ~40% less time than one.
+# processes (0: none) take the test modules one at a time, the slowest first (tests/conftest.py);
+# the workflow runs the modules share are made once (tests/_workflow.py: shared_run).
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder \
 	  $(PYTEST_ARGS) || test $$? -eq 5
 
 lint: config-file $(STAMP)

@@ -12,6 +12,7 @@ Usage: .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...]
   peers        (g) our BO vs Quantus / captum Lipschitz and max-sensitivity estimators, call
                for call (needs the benchmark extra: pip install -e '.[bench]'; without
                Quantus its rows are left out)
+  scheduler    (h) Snakemake's own CPU seconds with and without attrobust.scheduler
 
 Each benchmark runs in its own process on one CPU thread (OMP/MKL/OpenBLAS and torch
 limited to 1 thread), so its peak RSS is its own; every timed number is the median of
@@ -39,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results.json"
-NAMES = ["attribution", "lipschitz", "attacks", "metrics", "pipeline", "paper_scale", "peers"]
+NAMES = ["attribution", "lipschitz", "attacks", "metrics", "pipeline", "paper_scale", "peers", "scheduler"]
 TITLES = {
     "attribution": "(a) Attribution throughput",
     "lipschitz": "(b) Lipschitz estimation",
@@ -48,6 +49,7 @@ TITLES = {
     "pipeline": "(e) Whole pipeline",
     "paper_scale": "(f) Paper scale (extrapolated)",
     "peers": "(g) Peers, call for call",
+    "scheduler": "(h) Snakemake's scheduler",
 }
 ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}

@@ -1,9 +1,12 @@
 """Running the workflow in a throw-away copy of the repository (shared by the end-to-end,
 reliability and SLURM tests; `pythonpath = ["tests"]` in pyproject.toml makes it importable)."""
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,3 +67,30 @@ def job_stats(out: str) -> dict[str, int]:
             break
         jobs[parts[0]] = int(parts[1])
     return jobs
+
+
+@contextlib.contextmanager
+def exclusive(name: str):
+    """Hold a lock file shared by every pytest-xdist worker of the host (`make test` runs 2):
+    for what two workers must not do at once (apt-get, starting a cluster)."""
+    with open(Path(tempfile.gettempdir()) / f"attrobust-tests-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def shared_run(tmp_path_factory, name: str, make) -> Path:
+    """A workflow run that every pytest-xdist worker of this session shares: the first worker
+    that asks runs ``make(directory)``, the others wait for it and read its directory.
+    A run that failed is not reused: the next worker that asks tries again (and fails the
+    same way, with the same message)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent   # pytest-of-<user>/pytest-<n>/: the session's, above popen-gw<i>/
+    done, where = base / f"{name}.done", base / f"shared-{name}"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(where, ignore_errors=True)
+            make(where)
+            done.touch()
+    return where

@@ -1,27 +1,27 @@
-"""Shared fixtures of the unit tests, and how `pytest -n 2` (make test) shares them out."""
+"""Shared fixtures of the unit tests, and the order in which `make test`'s two pytest-xdist
+workers take the modules."""
+import os
+
 import pytest
 
-# Session fixtures that run a whole workflow: every test that uses one goes to the same
-# pytest-xdist worker (one run, not one per worker), and these groups are handed out first,
-# slowest first, so that the other worker takes the many short modules meanwhile.
-SHARED_RUNS = ("tiny_run", "reference_run")
+# `make test` runs pytest-xdist with `--dist loadscope`: a worker takes a whole module at a
+# time (so module fixtures run once), in collection order (--no-loadscope-reorder). These
+# modules start first, the slowest first and the two shared runs (tiny_run, reference_run) on
+# different workers, so that the short modules fill the gaps; the rest keep their order.
+SLOW_FIRST = [
+    "tests/sge/test_sge.py",                      # the tiny run, then Grid Engine
+    "tests/reliability/test_kill_resume.py",      # the reference run, then its kills
+    "tests/slurm/test_slurm.py",
+    "tests/reliability/test_cache.py",
+    "tests/test_fashion_slice.py",
+    "tests/reliability/test_rerun.py",
+]
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under `--dist loadgroup` (make test): one xdist group per module, so that module
-    fixtures run once, except that the tests of a SHARED_RUNS fixture form one group; those
-    groups come first (with --no-loadscope-reorder xdist keeps this order)."""
-    if getattr(config.option, "dist", "no") != "loadgroup":
-        return
-
-    def group(item):
-        return next((f for f in SHARED_RUNS if f in item.fixturenames), item.nodeid.split("::")[0])
-
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    rank = {name: i for i, name in enumerate(SHARED_RUNS)}
-    items.sort(key=lambda item: rank.get(group(item), len(rank)))   # stable: module order kept
+    if os.environ.get("PYTEST_XDIST_WORKER"):   # on each worker: all must collect the same order
+        rank = {m: i for i, m in enumerate(SLOW_FIRST)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))   # stable
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,12 +40,12 @@ def one_thread():
 def tiny_run(tmp_path_factory):
     """The whole tiny config (tests/e2e/tiny.yaml) run once locally, in a copy of the
     repository: tests/test_workflow.py's end-to-end checks read it, and the scheduler tests
-    (tests/slurm, tests/sge) compare their runs with it. Its results are read, never rerun."""
+    (tests/slurm, tests/sge) compare their runs with it. Its results are read, never rerun.
+    One run for the session, shared by the pytest-xdist workers (_workflow.shared_run)."""
     from _cluster import copy_repo, run_snakemake
+    from _workflow import shared_run
 
-    repo = copy_repo(tmp_path_factory.mktemp("tiny") / "repo")
-    run_snakemake(repo, "--cores", "2")
-    return repo
+    return shared_run(tmp_path_factory, "tiny", lambda d: run_snakemake(copy_repo(d), "--cores", "2"))
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +73,4 @@ def debian_data():
                         f"them; as root: apt-get install {' '.join(missing)})")
         debian.install(missing)
     return {key: debian.default_dir(key) for key in debian.PACKAGES}
+

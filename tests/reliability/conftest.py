@@ -10,7 +10,8 @@ from _reliability import make_repo, snakemake
 
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory) -> Path:
-    """One clean, uninterrupted run of the small config (seed 0)."""
-    repo = make_repo(tmp_path_factory.mktemp("reference"))
-    snakemake(repo, "--cores", "2")
-    return repo
+    """One clean, uninterrupted run of the small config (seed 0), shared by the pytest-xdist
+    workers (_workflow.shared_run)."""
+    from _workflow import shared_run
+
+    return shared_run(tmp_path_factory, "reference", lambda d: snakemake(make_repo(d), "--cores", "2"))

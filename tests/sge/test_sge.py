@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from _cluster import (copy_repo, differing_results, fitted_resource_args, is_plotting,
                       job_headers, run_snakemake)
+from _workflow import exclusive
 
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "sge" / "start-local-cluster.sh"
@@ -54,9 +55,10 @@ def _env():
 
 @pytest.fixture(scope="module")
 def cluster():
-    res = subprocess.run(["bash", str(START)], capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "SGE_TEST_QUEUE": SITE["SGE_QUEUE"],
-                              "SGE_TEST_PE": SITE["SGE_PE"], "SGE_TEST_GPU": SITE["SGE_GPU_RESOURCE"]})
+    with exclusive("cluster-start"):   # apt-get and daemons: one start at a time on this host
+        res = subprocess.run(["bash", str(START)], capture_output=True, text=True, timeout=900,
+                             env={**os.environ, "SGE_TEST_QUEUE": SITE["SGE_QUEUE"],
+                                  "SGE_TEST_PE": SITE["SGE_PE"], "SGE_TEST_GPU": SITE["SGE_GPU_RESOURCE"]})
     assert res.returncode == 0, f"{START} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
     return res.stdout
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from _cluster import (copy_repo, differing_results, fitted_resource_args, is_plotting,
                       job_headers, run_snakemake)
+from _workflow import exclusive
 
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "slurm" / "start-local-cluster.sh"
@@ -64,9 +65,10 @@ def _rule_of(comment):
 
 @pytest.fixture(scope="module")
 def cluster():
-    res = subprocess.run(["bash", str(START)], capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "SLURM_TEST_ACCOUNT": ACCOUNT,
-                              "SLURM_TEST_PARTITION": PARTITION})
+    with exclusive("cluster-start"):   # apt-get and daemons: one start at a time on this host
+        res = subprocess.run(["bash", str(START)], capture_output=True, text=True, timeout=900,
+                             env={**os.environ, "SLURM_TEST_ACCOUNT": ACCOUNT,
+                                  "SLURM_TEST_PARTITION": PARTITION})
     assert res.returncode == 0, f"{START} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
     return res.stdout
 

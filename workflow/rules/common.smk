@@ -14,6 +14,11 @@ from attrobust import data as ardata
 from attrobust import explain as arexplain
 
 from attrobust import papers
+from attrobust import scheduler
+
+# Snakemake 9.27's scheduler starts one more wake-up timer chain per finished job and ends up
+# running hundreds of passes a second: keep one pending timer (attrobust.scheduler).
+scheduler.one_wakeup_timer()
 
 # The workflow's schema validated the config (workflow/Snakefile); each registered paper's
 # schema validates its sections under `figures`, and a section no paper defines is rejected.
