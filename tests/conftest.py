@@ -6,15 +6,17 @@ import pytest
 
 # `make test` runs pytest-xdist with `--dist loadscope`: a worker takes a whole module at a
 # time (so module fixtures run once), in collection order (--no-loadscope-reorder). These
-# modules start first, the slowest first and the two shared runs (tiny_run, reference_run) on
-# different workers, so that the short modules fill the gaps; the rest keep their order.
+# modules start first, the slowest first, the two shared runs (tiny_run, reference_run) on
+# different workers, and the two scheduler tests (which take a host lock for their whole
+# module) far apart in the queue, so that the other worker does not wait on the lock; the
+# rest keep their order.
 SLOW_FIRST = [
     "tests/sge/test_sge.py",                      # the tiny run, then Grid Engine
     "tests/reliability/test_kill_resume.py",      # the reference run, then its kills
-    "tests/slurm/test_slurm.py",
     "tests/reliability/test_cache.py",
     "tests/test_fashion_slice.py",
     "tests/reliability/test_rerun.py",
+    "tests/slurm/test_slurm.py",
 ]
 
 

@@ -55,12 +55,14 @@ def _env():
 
 @pytest.fixture(scope="module")
 def cluster():
-    with exclusive("cluster-start"):   # apt-get and daemons: one start at a time on this host
+    # one scheduler test at a time on this host (make test runs 2 pytest workers): its apt-get,
+    # daemons and jobs, until the module is done
+    with exclusive("cluster"):
         res = subprocess.run(["bash", str(START)], capture_output=True, text=True, timeout=900,
                              env={**os.environ, "SGE_TEST_QUEUE": SITE["SGE_QUEUE"],
                                   "SGE_TEST_PE": SITE["SGE_PE"], "SGE_TEST_GPU": SITE["SGE_GPU_RESOURCE"]})
-    assert res.returncode == 0, f"{START} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
-    return res.stdout
+        assert res.returncode == 0, f"{START} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+        yield res.stdout
 
 
 @pytest.fixture(scope="module")
