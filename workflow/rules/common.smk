@@ -30,7 +30,11 @@ cfg.check_sections(config)
 cfg.complete(config)
 validate(config, "../schemas/config.schema.yaml")
 cfg.apply_protocols(config)  # `protocol: released-code` replaces eps, n_calls, ...
-cfg.check(config)
+# Checked once, by the main process, before any job. A cluster job's own snakemake (two per
+# SLURM job: the batch script's and srun's) parses the same config and skips the checks,
+# whose imports (torch, torchvision, scikit-learn) cost it several seconds.
+if workflow.is_main_process:
+    cfg.check(config)
 
 SEED = config["seed"]
 FIGS = cfg.figures(config)
