@@ -4,7 +4,7 @@ through profiles/slurm on the local one-node SLURM cluster (issue #18): every ru
 config/paper.yaml would run runs, and every submitted job COMPLETED in `sacct`.
 
 Opt-in, ATTROBUST_SLURM_REHEARSAL=1: the rehearsal is ~240 jobs, each a SLURM job that starts
-snakemake twice (the batch script's and srun's) before its own script: most of an hour on
+snakemake twice (the batch script's and srun's) before its own script: about 30 minutes on
 2 cores (docs/rehearsal.md), more than `make test`'s 45 minutes on 2 cores hold beside the
 tiny run through SLURM (tests/slurm/test_slurm.py) and Grid Engine. It needs root
 on Debian (as test_slurm.py) and a Python whose torch and torchvision import (the rehearsal
