@@ -11,9 +11,9 @@ import sys
 
 import pytest
 import yaml
-from _cluster import rendered_profile
+from _cluster import copy_repo, rendered_profile
 from _rules import compute_rules, device_rules, parsed
-from _workflow import ROOT, copy_workflow
+from _workflow import ROOT
 
 from attrobust import jobsize, site
 
@@ -156,9 +156,7 @@ TARGET = "results/models/synthetic2d/linear_svm/natural/seed0/model.pt"
 
 @pytest.fixture(scope="module")
 def workflow_copy(tmp_path_factory):
-    dst = copy_workflow(tmp_path_factory.mktemp("profiles") / "repo")
-    shutil.copy(ROOT / "tests" / "e2e" / "tiny.yaml", dst / "tiny.yaml")
-    return dst
+    return copy_repo(tmp_path_factory.mktemp("profiles") / "repo")
 
 
 def run_through(scheduler, cwd, fake_dir, env):

@@ -2,22 +2,19 @@
 without the main process's config checks (workflow/rules/common.smk), whose imports
 (torch, torchvision, scikit-learn) cost every job several seconds of start-up (issue #20)."""
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from _workflow import ROOT, copy_workflow
+from _cluster import copy_repo
 
 JOB = "train:dataset=digits,model=cnn_small,regime=natural,seed=0"
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    dst = copy_workflow(tmp_path_factory.mktemp("jobparse") / "repo")
-    shutil.copy(ROOT / "tests" / "e2e" / "tiny.yaml", dst / "tiny.yaml")
-    return dst
+    return copy_repo(tmp_path_factory.mktemp("jobparse") / "repo")
 
 
 def imported(repo, mode):
