@@ -71,6 +71,15 @@ def _timed(fn, torch, device, repeats):
     return out
 
 
+def _measured(fn, torch, device, repeats):
+    """Median seconds of ``fn`` and the peak device memory (MiB; None on a CPU) while it ran."""
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+    s = statistics.median(_timed(fn, torch, device, repeats))
+    return s, (torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None)
+
+
 def matmul_rate(torch, device, n=8192, repeats=5) -> float:
     """FLOP/s of an n x n x n fp32 matrix product (TF32 off): the device's fp32 ceiling."""
     a = torch.rand(n, n, device=device)
@@ -144,10 +153,8 @@ def run(device_name: str = "cuda", quick: bool = False, only=None) -> dict:
                 lambda r=r: ig.attribute(xs.clone().requires_grad_(), target=targets, n_steps=IG_STEPS,
                                          method="riemann_right", internal_batch_size=r))
         for (method, impl), fn in fns.items():
-            torch.cuda.reset_peak_memory_stats(device) if device.type == "cuda" else None
-            s = statistics.median(_timed(fn, torch, device, repeats))
+            s, mem = _measured(fn, torch, device, repeats)
             grads = n * (IG_STEPS if method == "integrated_gradients" else SG_SAMPLES)
-            mem = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
             rows.append({"model": name, "method": method, "impl": impl, "n": n, "seconds": s,
                          "per_s": n / s, "tflops": grads * flops / s / 1e12,
                          "fp32_share": grads * flops / s / fp32, "peak_mem_mib": mem})
@@ -163,24 +170,27 @@ def run(device_name: str = "cuda", quick: bool = False, only=None) -> dict:
         att = {"ours": lambda: attacks.attack("topk", net, XA, **kw),
                "baseline": lambda: [attacks.attack("topk", net, XA[i : i + 1], **kw) for i in range(na)]}
         for impl, fn in att.items():
-            torch.cuda.reset_peak_memory_stats(device) if device.type == "cuda" else None
-            s = statistics.median(_timed(fn, torch, device, repeats))
-            mem = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+            s, mem = _measured(fn, torch, device, repeats)
             rows.append({"model": name, "method": f"top-k attack (IG {ATTACK_IG_STEPS} steps)", "impl": impl,
                          "n": na, "n_iter": n_iter, "seconds": s, "per_s": na * n_iter / s,
                          "tflops": None, "fp32_share": None, "peak_mem_mib": mem})
             print(f"  {name:24s} top-k attack         {impl:28s} {na * n_iter / s:9.1f} img*it/s", flush=True)
-        del net
     dev = {"type": device.type}
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         dev.update(name=p.name, memory_gib=round(p.total_memory / 2**30, 1), sms=p.multi_processor_count)
     import importlib.metadata as md
 
+    def version(p):
+        try:
+            return md.version(p)
+        except md.PackageNotFoundError:  # torchvision, with --only cnn_small
+            return None
+
     return {"description": "IG / SmoothGrad / top-k attack on a GPU: ours vs captum one example at a time",
             "date": dt.datetime.now().isoformat(timespec="seconds"), "quick": quick, "device": dev,
             "python": platform.python_version(),
-            "versions": {p: md.version(p) for p in ("torch", "torchvision", "captum", "numpy")},
+            "versions": {p: version(p) for p in ("torch", "torchvision", "captum", "numpy")},
             "cpu_count": os.cpu_count(), "fp32_matmul_tflops": fp32 / 1e12, "rows": rows}
 
 

@@ -69,6 +69,37 @@ def job_stats(out: str) -> dict[str, int]:
     return jobs
 
 
+def planned_rules(repo, *configfiles) -> dict[str, int]:
+    """Rule -> job count of a dry run of all of ``configfiles`` (in order: a second
+    --configfile replaces the first) from scratch, planned without checking this machine's
+    set-up (ATTROBUST_CHECK_SETUP=0: torchvision, weights, ImageNet)."""
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--forceall",
+           "--configfile", *configfiles]
+    res = subprocess.run(cmd, cwd=repo, capture_output=True, text=True,
+                         env={**os.environ, "ATTROBUST_CHECK_SETUP": "0"})
+    assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-6000:]}"
+    return job_stats(res.stdout)
+
+
+def paper_site(tmp_path) -> str:
+    """A config file that lets config/paper.yaml be planned on any machine: an empty folder as
+    the mirror of every dataset read from local files (mirrors.imagenet_val, and the Debian
+    packages' fashion_mnist and mlbench, which a machine without them lacks)."""
+    import yaml
+
+    from attrobust import data
+
+    mirrors = {}
+    for name in data.names():
+        info = data.info(name)
+        if info.origin in ("mirror", "user"):
+            mirrors[info.mirror_key] = str(tmp_path / "mirrors" / info.mirror_key)
+            Path(mirrors[info.mirror_key]).mkdir(parents=True, exist_ok=True)
+    site = tmp_path / "paper-site.yaml"
+    site.write_text(yaml.safe_dump({"mirrors": mirrors}))
+    return str(site)
+
+
 @contextlib.contextmanager
 def exclusive(name: str):
     """Hold a lock file shared by every pytest-xdist worker of the host (`make test` runs 2):

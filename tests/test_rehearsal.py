@@ -2,7 +2,7 @@
 import yaml
 import pytest
 
-from _workflow import ROOT, copy_workflow, job_stats, snakemake
+from _workflow import ROOT, copy_workflow, paper_site, planned_rules
 
 from attrobust import data as D
 from attrobust import standins as S
@@ -15,26 +15,8 @@ def repo(tmp_path_factory):
     return copy_workflow(tmp_path_factory.mktemp("rehearsal"))
 
 
-@pytest.fixture(autouse=True)
-def plan_anywhere(monkeypatch):
-    # the DAG, not this machine's set-up (torchvision, weights, ImageNet): config.check_setup
-    monkeypatch.setenv("ATTROBUST_CHECK_SETUP", "0")
-
-
-def planned_rules(repo, *configfiles) -> dict[str, int]:
-    # a second --configfile replaces the first: all files, in order
-    res = snakemake(repo, "--cores", "1", "--dry-run", "--forceall", "--configfile",
-                    *configfiles, configfile=configfiles[0])
-    return job_stats(res.stdout)
-
-
 def test_rehearsal_runs_every_rule_of_the_paper_config(repo, tmp_path):
-    # the paper config needs ImageNet images: an empty stand-in directory lets it parse
-    images = tmp_path / "imagenet"
-    images.mkdir()
-    site = tmp_path / "site.yaml"
-    site.write_text(yaml.safe_dump({"mirrors": {"imagenet_val": str(images)}}))
-    paper = planned_rules(repo, PAPER, str(site))
+    paper = planned_rules(repo, PAPER, paper_site(tmp_path))
     rehearsal = planned_rules(repo, PAPER, REHEARSAL)
     missing = sorted(set(paper) - set(rehearsal))
     assert not missing, f"rules of the paper config the rehearsal does not run: {missing}"

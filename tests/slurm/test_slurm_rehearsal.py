@@ -17,12 +17,10 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
 from _cluster import fitted_resource_args, job_headers
-from _workflow import copy_workflow, job_stats
+from _workflow import copy_workflow, paper_site, planned_rules
 from test_slurm import ACCOUNT, FIT, PARTITION, PROFILE, _rule_of, _sacct, _skip_reason, cluster  # noqa: F401
 
 PAPER, REHEARSAL = "config/paper.yaml", "config/rehearsal.yaml"
@@ -53,19 +51,6 @@ pytestmark = [
 ]
 
 
-def _paper_rules(repo, tmp_path, py):
-    """The rules of a dry run of config/paper.yaml (an empty ImageNet folder lets it parse)."""
-    images = tmp_path / "imagenet"
-    images.mkdir()
-    site = tmp_path / "paper-site.yaml"
-    site.write_text(yaml.safe_dump({"mirrors": {"imagenet_val": str(images)}}))
-    res = subprocess.run([py, "-m", "snakemake", "--cores", "1", "--dry-run", "--forceall",
-                          "--configfile", PAPER, str(site)], cwd=repo, capture_output=True, text=True,
-                         env={**os.environ, "ATTROBUST_CHECK_SETUP": "0"})
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    return set(job_stats(res.stdout))
-
-
 @pytest.fixture(scope="module")
 def rehearsal(cluster, tmp_path_factory):  # noqa: F811 (the module-scoped cluster of test_slurm)
     py = _python()
@@ -87,13 +72,12 @@ def rehearsal(cluster, tmp_path_factory):  # noqa: F811 (the module-scoped clust
     assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{out[-8000:]}"
     run_id = re.search(r"SLURM run ID: (\S+)", out)
     assert run_id, f"no SLURM run ID in the output:\n{out[-4000:]}"
-    return {"repo": repo, "out": out, "run_id": run_id.group(1), "gpu_rules": gpu_rules, "python": py,
-            "tmp": tmp_path_factory.mktemp("paper")}
+    return {"repo": repo, "out": out, "run_id": run_id.group(1), "gpu_rules": gpu_rules}
 
 
-def test_every_rule_of_the_paper_config_ran(rehearsal):
+def test_every_rule_of_the_paper_config_ran(rehearsal, tmp_path):
     submitted, local = job_headers(rehearsal["out"])
-    paper = _paper_rules(rehearsal["repo"], rehearsal["tmp"], rehearsal["python"])
+    paper = set(planned_rules(rehearsal["repo"], PAPER, paper_site(tmp_path)))
     missing = sorted(paper - set(submitted) - set(local))
     assert not missing, f"rules of config/paper.yaml the rehearsal did not run: {missing}"
 
