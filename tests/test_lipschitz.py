@@ -110,6 +110,32 @@ def test_shaped_inputs_reach_f_in_their_shape_and_f_x_is_not_recomputed():
     assert r["n_evals"] == 8 and r["x_max"].shape == (2, 3) and r["L"] > 0
 
 
+@pytest.mark.parametrize("method", ["bo", "skopt"])
+def test_f_gets_its_blas_threads_the_optimiser_one_and_the_libraries_are_scanned_once(method, monkeypatch):
+    # The GP's algebra runs on one BLAS thread, f on its usual ones. threadpoolctl finds the
+    # loaded libraries when a controller is made (~3 ms with torch loaded, as much as an IG
+    # call of the digits CNN): one controller per estimate, not one per call of f.
+    import threadpoolctl
+
+    usual = {i["prefix"]: i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+    made, seen = [], []
+    real = threadpoolctl.ThreadpoolController
+
+    class Counted(real):
+        def __init__(self):
+            made.append(1)
+            super().__init__()
+
+    def f(z):
+        seen.append({i["prefix"]: i["num_threads"] for i in real().info() if i["user_api"] == "blas"})
+        return np.tanh(z) * 2
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", Counted)
+    estimate(f, np.array([0.1, -0.4, 0.7]), n_calls=25, method=method, seed=0)
+    assert len(made) == 1
+    assert len(seen) == 26 and all(s == usual for s in seen)
+
+
 def test_bo_refine_starts_from_bo_and_never_loses():
     rng = np.random.default_rng(0)
     W = rng.normal(size=(3, 5))

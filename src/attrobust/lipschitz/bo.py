@@ -176,15 +176,10 @@ def _skopt(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int, *,
         raise LipschitzError(f"bo: space must be 'vectorised' or 'skopt'; got {space!r}")
     from skopt import Optimizer
     from skopt.utils import normalize_dimensions
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     n_dims = len(obj.free)
     gp = _gp(n_dims, seed, n_dims <= 16 if ard is None else bool(ard), int(gp_restarts),
              max(1, int(refit_every)))
-    # The GP's linear algebra is tiny (n_calls x n_calls); multi-threaded BLAS only adds
-    # overhead (3x slower on 2 cores). f gets its usual threads back for each call.
-    obj.f_blas = {i["prefix"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
-    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+    with warnings.catch_warnings(), obj.single_blas():
         warnings.simplefilter("ignore")  # skopt: "objective has been evaluated at point ..."
         # gp_minimize's loop (skopt.optimizer.base_minimize) with the same Optimizer
         # settings, written out to give the Optimizer the vectorised space
@@ -208,28 +203,26 @@ _GPBO_KW = ("n_points", "n_restarts", "xi", "ard_max_dims", "refit_growth", "max
 
 def _bo(obj: _Ratio, n_calls: int, seed: int, n_initial_points: int, **kw) -> None:
     """The default: Bayesian optimisation with :func:`attrobust.lipschitz.gpbo.maximise` (skopt's GP
-    surrogate and EI, the acquisition maximised with L-BFGS-B from the best of uniform and
-    local candidates, all in numpy; see that module) over the box of the free coordinates:
-    ``n_calls`` evaluations, the first ``min(n_initial_points, n_calls)`` uniform at random,
-    deterministic given ``seed``. Options: ``n_points`` candidates (1000; fewer above 64
-    dimensions), ``n_restarts`` L-BFGS-B starts (5), ``xi`` (EI's margin, 0.01),
+    surrogate and EI, the acquisition climbed by projected gradient ascent from the best of
+    uniform and local candidates, all in numpy; see that module) over the box of the free
+    coordinates: ``n_calls`` evaluations, the first ``min(n_initial_points, n_calls)`` uniform
+    at random, deterministic given ``seed``. Options: ``n_points`` candidates (1000; fewer
+    above 64 dimensions), ``n_restarts`` starts of the climb (5), ``xi`` (EI's margin, 0.01),
     ``ard_max_dims`` (one length scale per dimension up to 16 dimensions), ``refit_growth``
     (hyperparameters refitted when the points have grown by this factor, 1.25), ``maxiter``
-    (of L-BFGS-B on the acquisition, 20), ``local_frac`` (share of local candidates, 0.5).
+    (steps of the climb, 20), ``local_frac`` (share of local candidates, 0.5),
+    ``lbfgs_max_dims`` (climb with L-BFGS-B, as skopt, up to this many dimensions; 0).
 
     Compared at equal calls with plain ``skopt.gp_minimize`` (its defaults) and with
     ``'skopt'`` (skopt's Optimizer with our speed settings) in benchmarks/README.md (b).
     """
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     from .gpbo import maximise
 
     bad = sorted(set(kw) - set(_GPBO_KW))
     if bad:
         raise LipschitzError(f"bo: unknown option(s) {bad}")
     lo, width = obj.lo, obj.hi - obj.lo
-    obj.f_blas = {i["prefix"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
-    with threadpool_limits(1, user_api="blas"):
+    with obj.single_blas():
         maximise(lambda u: obj(lo + u * width), len(obj.free), n_calls, seed, n_initial_points, **kw)
 
 

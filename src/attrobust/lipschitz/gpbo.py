@@ -13,12 +13,15 @@ whole arrays:
   ``refit_growth`` (x1.25) since the last fit (warm-started there); in between, the
   Cholesky factor of the kernel matrix is extended by one row per new point (O(n^2), not
   O(n^3)), and so is the matrix of squared distances the fits need;
-- the EI is maximised as skopt's ``acq_optimizer='lbfgs'`` does (score many candidates,
-  then L-BFGS-B from the best ``n_restarts``), but all restarts run as one L-BFGS-B
-  problem (they are independent, so their sum separates) with the gradient of EI in closed
-  form for all of them at once; and half of the candidates are local, drawn around the best
-  points so far (the other half uniform in the cube), which in many dimensions is where
-  uniform candidates almost never land.
+- the EI is maximised from many scored candidates, as skopt's ``acq_optimizer='lbfgs'``
+  does, but half of them are local, drawn around the best points so far (the other half
+  uniform in the cube), which in many dimensions is where uniform candidates almost never
+  land; and the best ``n_restarts`` are climbed all at once by a projected gradient ascent
+  with EI's gradient in closed form (:func:`_ascend`). skopt's L-BFGS-B climb (all restarts
+  as one L-BFGS-B problem: they are independent, so their sum separates) is one switch away
+  (``lbfgs_max_dims``); at equal calls it found no higher maxima and cost ~30% more of the
+  optimiser's time, most of it scipy's per-variable Python around the Fortran routine
+  (benchmarks/README.md (b)).
 
 Deterministic given ``seed`` (one ``numpy.random.Generator``; BLAS held to one thread by the
 caller).
@@ -219,11 +222,11 @@ def _ascend(gp, V, y_best, xi, iters):
 def maximise(g, d: int, n_calls: int, seed: int, n_initial: int = 10, *, n_points: int = 1000,
              n_restarts: int = 5, xi: float = 0.01, ard_max_dims: int = 16,
              refit_growth: float = 1.25, maxiter: int = 20, local_frac: float = 0.5,
-             lbfgs_max_dims: int = 64) -> None:
+             lbfgs_max_dims: int = 0) -> None:
     """Call ``g(u)`` (u in [0, 1]^d, returns a float to maximise) ``n_calls`` times.
 
-    Above ``lbfgs_max_dims`` dimensions the EI is climbed by :func:`_ascend` instead of
-    L-BFGS-B (whose per-variable Python bound handling in scipy cost more than the GP there)."""
+    The EI is climbed by :func:`_ascend`, or by L-BFGS-B in up to ``lbfgs_max_dims``
+    dimensions (0: never; 64 was the default until 2026-12-04)."""
     rng = np.random.default_rng(seed)
     n_initial = min(n_initial, n_calls)
     gp = GP(d, ard=d <= ard_max_dims)

@@ -36,7 +36,7 @@ class _Ratio:
         self.trace: list[float] = []
         self.best, self.x_best, self.f_best, self.n_f = -1.0, None, None, 0
         self.pbar = None
-        self.f_blas = None  # BLAS thread limits to restore around f (set by _bo)
+        self._blas = None  # (threadpoolctl controller, f's BLAS threads) while single_blas runs
         if progress:
             from tqdm.auto import tqdm
 
@@ -48,12 +48,29 @@ class _Ratio:
         # f sees x' in x's dtype; distances use exactly what f saw
         return xp.reshape(self.shape).astype(self.dtype)
 
-    def _f_threads(self):
-        if not self.f_blas:
-            return contextlib.nullcontext()
-        from threadpoolctl import threadpool_limits
+    @contextlib.contextmanager
+    def single_blas(self):
+        """Hold BLAS to one thread for the optimiser, whose linear algebra is tiny (n_calls x
+        n_calls; multi-threaded BLAS is ~3x slower on 2 cores), and give f its usual threads
+        back for each of its calls. One threadpoolctl controller for the whole estimate:
+        ``threadpool_limits`` rescans the loaded libraries each time, ~3 ms per call with
+        torch loaded, as much as an IG call of the digits CNN (benchmarks/README.md (b))."""
+        from threadpoolctl import ThreadpoolController
 
-        return threadpool_limits(self.f_blas)
+        ctl = ThreadpoolController()
+        blas = {i["prefix"]: i["num_threads"] for i in ctl.info() if i["user_api"] == "blas"}
+        self._blas = (ctl, blas)
+        try:
+            with ctl.limit(limits=1, user_api="blas"):
+                yield
+        finally:
+            self._blas = None
+
+    def _f_threads(self):
+        if not self._blas or not self._blas[1]:
+            return contextlib.nullcontext()
+        ctl, blas = self._blas
+        return ctl.limit(limits=blas)
 
     def __call__(self, z) -> float:
         xp = self.point(z)
