@@ -24,6 +24,12 @@ samples), so no batching can beat the bare model's own rate: one forward + backw
 stack of rows (gradient w.r.t. the input only, no captum, no attribution bookkeeping), the
 best of several stack sizes, divided by n. ``ceiling_ratio`` = that rate / the baseline's:
 the largest ratio any implementation that computes those n gradients could reach here.
+
+Forward passes (``chunks``): the black-box methods (Kernel SHAP, LIME, occlusion) send
+tens of thousands of rows through the model under ``no_grad``; ``explain`` splits them into
+passes of ~``attrobust.explain`` 's number of input values. Rows per second of the bare
+model for several pass sizes (40 960 rows of 8x8, Kernel SHAP's 2048 coalitions x 20
+background images of one call; 8192 of 28x28), alternating the sizes.
 """
 from __future__ import annotations
 
@@ -43,6 +49,7 @@ PARAMS = {
     "lime": {"num_samples": 1000},
     "kernel_shap": {"nsamples": 200, "n_background": 50},
 }
+CHUNK_VALUES = (2**14, 2**15, 2**16, 2**17, 2**18)  # input values per forward pass
 WARM = {"lime": {"num_samples": 50}, "kernel_shap": {"nsamples": 20}}
 TARGET = {"integrated_gradients": 5.0, "smoothgrad": 5.0}  # issue #9: >= 5x on CPU
 
@@ -155,6 +162,35 @@ def _best_stack(net, x1) -> int:
     return max(rate, key=rate.get)
 
 
+def chunks(quick: bool = False) -> list[dict]:
+    """Rows per second of no-grad forward passes of each model in passes of each of
+    CHUNK_VALUES input values (see the module doc)."""
+    import torch
+
+    out = []
+    for name, net, n in (("digits 8x8", digits_cnn(), 40960), ("28x28", cnn28(), 8192)):
+        n //= 4 if quick else 1
+        shape = tuple(net.attrobust_spec["input_shape"])
+        X = torch.rand((n, *shape), generator=torch.Generator().manual_seed(0))
+        net.eval()
+
+        def passes(rows):
+            def go():
+                with torch.no_grad():
+                    for s in range(0, n, rows):
+                        net(X[s:s + rows])
+            return go
+
+        per = {v: max(1, v // int(np.prod(shape))) for v in CHUNK_VALUES}
+        t = interleaved({str(v): passes(r) for v, r in per.items()}, 2 if quick else 3)
+        for v, r in per.items():
+            out.append({"model": name, "values_per_pass": v, "rows_per_pass": r, "n_rows": n,
+                        "rows_per_s": n / median(t[str(v)]), "seconds": t[str(v)]})
+            print(f"  {name:10s} forward passes of 2**{int(np.log2(v))} values ({r} rows): "
+                  f"{n / median(t[str(v)]):9.0f} rows/s", flush=True)
+    return out
+
+
 def run(quick: bool = False) -> dict:
     one_thread()
     from attrobust.explain import explain
@@ -213,6 +249,7 @@ def run(quick: bool = False) -> dict:
                        "per-example loop (captum / lime / engine batch_size=1 for kernel_shap)",
         "params": PARAMS,
         "rows": rows,
+        "chunks": chunks(quick),
     }
 
 
@@ -232,4 +269,8 @@ def table(res: dict) -> str:
                    f"{_num(r['ours_examples_per_s'])} | {_num(r['baseline_examples_per_s'])} | "
                    f"{r['ratio']:.2f}x | {_num(r['ceiling_examples_per_s']) if 'ceiling_ratio' in r else ''} | "
                    f"{format(r['ceiling_ratio'], '.2f') + 'x' if 'ceiling_ratio' in r else ''} | {tgt} | {met} |")
+    if res.get("chunks"):
+        out += ["", "| model | input values per forward pass | rows per pass | rows/s |", "| --- | ---: | ---: | ---: |"]
+        out += [f"| {c['model']} | 2**{int(np.log2(c['values_per_pass']))} | {c['rows_per_pass']} | "
+                f"{c['rows_per_s']:.0f} |" for c in res["chunks"]]
     return "\n".join(out)

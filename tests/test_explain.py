@@ -392,3 +392,20 @@ def test_one_element_target_is_one_class_for_every_input():
     assert list(E._targets(np.array([2]), out)) == [2, 2]
     with pytest.raises(E.ExplainError, match="one per input"):
         E._targets(np.array([1, 2, 0]), out)
+
+
+def test_black_box_forward_passes_stay_cache_sized_on_the_cpu(images):
+    # Kernel SHAP on an 8x8 image sends (coalitions x background) rows through the model; on a
+    # CPU they go in passes of ~2**15 input values (512 rows of 8x8), never fewer than
+    # batch_size rows: 2**18 took twice the CPU time (benchmarks/README.md (a)).
+    net = CNN()
+    rows = []
+    hook = net.register_forward_pre_hook(lambda m, a: rows.append(len(a[0])))
+    try:
+        explain("kernel_shap", net, images[:1], nsamples=400, background=images, seed=0)
+        assert max(rows) == 512 and sum(rows) > 1024  # split, in full passes of 2**15 values
+        rows.clear()
+        explain("kernel_shap", net, images[:1], nsamples=400, background=images, seed=0, batch_size=1000)
+        assert max(rows) == 1000
+    finally:
+        hook.remove()

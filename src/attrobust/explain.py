@@ -115,10 +115,12 @@ class _Model:
         if self.is_torch:
             torch = _torch_classes()["torch"]
             head = self.head(output)
-            # forward passes of ~1 MB of float32 input on a CPU (passes of 10^4 28x28 images
-            # were 2x slower per image and held 2 GB: benchmarks/bench_attribution.py), ~64 MB
-            # on a GPU; never fewer than batch_size rows
-            values = 2**24 if getattr(self.device, "type", "cpu") == "cuda" else 2**18
+            # forward passes of ~128 KB of float32 input on a CPU, which stay in its caches:
+            # Kernel SHAP's 41 000 rows of an 8x8 digit through cnn_small took half the CPU
+            # time in passes of 2**15 values as in passes of 2**18 (28x28: 0.6x), and 10^4
+            # 28x28 images in one pass were 2x slower per image and held 2 GB
+            # (benchmarks/README.md (a)); ~64 MB on a GPU; never fewer than batch_size rows
+            values = 2**24 if getattr(self.device, "type", "cpu") == "cuda" else 2**15
             rows = max(self.batch_size, values // max(1, int(np.prod(X.shape[1:]))))
             outs = []
             with torch.no_grad():
