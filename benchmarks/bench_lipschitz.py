@@ -10,7 +10,7 @@ calls; no time cap):
 - ``bo_lbfgs``: the same with the acquisition climbed by L-BFGS-B as skopt does
   (``lbfgs_max_dims=64``, the default until 2026-12-04);
 - ``skopt``: ``method='skopt'``, skopt's Optimizer in gp_minimize's loop with the speed
-  settings of the previous rounds (the previous default ``bo``);
+  settings of the previous rounds (an earlier default ``bo``);
 - ``plain``: ``skopt.gp_minimize(lambda z: -ratio(z), box, n_calls, random_state=seed)``
   with skopt's defaults (what a user would write; L-BFGS on the acquisition, ARD GP refitted
   every call);
@@ -207,7 +207,8 @@ def run(quick: bool = False, only=None, estimators=None) -> dict:
     _summarise(rows)
     return {
         "description": "Lipschitz estimate (eq. 1) at equal explainer calls: ours (lipschitz.estimate "
-                       "'bo', the default; 'skopt', the previous default; 'random') vs plain "
+                       "'bo', the default; 'bo_lbfgs', bo climbing the acquisition with L-BFGS-B, the "
+                       "default until 2026-12-04; 'skopt', an earlier default; 'random') vs plain "
                        "skopt.gp_minimize with its defaults, on analytic and real cases",
         "rows": rows,
     }
