@@ -25,11 +25,12 @@ stack of rows (gradient w.r.t. the input only, no captum, no attribution bookkee
 best of several stack sizes, divided by n. ``ceiling_ratio`` = that rate / the baseline's:
 the largest ratio any implementation that computes those n gradients could reach here.
 
-Forward passes (``chunks``): the black-box methods (Kernel SHAP, LIME, occlusion) send
-tens of thousands of rows through the model under ``no_grad``; ``explain`` splits them into
-passes of ~``attrobust.explain`` 's number of input values. Rows per second of the bare
-model for several pass sizes (40 960 rows of 8x8, Kernel SHAP's 2048 coalitions x 20
-background images of one call; 8192 of 28x28), alternating the sizes.
+Forward passes (``chunks``): the black-box methods (Kernel SHAP, LIME) send tens of
+thousands of rows through the model without gradients; ``explain`` splits them into passes
+of a fixed number of input values. Rows per second of the bare model for several pass
+sizes (40 960 rows of 8x8, Kernel SHAP's 2048 coalitions x 20 background images of one
+call; 8192 of 28x28), with torch's default (NCHW) max-pooling and with the channels-last
+pooling of ``attrobust.models.predict.inference``, all alternating.
 """
 from __future__ import annotations
 
@@ -164,8 +165,12 @@ def _best_stack(net, x1) -> int:
 
 def chunks(quick: bool = False) -> list[dict]:
     """Rows per second of no-grad forward passes of each model in passes of each of
-    CHUNK_VALUES input values (see the module doc)."""
+    CHUNK_VALUES input values, under plain ``torch.no_grad()`` and under
+    ``attrobust.models.predict.inference`` (max-pooling a channels-last copy), which
+    ``explain``'s black boxes and ``predict_proba`` use (see the module doc)."""
     import torch
+
+    from attrobust.models.predict import inference
 
     out = []
     for name, net, n in (("digits 8x8", digits_cnn(), 40960), ("28x28", cnn28(), 8192)):
@@ -174,20 +179,24 @@ def chunks(quick: bool = False) -> list[dict]:
         X = torch.rand((n, *shape), generator=torch.Generator().manual_seed(0))
         net.eval()
 
-        def passes(rows):
+        def passes(rows, ours):
             def go():
-                with torch.no_grad():
+                with (inference(net, "cpu") if ours else torch.no_grad()):
                     for s in range(0, n, rows):
                         net(X[s:s + rows])
             return go
 
         per = {v: max(1, v // int(np.prod(shape))) for v in CHUNK_VALUES}
-        t = interleaved({str(v): passes(r) for v, r in per.items()}, 2 if quick else 3)
+        fns = {f"{v} {ours}": passes(r, ours) for v, r in per.items() for ours in (False, True)}
+        t = interleaved(fns, 2 if quick else 3)
         for v, r in per.items():
-            out.append({"model": name, "values_per_pass": v, "rows_per_pass": r, "n_rows": n,
-                        "rows_per_s": n / median(t[str(v)]), "seconds": t[str(v)]})
-            print(f"  {name:10s} forward passes of 2**{int(np.log2(v))} values ({r} rows): "
-                  f"{n / median(t[str(v)]):9.0f} rows/s", flush=True)
+            for ours in (False, True):
+                rate = n / median(t[f"{v} {ours}"])
+                out.append({"model": name, "values_per_pass": v, "rows_per_pass": r, "n_rows": n,
+                            "pooling": "channels-last (inference)" if ours else "NCHW (no_grad)",
+                            "rows_per_s": rate, "seconds": t[f"{v} {ours}"]})
+                print(f"  {name:10s} passes of 2**{int(np.log2(v))} values ({r} rows), "
+                      f"{out[-1]['pooling']:26s} {rate:9.0f} rows/s", flush=True)
     return out
 
 
@@ -270,7 +279,8 @@ def table(res: dict) -> str:
                    f"{r['ratio']:.2f}x | {_num(r['ceiling_examples_per_s']) if 'ceiling_ratio' in r else ''} | "
                    f"{format(r['ceiling_ratio'], '.2f') + 'x' if 'ceiling_ratio' in r else ''} | {tgt} | {met} |")
     if res.get("chunks"):
-        out += ["", "| model | input values per forward pass | rows per pass | rows/s |", "| --- | ---: | ---: | ---: |"]
+        out += ["", "| model | input values per forward pass | rows per pass | max-pool layout | rows/s |",
+                "| --- | ---: | ---: | --- | ---: |"]
         out += [f"| {c['model']} | 2**{int(np.log2(c['values_per_pass']))} | {c['rows_per_pass']} | "
-                f"{c['rows_per_s']:.0f} |" for c in res["chunks"]]
+                f"{c.get('pooling', '')} | {c['rows_per_s']:.0f} |" for c in res["chunks"]]
     return "\n".join(out)

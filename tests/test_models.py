@@ -323,3 +323,30 @@ def test_torchvision_resnets_use_each_relu_once_for_deeplift(arch):
         torch.testing.assert_close(net(x), ref(x))  # the same function
     attr = DeepLift(net).attribute(x, target=3)      # the original raises (ReLU used twice)
     assert attr.shape == x.shape and torch.isfinite(attr).all()
+
+
+def test_inference_pools_channels_last_on_the_cpu_bit_identically_and_cleans_up():
+    # torch's NCHW max-pool kernel is ~17x slower on the CPU than its channels-last one; the
+    # no-grad forward passes (predict_proba, the black-box explainers) pool a channels-last
+    # copy. A maximum is exact: the same outputs to the bit, and no hook left behind.
+    import torch
+
+    from attrobust.models.predict import inference
+
+    net = M.build("cnn_small", (1, 8, 8), 10, seed=0).eval()
+    x = torch.rand(300, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    pools = [m for m in net.modules() if isinstance(m, torch.nn.MaxPool2d)]
+    layouts = []
+    spy = [p.register_forward_hook(lambda m, a, out: layouts.append(
+        a[0].is_contiguous(memory_format=torch.channels_last))) for p in pools]
+    with torch.no_grad():
+        plain = net(x)
+    with inference(net, "cpu"):
+        fast = net(x)
+    for h in spy:
+        h.remove()
+    assert pools and layouts == [False] * len(pools) + [True] * len(pools)
+    assert torch.equal(plain, fast)
+    assert all(not p._forward_pre_hooks for p in pools)
+    assert np.array_equal(M.predict_proba(net, x.numpy(), batch_size=300),
+                          torch.softmax(plain, 1).double().numpy())

@@ -113,6 +113,8 @@ class _Model:
         """Outputs ``(n, K)`` float64 for a batch; torch models in memory-sized chunks."""
         X = np.asarray(X)
         if self.is_torch:
+            from .models.predict import inference
+
             torch = _torch_classes()["torch"]
             head = self.head(output)
             # forward passes of ~128 KB of float32 input on a CPU, which stay in its caches:
@@ -123,7 +125,7 @@ class _Model:
             values = 2**24 if getattr(self.device, "type", "cpu") == "cuda" else 2**15
             rows = max(self.batch_size, values // max(1, int(np.prod(X.shape[1:]))))
             outs = []
-            with torch.no_grad():
+            with inference(self.model, self.device):
                 for s in range(0, len(X), rows):
                     xb = torch.as_tensor(X[s : s + rows], dtype=torch.float32, device=self.device)
                     outs.append(head(xb).double().cpu().numpy())
