@@ -17,6 +17,7 @@ SLOW_FIRST = [
     "tests/test_fashion_slice.py",
     "tests/reliability/test_rerun.py",
     "tests/slurm/test_slurm.py",
+    "tests/slurm/test_slurm_rehearsal.py",        # the paper config through SLURM, after it
 ]
 
 

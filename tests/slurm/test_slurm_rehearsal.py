@@ -3,45 +3,71 @@ rule and architecture of the paper run, on generated stand-in files and tiny bud
 through profiles/slurm on the local one-node SLURM cluster (issue #18): every rule that
 config/paper.yaml would run runs, and every submitted job COMPLETED in `sacct`.
 
-Opt-in, ATTROBUST_SLURM_REHEARSAL=1: the rehearsal is ~240 jobs, each a SLURM job that starts
-snakemake twice (the batch script's and srun's) before its own script: about 30 minutes on
-2 cores (docs/rehearsal.md), more than `make test`'s 45 minutes on 2 cores hold beside the
-tiny run through SLURM (tests/slurm/test_slurm.py) and Grid Engine. It needs root
-on Debian (as test_slurm.py) and a Python whose torch and torchvision import (the rehearsal
-builds torchvision's networks): ATTROBUST_REHEARSAL_PYTHON, else this interpreter if
-torchvision imports in it. docs/rehearsal.md shows how to make one where pip prefers a
-CPU-only torch wheel.
+Part of `make test` wherever tests/slurm/test_slurm.py runs (root on Debian): ~240 jobs,
+148 of them SLURM jobs, about 10 minutes on a quiet 2-core machine (docs/rehearsal.md); it
+takes the cluster after test_slurm.py (tests/conftest.py: SLOW_FIRST).
+ATTROBUST_SLURM_REHEARSAL=0 leaves it out. It needs a Python whose torch and torchvision
+import (the rehearsal builds torchvision's networks): ATTROBUST_REHEARSAL_PYTHON, else this
+interpreter if torchvision imports in it, else the venv `.venv-rehearsal/` that this module
+makes at the repository root (once; ~1.5 minutes and 5.5 GB): PyPI's torch build and
+torchvision, with pip's configuration files left out, because a machine's pip may prefer a
+CPU-only torch wheel, with which torchvision does not import (docs/rehearsal.md).
 """
 import collections
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from _cluster import fitted_resource_args, job_headers
-from _workflow import copy_workflow, paper_site, planned_rules
+from _workflow import ROOT, copy_workflow, paper_site, planned_rules
 from test_slurm import ACCOUNT, FIT, PARTITION, PROFILE, _rule_of, _sacct, _skip_reason, cluster  # noqa: F401
 
 PAPER, REHEARSAL = "config/paper.yaml", "config/rehearsal.yaml"
 
 
+REHEARSAL_VENV = ROOT / ".venv-rehearsal"
+
+
+def _has_torchvision(py) -> bool:
+    return subprocess.run([str(py), "-c", "import torch, torchvision"], capture_output=True).returncode == 0
+
+
 def _python():
-    """A Python with torch and torchvision, or None."""
-    py = os.environ.get("ATTROBUST_REHEARSAL_PYTHON") or sys.executable
-    ok = subprocess.run([py, "-c", "import torch, torchvision"], capture_output=True).returncode == 0
-    return py if ok else None
+    """A Python with torch and torchvision, or None (then rehearsal_python makes one)."""
+    for py in (os.environ.get("ATTROBUST_REHEARSAL_PYTHON"), sys.executable, REHEARSAL_VENV / "bin" / "python"):
+        if py and Path(py).exists() and _has_torchvision(py):
+            return str(py)
+    if os.environ.get("ATTROBUST_REHEARSAL_PYTHON"):
+        pytest.fail(f"ATTROBUST_REHEARSAL_PYTHON={os.environ['ATTROBUST_REHEARSAL_PYTHON']}: torch and "
+                    "torchvision do not import there (docs/rehearsal.md)")
+    return None
+
+
+@pytest.fixture(scope="module")
+def rehearsal_python():
+    """_python(), else the venv .venv-rehearsal/ made here: PyPI's torch and torchvision
+    (pip's configuration files left out: PIP_CONFIG_FILE=/dev/null, no PIP_FIND_LINKS)."""
+    py = _python()
+    if py:
+        return py
+    env = {k: v for k, v in os.environ.items() if k != "PIP_FIND_LINKS"}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    venv_py = REHEARSAL_VENV / "bin" / "python"
+    for cmd in ([sys.executable, "-m", "venv", "--clear", str(REHEARSAL_VENV)],
+                [str(venv_py), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,paper]"]):
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+        assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    assert _has_torchvision(venv_py), f"torch and torchvision do not import in {venv_py}"
+    return str(venv_py)
 
 
 def _why_skip():
-    if os.environ.get("ATTROBUST_SLURM_REHEARSAL") != "1":
-        return "opt-in: ATTROBUST_SLURM_REHEARSAL=1 (~240 SLURM jobs, docs/rehearsal.md)"
-    if _skip_reason() is not None:
-        return _skip_reason()
-    if _python() is None:
-        return ("needs torch and torchvision: set ATTROBUST_REHEARSAL_PYTHON to a Python that has "
-                "both (docs/rehearsal.md)")
-    return None
+    if os.environ.get("ATTROBUST_SLURM_REHEARSAL") == "0":
+        return "left out: ATTROBUST_SLURM_REHEARSAL=0"
+    return _skip_reason()
 
 
 pytestmark = [
@@ -52,8 +78,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def rehearsal(cluster, tmp_path_factory):  # noqa: F811 (the module-scoped cluster of test_slurm)
-    py = _python()
+def rehearsal(rehearsal_python, cluster, tmp_path_factory):  # noqa: F811 (test_slurm's cluster)
+    py = rehearsal_python
     repo = copy_workflow(tmp_path_factory.mktemp("rehearsal") / "repo")
     site = tmp_path_factory.mktemp("site") / "slurm-site.yaml"
     site.write_text(f"account: {ACCOUNT}\npartition: {PARTITION}\ngpu_request: gpus\n")
