@@ -236,7 +236,8 @@ def maximise(g, d: int, n_calls: int, seed: int, n_initial: int = 10, *, n_point
     # candidates: fewer in many dimensions (their kernel rows cost n_points x n x d)
     n_cand = int(max(100, min(n_points, 64000 // max(d, 1))))
     n_local = int(round(local_frac * n_cand))
-    bounds = {k: Bounds(np.zeros(k * d), np.ones(k * d)) for k in range(1, n_restarts + 1)}
+    lbfgs = d <= lbfgs_max_dims
+    bounds = {k: Bounds(np.zeros(k * d), np.ones(k * d)) for k in range(1, n_restarts + 1)} if lbfgs else None
     for _ in range(n_calls - n_initial):
         n = len(gp.y)
         if n_fit == 0 or n >= refit_growth * n_fit:
@@ -257,7 +258,7 @@ def maximise(g, d: int, n_calls: int, seed: int, n_initial: int = 10, *, n_point
         start = C[np.argsort(-acq, kind="stable")[:n_restarts]]
         k = len(start)
 
-        if d <= lbfgs_max_dims:
+        if lbfgs:
             def neg(v, k=k):
                 e, de = gp.ei_grad(v.reshape(k, d), y_best, xi)
                 return -e.sum(), -de.ravel()
