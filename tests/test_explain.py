@@ -292,6 +292,27 @@ def test_kernel_shap_values_add_up_to_the_prediction(iris):
     np.testing.assert_allclose(a.sum(1), p, atol=1e-6)
 
 
+def test_kernel_shap_summarises_a_background_once_per_process(iris, monkeypatch):
+    """A Lipschitz search calls Kernel SHAP hundreds of times with one background: shap.kmeans
+    runs once, and every call gets the same summary (a copy) as a fresh call would."""
+    import shap
+
+    X, clf = iris
+    bg, x = X[::3], X[[5]]
+    E._KMEANS.clear()
+    fresh = explain("kernel_shap", clf, x, [0], background=bg, n_background=10, nsamples=30)
+    calls = []
+    kmeans = shap.kmeans
+    monkeypatch.setattr(shap, "kmeans", lambda *a, **k: calls.append(1) or kmeans(*a, **k))
+    E._KMEANS.clear()
+    runs = [explain("kernel_shap", clf, x, [0], background=bg, n_background=10, nsamples=30) for _ in range(3)]
+    assert len(calls) == 1
+    for a in runs:
+        np.testing.assert_array_equal(a, fresh)
+    explain("kernel_shap", clf, x, [0], background=bg[1:], n_background=10, nsamples=30)
+    assert len(calls) == 2  # another background: its own summary
+
+
 def test_regression_models_ignore_target(table):
     net = MLP(6, 1)
     a = explain("saliency", net, table)

@@ -647,6 +647,26 @@ def _dense(pairs, n: int) -> np.ndarray:
     return v
 
 
+_KMEANS: dict = {}
+
+
+def _kmeans_summary(bg: np.ndarray, k: int):
+    """``shap.kmeans(bg, k)``, computed once per background and k in a process (a copy each
+    time). It is deterministic (k-means++ with ``random_state=0``), and a Lipschitz search
+    calls Kernel SHAP hundreds of times with the same background: recomputing it was 15% of a
+    search on a random forest (benchmarks/README.md (e))."""
+    import copy
+
+    import shap
+
+    key = (bg.shape, bg.dtype.str, bg.tobytes(), k)
+    if key not in _KMEANS:
+        if len(_KMEANS) >= 8:  # a process explains with a few backgrounds at most
+            _KMEANS.clear()
+        _KMEANS[key] = shap.kmeans(bg, k)
+    return copy.deepcopy(_KMEANS[key])
+
+
 def _kernel_shap(mdl, x, targets, *, seed, output, background, n_background, nsamples, l1_reg,
                  segment_size):
     """Kernel SHAP (Lundberg & Lee 2017, Theorem 2) with shap.KernelExplainer.
@@ -673,7 +693,7 @@ def _kernel_shap(mdl, x, targets, *, seed, output, background, n_background, nsa
         return _kernel_shap_tiles(mdl, x, targets, bg, seed=seed, output=output,
                                   n_background=n_background, nsamples=nsamples, l1_reg=l1_reg,
                                   segment_size=segment_size)
-    data = shap.kmeans(bg, int(n_background)) if len(bg) > n_background else bg
+    data = _kmeans_summary(bg, int(n_background)) if len(bg) > n_background else bg
     explainers: dict[int, Any] = {}
     out = np.empty_like(x)
     for i in range(len(x)):
@@ -697,7 +717,7 @@ def _kernel_shap_tiles(mdl, x, targets, bg, *, seed, output, n_background, nsamp
     segments = _tile_segments(x.shape[2], x.shape[3], size)
     n_tiles = int(segments.max()) + 1
     if len(bg) > n_background:
-        summary = shap.kmeans(bg.reshape(len(bg), -1), int(n_background))
+        summary = _kmeans_summary(bg.reshape(len(bg), -1), int(n_background))
         bg, w = summary.data.reshape((-1,) + x.shape[1:]), np.asarray(summary.weights, np.float64)
     else:
         w = np.full(len(bg), 1.0 / len(bg))
