@@ -15,8 +15,8 @@ def _nielsen_train_permuted_work(wc):
 
 
 def _nielsen_work(section, per_image):
-    """One method's job of a section: maps per image times the section's images."""
-    return lambda wc: (section["n_images"] * per_image(section) * _method_cost(wc.method), 0)
+    """A section's job: maps per image times the section's images, for each of its methods."""
+    return lambda wc: (section["n_images"] * per_image(section) * sum(map(_method_cost, section["methods"])), 0)
 
 
 JOB_WORK["nielsen_train_permuted"] = _nielsen_train_permuted_work

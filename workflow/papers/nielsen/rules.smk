@@ -3,12 +3,23 @@ include: "common.smk"
 
 # Nielsen et al. (2022), "Robust Explainability": class sensitivity (Fig. 2), sanity checks
 # (Adebayo et al. 2018), faithfulness (Yeh et al. 2019; MoRF/LeRF) and Fig. 3 (PGD saliency).
-# One job per (section, method) computes a method's numbers; one figure job per section
-# reads them all, so adding a method runs only that method's jobs and the figures.
+# One job per section stage computes every method's numbers, one file per method (each
+# method's job was seconds long at the embedded budgets, of which a second and a half was
+# start-up and torch imports: #20); one figure job per section reads them all. Adding a method
+# or changing one method's parameters reruns its section's job.
 
-# params every per-method job takes (plus its section's n_images)
+
+def _nielsen_params(section):
+    """params of a section's job: its methods and each one's parameters, in the section's order."""
+    return dict(
+        methods=section["methods"],
+        method_params={m: config["methods"].get(m, {}) for m in section["methods"]},
+        **NIELSEN_PARAMS,
+    )
+
+
+# params every section's job takes (plus its own, e.g. n_images)
 NIELSEN_PARAMS = dict(
-    method_params=lambda wc: config["methods"].get(wc.method, {}),
     n_background=config["explain"]["n_background"],
     batch_size=config["explain"]["batch_size"],
     seed=lambda wc: int(wc.seed),
@@ -34,10 +45,10 @@ rule nielsen_class:
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         lib=lib("scripts/nielsen_class.py"),
     output:
-        npz=f"results/nielsen/class/{NIELSEN_RUN}/{{method}}.npz",
-        csv=f"results/metrics/nielsen/class/{NIELSEN_RUN}/{{method}}.csv",
+        npz=[f"results/nielsen/class/{NIELSEN_RUN}/{m}.npz" for m in NIELSEN_CLASS["methods"]],
+        csv=[f"results/metrics/nielsen/class/{NIELSEN_RUN}/{m}.csv" for m in NIELSEN_CLASS["methods"]],
     params:
-        **NIELSEN_PARAMS,
+        **_nielsen_params(NIELSEN_CLASS),
         n_images=NIELSEN_CLASS["n_images"],
         n_other=NIELSEN_CLASS["n_other"],
     threads: 1
@@ -45,10 +56,10 @@ rule nielsen_class:
     resources:
         **sized("nielsen_class"),
     log:
-        f"logs/nielsen/class/{NIELSEN_RUN}/{{method}}.log",
+        f"logs/nielsen/class/{NIELSEN_RUN}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        f"logs/benchmarks/nielsen_class/class/{NIELSEN_RUN}/{{method}}.tsv"
+        f"logs/benchmarks/nielsen_class/class/{NIELSEN_RUN}.tsv"
     conda:
         "../../../envs/torch.yaml"
     script:
@@ -93,10 +104,10 @@ rule nielsen_sanity:
         permuted_metrics=f"results/nielsen/permuted_labels/{NIELSEN_RUN}/metrics.json",
         lib=lib("scripts/nielsen_sanity.py"),
     output:
-        csv=f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{{method}}.csv",
-        npz=f"results/nielsen/sanity/{NIELSEN_RUN}/{{method}}.npz",
+        csv=[f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{m}.csv" for m in NIELSEN_SANITY["methods"]],
+        npz=[f"results/nielsen/sanity/{NIELSEN_RUN}/{m}.npz" for m in NIELSEN_SANITY["methods"]],
     params:
-        **NIELSEN_PARAMS,
+        **_nielsen_params(NIELSEN_SANITY),
         n_images=NIELSEN_SANITY["n_images"],
         target=NIELSEN_SANITY["target"],
         example=NIELSEN_SANITY["example"],
@@ -105,10 +116,10 @@ rule nielsen_sanity:
     resources:
         **sized("nielsen_sanity"),
     log:
-        f"logs/nielsen/sanity/{NIELSEN_RUN}/{{method}}.log",
+        f"logs/nielsen/sanity/{NIELSEN_RUN}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        f"logs/benchmarks/nielsen_sanity/sanity/{NIELSEN_RUN}/{{method}}.tsv"
+        f"logs/benchmarks/nielsen_sanity/sanity/{NIELSEN_RUN}.tsv"
     conda:
         "../../../envs/torch.yaml"
     script:
@@ -121,9 +132,9 @@ rule nielsen_faithfulness:
         model=f"results/models/{NIELSEN_RUN}/model.pt",
         lib=lib("scripts/nielsen_faithfulness.py"),
     output:
-        f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.csv",
+        [f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{m}.csv" for m in NIELSEN_FAITH["methods"]],
     params:
-        **NIELSEN_PARAMS,
+        **_nielsen_params(NIELSEN_FAITH),
         n_images=NIELSEN_FAITH["n_images"],
         target=NIELSEN_FAITH["target"],
         output=NIELSEN_FAITH["output"],
@@ -135,10 +146,10 @@ rule nielsen_faithfulness:
     resources:
         **sized("nielsen_faithfulness"),
     log:
-        f"logs/nielsen/faithfulness/{NIELSEN_RUN}/{{method}}.log",
+        f"logs/nielsen/faithfulness/{NIELSEN_RUN}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        f"logs/benchmarks/nielsen_faithfulness/faithfulness/{NIELSEN_RUN}/{{method}}.tsv"
+        f"logs/benchmarks/nielsen_faithfulness/faithfulness/{NIELSEN_RUN}.tsv"
     conda:
         "../../../envs/torch.yaml"
     script:
