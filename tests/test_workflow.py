@@ -68,13 +68,16 @@ def test_workflow_outputs_exist_and_parse(run):
     assert prov["dataset"]["name"] == "synthetic2d" and prov["shapes"]["X_test"] == [40, 2]
     metrics = json.loads((run / "results/models/digits/cnn_small/natural/seed0/metrics.json").read_text())
     assert 0.5 <= metrics["test_accuracy"] <= 1.0  # 3 epochs on 400 images: well above chance
-    for method in ["lime", "kernel_shap"]:
-        with np.load(run / f"results/explain/synthetic2d/mlp_sklearn/natural/seed0/{method}.npz") as f:
-            assert f["A"].shape == f["X"].shape == (6, 2)
-            assert np.isfinite(f["A"]).all() and np.abs(f["A"]).sum() > 0
-            assert (f["target"] == 1).all()
-    with np.load(run / "results/explain/digits/cnn_small/natural/seed0/gradcam.npz") as f:
-        assert f["A"].shape == f["X"].shape == (2, 1, 8, 8)
+    from attrobust.explain import saved
+
+    fig1 = saved(run / "results/explain/alvarez_melis_fig1/synthetic2d/mlp_sklearn/natural/seed0.npz")
+    assert list(fig1) == ["lime", "kernel_shap"]  # one file per (section, model), every method
+    for f in fig1.values():
+        assert f["A"].shape == f["X"].shape == (6, 2)
+        assert np.isfinite(f["A"]).all() and np.abs(f["A"]).sum() > 0
+        assert (f["target"] == 1).all()
+    f = saved(run / "results/explain/gallery/digits/cnn_small/natural/seed0.npz")["gradcam"]
+    assert f["A"].shape == f["X"].shape == (2, 1, 8, 8)
 
 
 @pytest.mark.e2e
@@ -164,7 +167,8 @@ def planned_jobs(repo):
 @pytest.mark.parametrize(
     "edit, expected",
     [
-        # a method parameter: that method's explanations, its figure, nothing upstream
+        # a method parameter: the explanations of the section that lists it (one job per
+        # section and model: rules/common.smk, explain_budget), its figure, nothing upstream
         (("tiny.yaml", "smoothgrad: {n_samples: 4}", "smoothgrad: {n_samples: 5}"),
          {"explain": 1, "fig_gallery": 1}),
         # a figure's style parameter: only that figure

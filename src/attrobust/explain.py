@@ -1022,3 +1022,16 @@ def resolve_target(spec, y, outputs) -> np.ndarray | None:
     raise ExplainError(
         f"target {spec!r} is not 'predicted', 'true' or a class index in [0, {outputs.shape[1] - 1}]"
     )
+
+
+def saved(path) -> dict[str, dict[str, np.ndarray]]:
+    """The explanations in a file of the workflow's `explain` stage, by method: each a dict
+    of ``X``, ``A`` (the method's attributions), ``y``, ``outputs``, ``target``, ``method``,
+    ``params`` (JSON) and ``device``. One file holds every method of its budget
+    (workflow/rules/explain.smk)."""
+    from .utils import load_npz
+
+    z = load_npz(path)
+    shared = {k: v for k, v in z.items() if not k.startswith(("A.", "params.")) and k != "methods"}
+    return {str(m): {**shared, "A": z[f"A.{m}"], "params": z[f"params.{m}"], "method": np.array(str(m))}
+            for m in z["methods"]}

@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attrobust import data, explain, models, utils
+from attrobust import data, explain, models
 
 from _reliability import differing_results, make_repo, result_files, small_config, snakemake
 
-STOCHASTIC = {  # results that depend on the seed beyond the data split
-    "lime": "results/explain/synthetic2d/mlp_sklearn/natural/seed{s}/lime.npz",
-    "kernel_shap": "results/explain/synthetic2d/mlp_sklearn/natural/seed{s}/kernel_shap.npz",
-    "smoothgrad": "results/explain/digits/cnn_small/natural/seed{s}/smoothgrad.npz",
+STOCHASTIC = {  # results that depend on the seed beyond the data split (explain files hold a section's methods)
+    "lime": "results/explain/alvarez_melis_fig1/synthetic2d/mlp_sklearn/natural/seed{s}.npz",
+    "kernel_shap": "results/explain/alvarez_melis_fig1/synthetic2d/mlp_sklearn/natural/seed{s}.npz",
+    "smoothgrad": "results/explain/gallery/digits/cnn_small/natural/seed{s}.npz",
     "cnn": "results/models/digits/cnn_small/natural/seed{s}/model.pt",
 }
 
@@ -48,8 +48,8 @@ def test_two_clean_runs_give_identical_results(reference_run, second_run):
 @pytest.mark.e2e
 def test_other_seed_changes_the_stochastic_results(reference_run, seed1_run):
     for name in ("lime", "kernel_shap", "smoothgrad"):
-        a = utils.load_npz(reference_run / STOCHASTIC[name].format(s=0))
-        b = utils.load_npz(seed1_run / STOCHASTIC[name].format(s=1))
+        a = explain.saved(reference_run / STOCHASTIC[name].format(s=0))[name]
+        b = explain.saved(seed1_run / STOCHASTIC[name].format(s=1))[name]
         assert not np.array_equal(a["A"], b["A"]), name
         assert np.isfinite(b["A"]).all()
     w0 = models.load(reference_run / STOCHASTIC["cnn"].format(s=0)).state_dict()

@@ -32,8 +32,8 @@ ATTACK = "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gra
 KILLS = [
     ("train", "logs/train/digits/cnn_small/natural/seed0.log", [f"{CNN}/model.pt", f"{CNN}/metrics.json"], None),
     ("attack", "logs/attack/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/chunk0.log", [ATTACK], ATTACK),
-    ("explain", "logs/explain/digits/cnn_small/natural/seed0/smoothgrad.log",
-     ["results/explain/digits/cnn_small/natural/seed0/smoothgrad.npz"], None),
+    ("explain", "logs/explain/gallery/digits/cnn_small/natural/seed0.log",
+     ["results/explain/gallery/digits/cnn_small/natural/seed0.npz"], None),
     ("figure", "logs/figures/gallery.log", ["figures/nielsen/fig1_gallery.pdf", "figures/nielsen/fig1_gallery.png"], None),
 ]
 

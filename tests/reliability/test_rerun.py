@@ -34,7 +34,7 @@ from _reliability import (differing_results, snakemake, snakemake_cmd, wait_for_
 from _workflow import job_stats
 
 CNN = "results/models/digits/cnn_small/natural/seed0"
-SMOOTHGRAD = "results/explain/digits/cnn_small/natural/seed0/smoothgrad.npz"
+SMOOTHGRAD = "results/explain/gallery/digits/cnn_small/natural/seed0.npz"  # the gallery's methods
 GALLERY = "figures/nielsen/fig1_gallery.png"
 #: the jobs a change of `methods.smoothgrad.n_samples` reruns
 SMOOTHGRAD_JOBS = {"explain": 1, "fig_gallery": 1, "default": 1}
@@ -202,7 +202,7 @@ def test_disk_full_during_a_rerun_is_redone(repo, tmp_path):
         res = snakemake(repo, "--cores", "2", check=False)
         stop.set()
         filler.join()
-        log = (repo / "logs/explain/digits/cnn_small/natural/seed0/smoothgrad.log").read_text()
+        log = (repo / "logs/explain/gallery/digits/cnn_small/natural/seed0.log").read_text()
         assert res.returncode != 0 and "No space left on device" in log, log[-3000:]
         assert not (repo / SMOOTHGRAD).exists()
         (out_dir / "filler").unlink()

@@ -1,22 +1,20 @@
-# Stage 3: attributions of one method for the first test points of a dataset.
+# Stage 3: attributions of the methods of a named budget for the first test points of a dataset.
 
 
-# `{method}.npz` explains the dataset's `target`; `{method}.target<class>.npz` a class a
-# section fixes (figures.alvarez_melis_discrete.target: eq. (2) compares one quantity).
+# One job per (budget, run) explains every method the budget lists (rules/common.smk:
+# explain_budget), for its class (None: the dataset's `target`), into one file.
 rule explain:
     input:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("../scripts/explain.py"),
     output:
-        "results/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.npz",
-    wildcard_constraints:
-        method=r"[A-Za-z0-9_]+",
-        target=r"(\.target(\d+|predicted))?",
+        "results/explain/{budget}/{dataset}/{model}/{regime}/seed{seed}.npz",
     params:
-        method_params=lambda wc: config["methods"].get(wc.method, {}),
+        methods=lambda wc: EXPLAIN_BUDGETS[wc.budget]["methods"],
+        method_params=lambda wc: {m: config["methods"].get(m, {}) for m in EXPLAIN_BUDGETS[wc.budget]["methods"]},
         n_points=lambda wc: n_explain(wc.dataset),
-        target=lambda wc: explain_target(wc),
+        target=explain_target,
         n_background=config["explain"]["n_background"],
         batch_size=config["explain"]["batch_size"],
         seed=lambda wc: int(wc.seed),
@@ -28,10 +26,10 @@ rule explain:
     resources:
         **sized("explain"),
     log:
-        "logs/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.log",
+        "logs/explain/{budget}/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        "logs/benchmarks/explain/{dataset}/{model}/{regime}/seed{seed}/{method}{target}.tsv"
+        "logs/benchmarks/explain/{budget}/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     script:

@@ -44,11 +44,9 @@ rule lipschitz_discrete:
     localrule: True
     input:
         data="results/data/{dataset}.npz",
-        explanations=lambda wc: [
-            f"results/explain/{wc.dataset}/{wc.model}/{wc.regime}/seed{wc.seed}/{m}"
-            f"{target_tag(DISCRETE_BUDGETS[wc.budget]['target'])}.npz"
-            for m in DISCRETE_BUDGETS[wc.budget]["methods"]
-        ],
+        # every method of the budget, in one `explain` file
+        explanations=lambda wc: (f"results/explain/{DISCRETE_EXPLAIN[wc.budget]}/{wc.dataset}/{wc.model}/"
+                                 f"{wc.regime}/seed{wc.seed}.npz"),
         lib=lib("../scripts/lipschitz_discrete.py"),
     output:
         "results/lipschitz/{budget}/{dataset}/{model}/{regime}/seed{seed}/discrete.npz",

@@ -8,12 +8,13 @@ import logging
 
 import numpy as np
 
-from attrobust import data, lipschitz, utils
+from attrobust import data, explain, lipschitz, utils
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
 ds = data.load_prepared(snakemake.input.data)
-files = [utils.load_npz(f) for f in snakemake.input.explanations]
+saved = explain.saved(snakemake.input.explanations)
+files = [saved[m] for m in p.methods]
 X = files[0]["X"]
 for m, f in zip(p.methods, files):
     if not np.array_equal(f["X"], X):

@@ -14,6 +14,7 @@ FIG8_SHARES_IMAGES = "alvarez_melis_images" in FIGS and (ALVAREZ_FIG8["dataset"]
     ALVAREZ_IMAGES["dataset"], ALVAREZ_IMAGES["model"])
 FIG8_BUDGET = IMAGES_BUDGET if FIG8_SHARES_IMAGES else lipschitz_budget("alvarez_melis_fig8", fig8_settings())
 FIG1_BUDGET = discrete_budget("alvarez_melis_fig1", FIG1)
+FIG1_EXPLAIN = explain_budget("alvarez_melis_fig1", FIG1["methods"])  # Fig. 1 shows both models' maps
 DISCRETE_BUDGET = discrete_budget("alvarez_melis_discrete", ALVAREZ_DISCRETE)
 
 
@@ -23,11 +24,7 @@ rule fig_alvarez_melis_fig1:
     input:
         data=f"results/data/{FIG1['dataset']}.npz",
         models=[f"{model_dir(FIG1['dataset'], m)}/model.pt" for m in FIG1["models"]],
-        explanations=[
-            explanation(FIG1["dataset"], m, meth)
-            for m in FIG1["models"]
-            for meth in FIG1["methods"]
-        ],
+        explanations=[explanations(FIG1_EXPLAIN, FIG1["dataset"], m) for m in FIG1["models"]],
         lib=lib("scripts/fig_alvarez_melis_fig1.py"),
     output:
         pdf="figures/alvarez-melis/fig1_lime_shap_2d.pdf",

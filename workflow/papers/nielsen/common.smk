@@ -25,3 +25,21 @@ JOB_WORK["nielsen_class"] = _nielsen_work(NIELSEN_CLASS, lambda s: s["n_other"] 
 JOB_WORK["nielsen_sanity"] = _nielsen_work(NIELSEN_SANITY, lambda s: 20)
 JOB_WORK["nielsen_faithfulness"] = _nielsen_work(
     NIELSEN_FAITH, lambda s: 3 + 2 * s["removal"]["n_steps"] + s["infidelity"]["n_perturb"] + s["sensitivity"]["n_perturb"])
+
+
+# params every section's job takes (plus its own, e.g. n_images)
+NIELSEN_PARAMS = dict(
+    n_background=config["explain"]["n_background"],
+    batch_size=config["explain"]["batch_size"],
+    seed=lambda wc: int(wc.seed),
+    device=config["device"],
+)
+
+
+def nielsen_params(section):
+    """params of a section's job: its methods and each one's parameters, in the section's order."""
+    return dict(
+        methods=section["methods"],
+        method_params={m: config["methods"].get(m, {}) for m in section["methods"]},
+        **NIELSEN_PARAMS,
+    )

@@ -9,22 +9,6 @@ include: "common.smk"
 # or changing one method's parameters reruns its section's job.
 
 
-def _nielsen_params(section):
-    """params of a section's job: its methods and each one's parameters, in the section's order."""
-    return dict(
-        methods=section["methods"],
-        method_params={m: config["methods"].get(m, {}) for m in section["methods"]},
-        **NIELSEN_PARAMS,
-    )
-
-
-# params every section's job takes (plus its own, e.g. n_images)
-NIELSEN_PARAMS = dict(
-    n_background=config["explain"]["n_background"],
-    batch_size=config["explain"]["batch_size"],
-    seed=lambda wc: int(wc.seed),
-    device=config["device"],
-)
 # one result file per method of a section: {section: (run id, methods)}
 NIELSEN_METHODS = {
     name: (run_id(s["dataset"], s["model"]), s["methods"])
@@ -48,7 +32,7 @@ rule nielsen_class:
         npz=[f"results/nielsen/class/{NIELSEN_RUN}/{m}.npz" for m in NIELSEN_CLASS["methods"]],
         csv=[f"results/metrics/nielsen/class/{NIELSEN_RUN}/{m}.csv" for m in NIELSEN_CLASS["methods"]],
     params:
-        **_nielsen_params(NIELSEN_CLASS),
+        **nielsen_params(NIELSEN_CLASS),
         n_images=NIELSEN_CLASS["n_images"],
         n_other=NIELSEN_CLASS["n_other"],
     threads: 1
@@ -107,7 +91,7 @@ rule nielsen_sanity:
         csv=[f"results/metrics/nielsen/sanity/{NIELSEN_RUN}/{m}.csv" for m in NIELSEN_SANITY["methods"]],
         npz=[f"results/nielsen/sanity/{NIELSEN_RUN}/{m}.npz" for m in NIELSEN_SANITY["methods"]],
     params:
-        **_nielsen_params(NIELSEN_SANITY),
+        **nielsen_params(NIELSEN_SANITY),
         n_images=NIELSEN_SANITY["n_images"],
         target=NIELSEN_SANITY["target"],
         example=NIELSEN_SANITY["example"],
@@ -134,7 +118,7 @@ rule nielsen_faithfulness:
     output:
         [f"results/metrics/nielsen/faithfulness/{NIELSEN_RUN}/{m}.csv" for m in NIELSEN_FAITH["methods"]],
     params:
-        **_nielsen_params(NIELSEN_FAITH),
+        **nielsen_params(NIELSEN_FAITH),
         n_images=NIELSEN_FAITH["n_images"],
         target=NIELSEN_FAITH["target"],
         output=NIELSEN_FAITH["output"],
@@ -251,7 +235,8 @@ rule fig_nielsen_pgd:
     # a short job: on the submitting node, never a cluster job (profiles/slurm)
     localrule: True
     input:
-        explanations=[explanation(NIELSEN_PGD["dataset"], m, NIELSEN_PGD["method"]) for m in NIELSEN_PGD["models"]],
+        explanations=[explanations(explain_budget("nielsen_pgd", [NIELSEN_PGD["method"]]), NIELSEN_PGD["dataset"], m)
+                      for m in NIELSEN_PGD["models"]],
         lib=lib("scripts/fig_nielsen_pgd.py"),
     output:
         csv="results/metrics/nielsen/pgd_saliency.csv",
@@ -284,10 +269,7 @@ rule fig_gallery:
     localrule: True
     input:
         data=f"results/data/{GALLERY['dataset']}.npz",
-        explanations=[
-            explanation(GALLERY["dataset"], GALLERY["model"], meth)
-            for meth in GALLERY["methods"]
-        ],
+        explanations=explanations(explain_budget("gallery", GALLERY["methods"]), GALLERY["dataset"], GALLERY["model"]),
         lib=lib("scripts/fig_gallery.py"),
     output:
         pdf="figures/nielsen/fig1_gallery.pdf",

@@ -6,12 +6,12 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 import pandas as pd
 
-from attrobust import faithfulness, utils
+from attrobust import explain, faithfulness, utils
 from attrobust.plots import nielsen, save, label
 
 utils.log_to(snakemake.log[0])
 p = snakemake.params
-natural, robust = (utils.load_npz(f) for f in snakemake.input.explanations)
+natural, robust = (explain.saved(f)[p.method] for f in snakemake.input.explanations)
 rows = []
 for model, regime, e in zip(p.models, p.regimes, (natural, robust)):
     X, A = e["X"][: p.n_images], e["A"][: p.n_images]
