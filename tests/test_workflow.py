@@ -99,8 +99,9 @@ def test_claims_ledger_has_numbers_for_every_claim(run):
                                                                        "kamath-lens-above-topk"}
     assert ledger["measured"].str.contains(r"\d").all()
     assert "Claims ledger" in (run / "figures/claims.md").read_text()
-    curves = pd.read_csv(run / "results/metrics/agarwal/wine_minmax/mlp_elu/natural/seed0/sigma0.1.csv")
-    assert len(curves) == 3 * 3 and set(curves["n"]) == {20, 60, 200}
+    curves = pd.read_csv(run / "results/metrics/agarwal/wine_minmax/mlp_elu/natural/seed0/curves.csv")
+    # one table per (dataset, model): each of its sigmas x 3 points x 3 n
+    assert len(curves) == 2 * 3 * 3 and set(curves["n"]) == {20, 60, 200} and set(curves["sigma"]) == {0.1, 1.0}
     # one job per chunk of images holds every eps of the (method, attack) (attrobust.attack_results)
     chunk = run / "results/attacks/ghorbani/digits/cnn_small/natural/seed0/integrated_gradients/topk/chunk0.npz"
     f = attack_results.load([chunk], 16)

@@ -59,9 +59,11 @@ rule unification_curves:
         model="results/models/{dataset}/{model}/{regime}/seed{seed}/model.pt",
         lib=lib("scripts/unification_curves.py"),
     output:
-        "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.csv",
+        "results/metrics/agarwal/{dataset}/{model}/{regime}/seed{seed}/curves.csv",
     params:
-        sigma=lambda wc: float(wc.sigma),
+        # one job per (dataset, model) computes each of its sigmas (a job per sigma was 12 of
+        # 5-10 s, ~1.5 s of them start-up: #20); a new sigma reruns the model's job
+        sigmas=lambda wc: agarwal_sigmas(wc.model),
         ns=AGARWAL["ns"],
         n_points=AGARWAL["n_points"],
         n_neighbours=AGARWAL["n_neighbours"],
@@ -73,10 +75,10 @@ rule unification_curves:
     resources:
         **sized("unification_curves"),
     log:
-        "logs/unification/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.log",
+        "logs/unification/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
-        "logs/benchmarks/unification_curves/{dataset}/{model}/{regime}/seed{seed}/sigma{sigma}.tsv"
+        "logs/benchmarks/unification_curves/{dataset}/{model}/{regime}/seed{seed}.tsv"
     conda:
         "../../../envs/torch.yaml"
     script:
