@@ -75,7 +75,8 @@ rule unification_curves:
     resources:
         **sized("unification_curves"),
     log:
-        "logs/unification/{dataset}/{model}/{regime}/seed{seed}.log",
+        # under the rule's name: make bench-table tells it from the run's train log
+        "logs/unification_curves/{dataset}/{model}/{regime}/seed{seed}.log",
     # runtime and peak memory of each job (python -m attrobust.benchtable)
     benchmark:
         "logs/benchmarks/unification_curves/{dataset}/{model}/{regime}/seed{seed}.tsv"
