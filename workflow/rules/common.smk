@@ -135,6 +135,12 @@ def explain_budget(name, methods, target=None):
     return _named_budget(EXPLAIN_BUDGETS, EXPLAIN_KEYS, name, {"methods": list(methods), "target": target})
 
 
+def method_params(methods):
+    """Each method's parameters from the config's `methods` (a job's params: editing one
+    reruns the jobs that run it)."""
+    return {m: config["methods"].get(m, {}) for m in methods}
+
+
 def explanations(budget, dataset, model):
     """The `explain` file of `budget` on (dataset, model): every method of the budget."""
     return f"results/explain/{budget}/{run_id(dataset, model)}.npz"

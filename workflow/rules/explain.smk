@@ -11,8 +11,8 @@ rule explain:
     output:
         "results/explain/{budget}/{dataset}/{model}/{regime}/seed{seed}.npz",
     params:
-        methods=lambda wc: EXPLAIN_BUDGETS[wc.budget]["methods"],
-        method_params=lambda wc: {m: config["methods"].get(m, {}) for m in EXPLAIN_BUDGETS[wc.budget]["methods"]},
+        **budget_params(EXPLAIN_BUDGETS, ("methods",)),
+        method_params=lambda wc: method_params(EXPLAIN_BUDGETS[wc.budget]["methods"]),
         n_points=lambda wc: n_explain(wc.dataset),
         target=explain_target,
         n_background=config["explain"]["n_background"],

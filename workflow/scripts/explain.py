@@ -16,14 +16,15 @@ p = snakemake.params
 X, y = ds["X_test"][: p.n_points], ds["y_test"][: p.n_points]
 outputs = models.predict_proba(model, X)
 target = explain.resolve_target(p.target, y, outputs)
+# LIME's and SHAP's reference data: one draw, the same for every method
+pick = np.random.default_rng(p.seed).choice(len(ds["X_train"]), min(p.n_background, len(ds["X_train"])), replace=False)
+background = ds["X_train"][np.sort(pick)]
 saved = {}
 for method in p.methods:
     logging.getLogger("explain").info("%s", method)
     params = dict(p.method_params[method])
-    if "background" in explain.METHODS[method].defaults:  # LIME, SHAP: reference data
-        rng = np.random.default_rng(p.seed)
-        pick = rng.choice(len(ds["X_train"]), min(p.n_background, len(ds["X_train"])), replace=False)
-        params.setdefault("background", ds["X_train"][np.sort(pick)])
+    if "background" in explain.METHODS[method].defaults:
+        params.setdefault("background", background)
     A = explain.explain(
         method, model, X, target, seed=p.seed, batch_size=p.batch_size, device=device, **params
     )

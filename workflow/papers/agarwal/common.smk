@@ -7,8 +7,7 @@ def agarwal_sigmas(model):
     for the under-trained one; in the order of the file names they had when each sigma was a
     file of its own (so the tables concatenate in the same row order)."""
     a = AGARWAL
-    sigmas = set([a["sigma"], *a["sigmas"]] if model == a["model"] else []) | (
-        {a["sigma"]} if model == a["undertrained"] else set())
+    sigmas = {a["sigma"], *a["sigmas"]} if model == a["model"] else {a["sigma"]}
     return sorted(sigmas, key=lambda s: f"{s:g}")
 
 

@@ -40,6 +40,6 @@ def nielsen_params(section):
     """params of a section's job: its methods and each one's parameters, in the section's order."""
     return dict(
         methods=section["methods"],
-        method_params={m: config["methods"].get(m, {}) for m in section["methods"]},
+        method_params=method_params(section["methods"]),
         **NIELSEN_PARAMS,
     )
