@@ -186,6 +186,26 @@ def test_gradient_x_input_is_saliency_times_input(images):
                                explain("saliency", net, images) * images, rtol=1e-6, atol=1e-7)
 
 
+def test_integrated_gradients_passes_are_sized_for_the_device(images, monkeypatch):
+    """IG's forward passes: ~2**16 input values on a CPU (at least 2 rows per input), ~2**24
+    on a GPU, where CPU-sized passes left 20-30% of the rate (benchmarks/README.md (i))."""
+    from captum.attr import IntegratedGradients
+
+    sizes, attribute = [], IntegratedGradients.attribute
+
+    def spy(self, *args, **kwargs):
+        sizes.append(kwargs["internal_batch_size"])
+        return attribute(self, *args, **kwargs)
+
+    monkeypatch.setattr(IntegratedGradients, "attribute", spy)
+    net = CNN(seed=0)
+    a_cpu = explain("integrated_gradients", net, images, n_steps=400)  # 1600 rows: 2 passes
+    monkeypatch.setattr(E._Model, "on_gpu", property(lambda self: True))  # the rows only: still runs on the CPU
+    a_gpu = explain("integrated_gradients", net, images, n_steps=400)  # 1 pass
+    assert sizes == [2**16 // 64, 2**24 // 64]
+    np.testing.assert_allclose(a_gpu, a_cpu, rtol=1e-5, atol=1e-6)  # same sums in other passes
+
+
 def test_integrated_gradients_completeness():
     """Sundararajan et al. 2017, Prop. 1: attributions sum to f(x) - f(baseline)."""
     net = MLP(6, 3, act="elu", seed=4)

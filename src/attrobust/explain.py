@@ -99,12 +99,22 @@ def _torch_classes() -> dict:
     return {"Head": Head, "Select": Select, "torch": torch}
 
 
+# Input values per forward pass on a GPU (~64 MB of float32: 111 rows of 3x224x224, 21 400
+# of 28x28). On an H200, captum's IG with passes of 256 rows was 1.2-1.3x faster than with
+# the CPU's 2**16 values (benchmarks/README.md (i)); ResNet-18 held 6.5 GiB at 256 rows.
+_PASS_VALUES_GPU = 2**24
+
+
 class _Model:
     """What methods see: a torch module (``head``) or a black box (``predict``)."""
 
     def __init__(self, model: Any, device: Any, batch_size: int):
         self.model, self.device, self.batch_size = model, device, batch_size
         self.is_torch = device is not None
+
+    @property
+    def on_gpu(self) -> bool:
+        return getattr(self.device, "type", "cpu") == "cuda"
 
     def head(self, output: str):
         return _torch_classes()["Head"](self.model, output == "prob")
@@ -122,7 +132,7 @@ class _Model:
             # time in passes of 2**15 values as in passes of 2**18 (28x28: 0.6x), and 10^4
             # 28x28 images in one pass were 2x slower per image and held 2 GB
             # (benchmarks/README.md (a)); ~64 MB on a GPU; never fewer than batch_size rows
-            values = 2**24 if getattr(self.device, "type", "cpu") == "cuda" else 2**15
+            values = _PASS_VALUES_GPU if self.on_gpu else 2**15
             rows = max(self.batch_size, values // max(1, int(np.prod(X.shape[1:]))))
             outs = []
             with inference(self.model, self.device):
@@ -318,10 +328,11 @@ def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline, q
     """Path integral of gradients from a baseline (Sundararajan et al. 2017, eq. 1);
     ``quadrature``: captum's ``method``, Gauss-Legendre by default (captum's), or a Riemann
     sum (``riemann_right``: Ghorbani et al.'s, which :mod:`attrobust.attacks` differentiates). The ``batch_size`` inputs x ``n_steps``
-    path points go through the model in forward passes of about 2**16 input values
-    (``internal_batch_size``; at least 2 points per input): one pass of all of them was
-    2-4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100 rows; see
-    benchmarks/bench_attribution.py) and holds batch_size x n_steps activations on a GPU."""
+    path points go through the model in forward passes of about 2**16 input values on a CPU,
+    2**24 on a GPU (``internal_batch_size``; at least 2 points per input): one pass of all
+    of them was 2-4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100
+    rows; see benchmarks/bench_attribution.py) and holds batch_size x n_steps activations
+    on a GPU, where CPU-sized passes left 20-30% of the rate (benchmarks/README.md (i))."""
     from captum.attr import IntegratedGradients
 
     if quadrature not in IG_QUADRATURES:
@@ -329,7 +340,8 @@ def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline, q
                            f"{list(IG_QUADRATURES)}")
     ig = IntegratedGradients(mdl.head(output))
     base = _baseline(baseline, x, "integrated_gradients")
-    rows = lambda xb: max(2 * len(xb), 2**16 // max(1, xb[0].numel()))  # noqa: E731
+    values = _PASS_VALUES_GPU if mdl.on_gpu else 2**16
+    rows = lambda xb: max(2 * len(xb), values // max(1, xb[0].numel()))  # noqa: E731
     return _captum_loop(mdl, x, targets, lambda xb, tb, sl: ig.attribute(
         xb, baselines=base(sl, xb), target=tb, n_steps=int(n_steps), method=quadrature,
         internal_batch_size=rows(xb)))
