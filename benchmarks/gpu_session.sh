@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared GPU session (issues #18 item 5 and #20 item 5), at most ~5 minutes on a machine
+# One prepared GPU session (issues #18 item 5 and #20 item 5), about 6 minutes on a machine
 # with a CUDA device, torch and torchvision, run from the repository root:
 #   bash benchmarks/gpu_session.sh OUTDIR
 # 1. benchmarks/bench_gpu.py: IG / SmoothGrad / top-k attack throughput on the GPU (table (i)).
@@ -20,7 +20,7 @@ print(sys.version); print("torch", torch.__version__, "torchvision", torchvision
 } > "$out/env.txt" 2>&1
 
 t0=$(date +%s)
-timeout 170 $PY benchmarks/bench_gpu.py --out "$out/results_gpu.json" > "$out/bench_gpu.log" 2>&1
+timeout 250 $PY benchmarks/bench_gpu.py --out "$out/results_gpu.json" > "$out/bench_gpu.log" 2>&1
 echo "bench_gpu rc=$? in $(( $(date +%s) - t0 )) s"
 
 # the outputs of the GPU rules as targets (snakemake 9.27's --until stops with "BUG: Out of
@@ -32,7 +32,7 @@ echo "$(wc -l < "$out/targets.txt") outputs of the rules $rules"
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader -l 1 > "$out/smi.csv" 2>&1 &
 smi=$!
 t0=$(date +%s)
-timeout 200 $SMK --config device=cuda --cores "$(nproc)" -- $(cat "$out/targets.txt") \
+timeout 150 $SMK --config device=cuda --cores "$(nproc)" -- $(cat "$out/targets.txt") \
     > "$out/rehearsal.log" 2>&1
 rc=$?
 echo "rehearsal rc=$rc in $(( $(date +%s) - t0 )) s " | tee -a "$out/rehearsal.log"
