@@ -6,6 +6,7 @@ Needs a CUDA device (and torchvision for the 224x224 networks); not part of run.
 benchmarks are single-thread CPU numbers. Usage (benchmarks/gpu_session.sh runs it):
 
     python benchmarks/bench_gpu.py --out benchmarks/results_gpu.json [--quick] [--device cpu] [--only ARCH ...]
+        [--methods integrated_gradients smoothgrad topk] [--ig-pass-exponents E ...]
 
 Models, with random weights (throughput does not depend on them): ``cnn_small`` on
 1x28x28 (the MNIST / Fashion-MNIST architecture of config/paper.yaml), and the registry's
@@ -105,11 +106,15 @@ def grad_flops(torch, net, shape, device) -> float:
     return float(fc.get_total_flops())
 
 
-def run(device_name: str = "cuda", quick: bool = False, only=None, out: Path | None = None) -> dict:
+def run(device_name: str = "cuda", quick: bool = False, only=None, out: Path | None = None,
+        methods=None, ig_pass_exponents=()) -> dict:
+    """``methods``: of integrated_gradients, smoothgrad, topk (default all);
+    ``ig_pass_exponents``: also time ours' IG with GPU passes of 2**e input values for each e."""
     import torch
     from captum.attr import IntegratedGradients, NoiseTunnel, Saliency
 
     from attrobust import attacks, models
+    from attrobust import explain as explain_mod
     from attrobust.explain import explain
 
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -147,11 +152,20 @@ def run(device_name: str = "cuda", quick: bool = False, only=None, out: Path | N
                 nt.attribute(one(i), nt_type="smoothgrad", nt_samples=SG_SAMPLES, stdevs=SG_SIGMA,
                              target=int(targets[i]), abs=False) for i in range(n)],
         }
+        for e in ig_pass_exponents:
+            def ours_at(e=e):
+                saved, explain_mod._IG_PASS_VALUES_GPU = explain_mod._IG_PASS_VALUES_GPU, 2**e
+                try:
+                    return explain("integrated_gradients", net, X, n_steps=IG_STEPS, quadrature="riemann_right")
+                finally:
+                    explain_mod._IG_PASS_VALUES_GPU = saved
+            fns[("integrated_gradients", f"ours, 2**{e}-value passes")] = ours_at
         xs = torch.as_tensor(X, device=device)
         for r in IG_PASS_ROWS:
             fns[("integrated_gradients", f"captum batch, {r}-row passes")] = (
                 lambda r=r: ig.attribute(xs.clone().requires_grad_(), target=targets, n_steps=IG_STEPS,
                                          method="riemann_right", internal_batch_size=r))
+        fns = {k: fn for k, fn in fns.items() if not methods or k[0] in methods}
         for (method, impl), fn in fns.items():
             s, mem = _measured(fn, torch, device, repeats)
             grads = n * (IG_STEPS if method == "integrated_gradients" else SG_SAMPLES)
@@ -160,6 +174,10 @@ def run(device_name: str = "cuda", quick: bool = False, only=None, out: Path | N
                          "fp32_share": grads * flops / s / fp32, "peak_mem_mib": mem})
             print(f"  {name:24s} {method:20s} {impl:28s} {n / s:9.1f}/s  "
                   f"{grads * flops / s / 1e12:6.2f} TFLOP/s", flush=True)
+        if methods and "topk" not in methods:
+            if out is not None:
+                out.write_text(json.dumps(_result(torch, device, quick, fp32, rows), indent=1))
+            continue
         # the top-k attack on IG: images x iterations per second
         na = n_att[1 if quick else 0]
         XA = X[:na] if na <= n else rng.random((na, *shape), dtype=np.float32)
@@ -224,11 +242,15 @@ if __name__ == "__main__":
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="+", metavar="ARCH", help="these architectures only")
+    ap.add_argument("--methods", nargs="+", choices=("integrated_gradients", "smoothgrad", "topk"),
+                    help="these methods only (default: all three)")
+    ap.add_argument("--ig-pass-exponents", nargs="+", type=int, default=(), metavar="E",
+                    help="also time ours' IG with GPU forward passes of 2**E input values")
     ap.add_argument("--print", action="store_true", help="print the table of an existing --out file")
     a = ap.parse_args()
     if a.print:
         print(table(json.loads(a.out.read_text())))
         sys.exit(0)
-    res = run(a.device, a.quick, a.only, a.out)
+    res = run(a.device, a.quick, a.only, a.out, a.methods, a.ig_pass_exponents)
     a.out.write_text(json.dumps(res, indent=1))
     print(table(res))

@@ -103,6 +103,9 @@ def _torch_classes() -> dict:
 # of 28x28). On an H200, captum's IG with passes of 256 rows was 1.2-1.3x faster than with
 # the CPU's 2**16 values (benchmarks/README.md (i)); ResNet-18 held 6.5 GiB at 256 rows.
 _PASS_VALUES_GPU = 2**24
+# IG's passes also keep the activations for the backward pass: 2**25 values (222 rows of
+# 3x224x224; ResNet-18 held 5.1 GiB), measured on an H200 against 2**24 and 2**26.
+_IG_PASS_VALUES_GPU = 2**25
 
 
 class _Model:
@@ -329,10 +332,11 @@ def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline, q
     ``quadrature``: captum's ``method``, Gauss-Legendre by default (captum's), or a Riemann
     sum (``riemann_right``: Ghorbani et al.'s, which :mod:`attrobust.attacks` differentiates). The ``batch_size`` inputs x ``n_steps``
     path points go through the model in forward passes of about 2**16 input values on a CPU,
-    2**24 on a GPU (``internal_batch_size``; at least 2 points per input): one pass of all
+    2**25 on a GPU (``internal_batch_size``; at least 2 points per input): one pass of all
     of them was 2-4x slower than one input at a time on a CPU (cnn_small, 28x28, 64 x 100
     rows; see benchmarks/bench_attribution.py) and holds batch_size x n_steps activations
-    on a GPU, where CPU-sized passes left 20-30% of the rate (benchmarks/README.md (i))."""
+    on a GPU, where 2**25 was 1.10-1.17x faster than 2**24 at 224x224 and within 6% of 2**26
+    with half its memory (benchmarks/README.md (i))."""
     from captum.attr import IntegratedGradients
 
     if quadrature not in IG_QUADRATURES:
@@ -340,7 +344,7 @@ def _integrated_gradients(mdl, x, targets, *, seed, output, n_steps, baseline, q
                            f"{list(IG_QUADRATURES)}")
     ig = IntegratedGradients(mdl.head(output))
     base = _baseline(baseline, x, "integrated_gradients")
-    values = _PASS_VALUES_GPU if mdl.on_gpu else 2**16
+    values = _IG_PASS_VALUES_GPU if mdl.on_gpu else 2**16
     rows = lambda xb: max(2 * len(xb), values // max(1, xb[0].numel()))  # noqa: E731
     return _captum_loop(mdl, x, targets, lambda xb, tb, sl: ig.attribute(
         xb, baselines=base(sl, xb), target=tb, n_steps=int(n_steps), method=quadrature,
