@@ -92,12 +92,37 @@ def fitted_resource_args(profile, fit):
     return ["--default-resources", *default, "--set-resources", *per_rule_args], gpu_rules
 
 
+def group_rule(groupid):
+    """The rule of a group of short jobs (rules/common.smk: short_group names it short_<rule>)."""
+    assert groupid.startswith("short_"), f"unexpected group {groupid!r}"
+    return groupid[len("short_"):]
+
+
 def job_headers(out):
-    """Rules of the jobs the run executed, submitted ('rule') and local ('localrule')."""
+    """Rules of the cluster jobs the run submitted ('rule X:', and 'Group job short_X', whose
+    member jobs are indented), one count per submission, and of its local jobs ('localrule')."""
     submitted, local = collections.Counter(), collections.Counter()
     for kind, rule in re.findall(r"^(rule|localrule) (\w+):$", out, flags=re.M):
         (local if kind == "localrule" else submitted)[rule] += 1
+    for groupid in re.findall(r"^\[[^\]]*\] Group job (\w+) ", out, flags=re.M):
+        submitted[group_rule(groupid)] += 1
     return submitted, local
+
+
+def dry_run_jobs(out):
+    """(groups, singles) of a dry run's output: [(groupid, [[rule, runtime], ...])] of the
+    group jobs (whose member jobs are indented) and [[rule, runtime]] of the jobs outside
+    groups; runtime in minutes, None where the job has none."""
+    groups, singles, job = [], [], None
+    for line in out.splitlines():
+        if (g := re.match(r"\[[^\]]*\] Group job (\w+) ", line)):
+            groups.append((g.group(1), []))
+        elif (r := re.match(r"( {4})?(?:local)?rule (\w+):$", line)):
+            job = [r.group(2), None]
+            (groups[-1][1] if r.group(1) and groups else singles).append(job)
+        elif job and (m := re.match(r"\s+resources: .*\bruntime=(\d+)", line)):
+            job[1] = int(m.group(1))
+    return groups, singles
 
 
 def _drop_timing(obj):

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 import yaml
-from _cluster import copy_repo, rendered_profile
+from _cluster import copy_repo, dry_run_jobs, rendered_profile
 from _rules import compute_rules, device_rules, parsed
-from _workflow import ROOT
+from _workflow import ROOT, paper_site
 
 from attrobust import jobsize, site
 
@@ -247,6 +247,51 @@ def test_gpu_is_requested_by_exactly_the_rules_that_use_a_device(profile, monkey
     # walltime and memory are the rules' own, not one size for all in the profile
     assert all(set(r) <= {"gpu", "gres", "gpu_model", "cpus_per_gpu", "slurm_partition"} for r in res.values())
     assert rendered_profile(ROOT / "profiles" / profile / "profile.yaml")["retries"] >= 1
+
+
+def test_every_sized_rule_can_group_its_short_jobs_and_only_slurm_groups_them(monkeypatch, tmp_path):
+    monkeypatch.delenv(site.ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    _, rules = parsed()
+    sized = {n for n, r in rules.items() if "group_slot" in r.resources.keys()}
+    assert sized == set(site.SIZED_RULES) == compute_rules()
+    assert all(callable(rules[n]._group) for n in sized)   # rules/common.smk: short_group
+    n = jobsize.JOB_TARGET_MINUTES // jobsize.MIN_MINUTES
+    slurm = rendered_profile(ROOT / "profiles" / "slurm" / "profile.yaml")
+    assert slurm["group-components"] == [f"short_{r}={n}" for r in site.SIZED_RULES] and n >= 4
+    assert slurm["resources"] == ["group_slot=1"] and slurm["set-resource-scopes"] == ["group_slot=local"]
+    for other in ("default", "sge", "pbs", "lsf"):   # these send (or run) every job alone
+        assert "group-components" not in rendered_profile(ROOT / "profiles" / other / "profile.yaml"), other
+
+
+def _dry_run(tmp_path, profile):
+    env = {**os.environ, "ATTROBUST_CHECK_SETUP": "0", "HOME": str(tmp_path / "home")}
+    env.pop(site.ENV, None)
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--workflow-profile", profile,
+                          "--configfile", "config/paper.yaml", paper_site(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr[-4000:]
+    return dry_run_jobs(res.stdout)
+
+
+def test_the_slurm_profile_groups_the_short_jobs_of_the_paper_config(tmp_path):
+    groups, singles = _dry_run(tmp_path, "profiles/slurm")
+    n = jobsize.JOB_TARGET_MINUTES // jobsize.MIN_MINUTES
+    members = [job for _, jobs in groups for job in jobs]
+    # each group: up to n short jobs (walltime at its least) of one rule, so that the
+    # group job's walltime (their sum) stays within JOB_TARGET_MINUTES
+    assert len(groups) >= 10 and len(members) >= 3 * len(groups), groups
+    for groupid, jobs in groups:
+        assert 1 <= len(jobs) <= n and {r for r, _ in jobs} == {groupid.removeprefix("short_")}, (groupid, jobs)
+        assert all(t == jobsize.MIN_MINUTES for _, t in jobs), (groupid, jobs)
+        assert sum(t for _, t in jobs) <= jobsize.JOB_TARGET_MINUTES
+    # a rule's longer jobs (ImageNet attacks, CNN training, the paper's Lipschitz budgets) go alone
+    alone = [(r, t) for r, t in singles if r in site.SIZED_RULES]
+    assert {"attack", "train", "lipschitz"} <= {r for r, _ in alone}
+    assert all(t > jobsize.MIN_MINUTES for _, t in alone), [j for j in alone if j[1] <= jobsize.MIN_MINUTES]
+    assert {"prepare", "train", "explain", "unification_curves"} <= {g.removeprefix("short_") for g, _ in groups}
+    # a run with the default profile (on this machine) plans no groups
+    assert _dry_run(tmp_path, "profiles/default")[0] == []
 
 
 def test_compute_rules_size_their_jobs_from_the_budget_and_the_attempt():

@@ -21,6 +21,9 @@ from pathlib import Path
 #: Rules whose jobs compute on the config's `device` (their params.device): one GPU each.
 GPU_RULES = ("train", "explain", "attack", "influence", "hessian_angles", "nielsen_class", "nielsen_sanity",
              "nielsen_faithfulness", "nielsen_train_permuted")
+#: Rules with a walltime estimate (rules/common.smk: sized), whose short jobs a cluster
+#: profile groups (rules/common.smk: short_group; tests/test_cluster_profiles.py checks the list).
+SIZED_RULES = GPU_RULES + ("prepare", "lipschitz", "noise_ratios", "unification_curves", "unification_lipschitz")
 #: The site file's keys and what each must be.
 KEYS = {
     "account": "the account (sbatch --account) of every job",
@@ -101,6 +104,16 @@ def slurm_resources(site: dict | None = None) -> dict:
     if site.get("gpu_partition"):
         gpu["slurm_partition"] = site["gpu_partition"]
     return {"default-resources": default, "set-resources": {r: dict(gpu) for r in GPU_RULES}}
+
+
+def group_components() -> list[str]:
+    """``group-components`` of a cluster profile: ``short_<rule>=N`` for each of
+    :data:`SIZED_RULES`, N short jobs (walltime estimate jobsize.MIN_MINUTES each) to a
+    cluster job, so that a group asks for at most jobsize.JOB_TARGET_MINUTES."""
+    from . import jobsize
+
+    n = jobsize.JOB_TARGET_MINUTES // jobsize.MIN_MINUTES
+    return [f"short_{rule}={n}" for rule in SIZED_RULES]
 
 
 def main() -> int:  # python -m attrobust.site: what the profile will pass

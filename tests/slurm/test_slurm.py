@@ -18,6 +18,8 @@ from _cluster import (copy_repo, differing_results, fitted_resource_args, is_plo
                       job_headers, run_snakemake)
 from _workflow import exclusive
 
+from attrobust import jobsize
+
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "slurm" / "start-local-cluster.sh"
 PROFILE = ROOT / "profiles" / "slurm" / "profile.yaml"
@@ -48,7 +50,8 @@ def _snakemake(cwd, *args, targets=(), env=None):
 
 
 def _sacct(run_id):
-    fields = ["JobID", "JobName", "Comment", "State", "ReqTRES", "AllocTRES", "ExitCode", "Account", "Partition"]
+    fields = ["JobID", "JobName", "Comment", "State", "ReqTRES", "AllocTRES", "ExitCode", "Account", "Partition",
+              "Timelimit"]
     out = subprocess.run(
         ["sacct", "-X", "-P", "-n", "--name", run_id, "--starttime", "now-1days",
          "-o", ",".join(f"{f}%500" if f == "Comment" else f for f in fields)],
@@ -57,10 +60,23 @@ def _sacct(run_id):
 
 
 def _rule_of(comment):
-    """The plugin comments each job `rule_<name>` or `rule_<name>_wildcards_<...>`."""
-    m = re.fullmatch(r"rule_(.+?)(?:_wildcards_.*)?", comment)
+    """The plugin comments each job `rule_<name>` or `rule_<name>_wildcards_<...>`, and a
+    group job `rule_<groupid>_<its rules>`: `rule_short_<name>_<name>` (rules/common.smk:
+    short_group)."""
+    m = re.fullmatch(r"rule_short_(\w+)_\1", comment) or re.fullmatch(r"rule_(.+?)(?:_wildcards_.*)?", comment)
     assert m, f"unexpected SLURM job comment {comment!r}"
     return m.group(1)
+
+
+def _is_group(job):
+    return job["Comment"].startswith("rule_short_")
+
+
+def _minutes(timelimit):
+    """sacct's Timelimit ([D-]HH:MM:SS) in minutes."""
+    days, _, hms = timelimit.rpartition("-")
+    h, m, sec = map(int, hms.split(":"))
+    return int(days or 0) * 1440 + h * 60 + m + sec / 60
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +128,12 @@ def test_every_submitted_job_completed_in_sacct(runs):
     assert submitted, f"no job was submitted:\n{runs['out'][-4000:]}"
     assert collections.Counter(_rule_of(j["Comment"]) for j in jobs) == submitted
     assert {j["State"] for j in jobs} == {"COMPLETED"}, jobs
+    # the tiny budgets' jobs are short: each went in a group job of its rule (profiles/slurm),
+    # which asked for one job's CPUs and the sum of its jobs' walltimes
+    assert jobs and all(_is_group(j) for j in jobs), [j["Comment"] for j in jobs if not _is_group(j)]
+    for j in jobs:
+        assert "cpu=1," in j["ReqTRES"] and _minutes(j["Timelimit"]) % jobsize.MIN_MINUTES == 0, j
+        assert jobsize.MIN_MINUTES <= _minutes(j["Timelimit"]) <= jobsize.JOB_TARGET_MINUTES, j
     assert {j["ExitCode"] for j in jobs} == {"0:0"}, jobs
     # from the site file alone (no SBATCH_* in the environment): attrobust.site
     assert {j["Account"] for j in jobs} == {ACCOUNT} and {j["Partition"] for j in jobs} == {PARTITION}, jobs

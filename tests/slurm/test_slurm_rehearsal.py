@@ -4,7 +4,8 @@ through profiles/slurm on the local one-node SLURM cluster (issue #18): every ru
 config/paper.yaml would run runs, and every submitted job COMPLETED in `sacct`.
 
 Part of `make test` wherever tests/slurm/test_slurm.py runs (root on Debian): ~240 jobs,
-148 of them SLURM jobs, about 10 minutes on a quiet 2-core machine (docs/rehearsal.md); it
+their ~150 compute jobs sent as 23 sbatch jobs (groups of short jobs: docs/cluster.md),
+about 8 minutes on a quiet 2-core machine (docs/rehearsal.md); it
 takes the cluster after test_slurm.py (tests/conftest.py: SLOW_FIRST).
 ATTROBUST_SLURM_REHEARSAL=0 leaves it out. It needs a Python whose torch and torchvision
 import (the rehearsal builds torchvision's networks): ATTROBUST_REHEARSAL_PYTHON, else this

@@ -18,6 +18,9 @@ rule attack:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("attack"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("attack"),

@@ -480,4 +480,30 @@ def sized(kind):
     def mem_mb(wildcards, attempt):
         return jobsize.mem_mb(_dataset_mb(wildcards.dataset), gpu=gpu, attempt=attempt)
 
-    return {"mem_mb": mem_mb, "runtime": runtime}
+    # one at a time inside a group job (short_group; the cluster profile limits it to 1)
+    return {"mem_mb": mem_mb, "runtime": runtime, "group_slot": 1}
+
+
+def _group_components():
+    """The profile's `group-components` (Snakemake's group settings; empty where none)."""
+    settings = getattr(workflow, "group_settings", None)
+    return dict(getattr(settings, "group_components", None) or {})
+
+
+def short_group(kind):
+    """The `group` directive of the ``kind`` rules: ``short_<kind>`` for a job whose walltime
+    estimate is the least one (jobsize.MIN_MINUTES: its work is a few minutes at most),
+    where the profile groups them (`group-components: short_<kind>=N`, profiles/slurm);
+    no group otherwise. Snakemake then sends N such jobs as one cluster job, run one after
+    another (resource group_slot, limited to 1), instead of N jobs of seconds that each
+    wait in the queue. One group per rule: jobs of two rules where one feeds the other
+    (prepare -> train) cannot share a group job. Local runs ignore groups."""
+    name = f"short_{kind}"
+
+    def group(wildcards):
+        # read when the DAG is built: snakemake sets the group settings after parsing
+        if name not in _group_components():
+            return None
+        return name if sized(kind)["runtime"](wildcards, 1) <= jobsize.MIN_MINUTES else None
+
+    return group

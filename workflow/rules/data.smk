@@ -58,6 +58,9 @@ rule prepare:
     params:
         source=lambda wc: source(wc.dataset),
         load=lambda wc: dataset_params(wc.dataset),
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("prepare"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("prepare"),

@@ -22,6 +22,9 @@ rule lipschitz:
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("lipschitz"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("lipschitz"),

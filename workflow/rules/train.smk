@@ -21,6 +21,9 @@ rule train:
     # one torch thread: on CPU the numbers must not depend on --cores (parallel reductions
     # change the last bits); jobs run side by side instead
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("train"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("train"),

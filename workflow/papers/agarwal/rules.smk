@@ -71,6 +71,9 @@ rule unification_curves:
         ridge=AGARWAL["ridge"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("unification_curves"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("unification_curves"),
@@ -98,6 +101,9 @@ rule unification_lipschitz:
         sweep=AGARWAL["lipschitz"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("unification_lipschitz"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("unification_lipschitz"),

@@ -266,6 +266,9 @@ rule noise_ratios:
         n_background=config["explain"]["n_background"],
         seed=lambda wc: int(wc.seed),
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("noise_ratios"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("noise_ratios"),

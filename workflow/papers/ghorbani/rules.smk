@@ -87,6 +87,9 @@ rule influence:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("influence"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("influence"),
@@ -116,6 +119,9 @@ rule hessian_angles:
         seed=lambda wc: int(wc.seed),
         device=config["device"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("hessian_angles"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("hessian_angles"),

@@ -36,6 +36,9 @@ rule nielsen_class:
         n_images=NIELSEN_CLASS["n_images"],
         n_other=NIELSEN_CLASS["n_other"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("nielsen_class"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("nielsen_class"),
@@ -65,6 +68,9 @@ rule nielsen_train_permuted:
         n_train=NIELSEN_SANITY["permuted_n_train"],
         device=config["device"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("nielsen_train_permuted"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("nielsen_train_permuted"),
@@ -96,6 +102,9 @@ rule nielsen_sanity:
         target=NIELSEN_SANITY["target"],
         example=NIELSEN_SANITY["example"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("nielsen_sanity"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("nielsen_sanity"),
@@ -126,6 +135,9 @@ rule nielsen_faithfulness:
         sensitivity=NIELSEN_FAITH["sensitivity"],
         removal=NIELSEN_FAITH["removal"],
     threads: 1
+    # short jobs: one cluster job for several (rules/common.smk: short_group)
+    group:
+        short_group("nielsen_faithfulness"),
     # walltime and memory from the budget, growing with attempt (rules/common.smk: sized)
     resources:
         **sized("nielsen_faithfulness"),
