@@ -93,14 +93,28 @@ def fitted_resource_args(profile, fit):
 
 
 def group_rule(groupid):
-    """The rule of a group of short jobs (rules/common.smk: short_group names it short_<rule>)."""
+    """What a group of short jobs is counted as: its rule (rules/common.smk: short_group names
+    it short_<rule>), or the name of a shared group of several rules (site.SHARED_GROUPS)."""
     assert groupid.startswith("short_"), f"unexpected group {groupid!r}"
     return groupid[len("short_"):]
 
 
+def group_rules(key):
+    """The rules a job counted as ``key`` (group_rule) may be of."""
+    from attrobust import site
+
+    return set(site.SHARED_GROUPS.get(key, (key,)))
+
+
+def ran_rules(out):
+    """Every rule the run executed a job of, in or outside group jobs."""
+    return set(re.findall(r"^ *(?:local)?rule (\w+):$", out, flags=re.M))
+
+
 def job_headers(out):
-    """Rules of the cluster jobs the run submitted ('rule X:', and 'Group job short_X', whose
-    member jobs are indented), one count per submission, and of its local jobs ('localrule')."""
+    """The cluster jobs the run submitted ('rule X:', and 'Group job short_X', whose member
+    jobs are indented: counted as group_rule(short_X)), one count per submission, and the
+    rules of its local jobs ('localrule')."""
     submitted, local = collections.Counter(), collections.Counter()
     for kind, rule in re.findall(r"^(rule|localrule) (\w+):$", out, flags=re.M):
         (local if kind == "localrule" else submitted)[rule] += 1

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 import yaml
-from _cluster import copy_repo, dry_run_jobs, rendered_profile
+from _cluster import copy_repo, dry_run_jobs, group_rule, group_rules, rendered_profile
 from _rules import compute_rules, device_rules, parsed
 from _workflow import ROOT, paper_site
 
@@ -258,7 +258,13 @@ def test_every_sized_rule_can_group_its_short_jobs_and_only_slurm_groups_them(mo
     assert all(callable(rules[n]._group) for n in sized)   # rules/common.smk: short_group
     n = jobsize.JOB_TARGET_MINUTES // jobsize.MIN_MINUTES
     slurm = rendered_profile(ROOT / "profiles" / "slurm" / "profile.yaml")
-    assert slurm["group-components"] == [f"short_{r}={n}" for r in site.SIZED_RULES] and n >= 4
+    assert slurm["group-components"] == site.group_components() and n >= 4
+    assert {f"short_{r}={n}" for r in ("prepare", "train", "attack", "lipschitz", "gpu_stages", "cpu_stages")} \
+        <= set(site.group_components())
+    # a shared group holds rules of one kind (a group's partition and GPU request are one)
+    for name, members in site.SHARED_GROUPS.items():
+        assert set(members) <= sized and len({r in site.GPU_RULES for r in members}) == 1, name
+        assert all(site.group_name(r) == f"short_{name}" for r in members)
     assert slurm["resources"] == ["group_slot=1"] and slurm["set-resource-scopes"] == ["group_slot=local"]
     for other in ("default", "sge", "pbs", "lsf"):   # these send (or run) every job alone
         assert "group-components" not in rendered_profile(ROOT / "profiles" / other / "profile.yaml"), other
@@ -282,14 +288,16 @@ def test_the_slurm_profile_groups_the_short_jobs_of_the_paper_config(tmp_path):
     # group job's walltime (their sum) stays within JOB_TARGET_MINUTES
     assert len(groups) >= 10 and len(members) >= 3 * len(groups), groups
     for groupid, jobs in groups:
-        assert 1 <= len(jobs) <= n and {r for r, _ in jobs} == {groupid.removeprefix("short_")}, (groupid, jobs)
+        assert 1 <= len(jobs) <= n and {r for r, _ in jobs} <= group_rules(group_rule(groupid)), (groupid, jobs)
         assert all(t == jobsize.MIN_MINUTES for _, t in jobs), (groupid, jobs)
         assert sum(t for _, t in jobs) <= jobsize.JOB_TARGET_MINUTES
     # a rule's longer jobs (ImageNet attacks, CNN training, the paper's Lipschitz budgets) go alone
     alone = [(r, t) for r, t in singles if r in site.SIZED_RULES]
     assert {"attack", "train", "lipschitz"} <= {r for r, _ in alone}
     assert all(t > jobsize.MIN_MINUTES for _, t in alone), [j for j in alone if j[1] <= jobsize.MIN_MINUTES]
-    assert {"prepare", "train", "explain", "unification_curves"} <= {g.removeprefix("short_") for g, _ in groups}
+    assert {"prepare", "train", "explain", "cpu_stages", "gpu_stages"} <= {group_rule(g) for g, _ in groups}
+    # the paper stages of one or a few jobs each share two group jobs
+    assert sorted(len(jobs) for g, jobs in groups if g.endswith("_stages")) == [4, 8], groups
     # a run with the default profile (on this machine) plans no groups
     assert _dry_run(tmp_path, "profiles/default")[0] == []
 

@@ -24,6 +24,13 @@ GPU_RULES = ("train", "explain", "attack", "influence", "hessian_angles", "niels
 #: Rules with a walltime estimate (rules/common.smk: sized), whose short jobs a cluster
 #: profile groups (rules/common.smk: short_group; tests/test_cluster_profiles.py checks the list).
 SIZED_RULES = GPU_RULES + ("prepare", "lipschitz", "noise_ratios", "unification_curves", "unification_lipschitz")
+#: Rules whose short jobs share a group job (rules/common.smk: short_group) instead of each
+#: rule's own: paper stages with one or a few jobs that read only a dataset and a trained
+#: model (nielsen_sanity also nielsen_train_permuted's model, in the same group), so that no
+#: path of the workflow leaves such a group and comes back into it; one group for GPU rules,
+#: one for CPU rules (a group's partition must be one).
+SHARED_GROUPS = {"gpu_stages": ("hessian_angles", "influence", "nielsen_train_permuted", "nielsen_sanity"),
+                 "cpu_stages": ("noise_ratios", "unification_curves", "unification_lipschitz")}
 #: The site file's keys and what each must be.
 KEYS = {
     "account": "the account (sbatch --account) of every job",
@@ -106,14 +113,22 @@ def slurm_resources(site: dict | None = None) -> dict:
     return {"default-resources": default, "set-resources": {r: dict(gpu) for r in GPU_RULES}}
 
 
+def group_name(rule: str) -> str:
+    """The group of ``rule``'s short jobs: ``short_<rule>``, or ``short_<shared group>``
+    for the rules of :data:`SHARED_GROUPS`."""
+    shared = [name for name, rules in SHARED_GROUPS.items() if rule in rules]
+    return f"short_{shared[0] if shared else rule}"
+
+
 def group_components() -> list[str]:
-    """``group-components`` of a cluster profile: ``short_<rule>=N`` for each of
-    :data:`SIZED_RULES`, N short jobs (walltime estimate jobsize.MIN_MINUTES each) to a
-    cluster job, so that a group asks for at most jobsize.JOB_TARGET_MINUTES."""
+    """``group-components`` of a cluster profile: ``<group>=N`` for the group of each of
+    :data:`SIZED_RULES` (:func:`group_name`), N short jobs (walltime estimate
+    jobsize.MIN_MINUTES each) to a cluster job, so that a group asks for at most
+    jobsize.JOB_TARGET_MINUTES."""
     from . import jobsize
 
     n = jobsize.JOB_TARGET_MINUTES // jobsize.MIN_MINUTES
-    return [f"short_{rule}={n}" for rule in SIZED_RULES]
+    return [f"{name}={n}" for name in dict.fromkeys(map(group_name, SIZED_RULES))]
 
 
 def main() -> int:  # python -m attrobust.site: what the profile will pass

@@ -14,11 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _cluster import (copy_repo, differing_results, fitted_resource_args, is_plotting,
+from _cluster import (copy_repo, differing_results, fitted_resource_args, group_rule, is_plotting,
                       job_headers, run_snakemake)
 from _workflow import exclusive
 
-from attrobust import jobsize
+from attrobust import jobsize, site
 
 ROOT = Path(__file__).resolve().parents[2]
 START = ROOT / "tests" / "slurm" / "start-local-cluster.sh"
@@ -61,11 +61,19 @@ def _sacct(run_id):
 
 def _rule_of(comment):
     """The plugin comments each job `rule_<name>` or `rule_<name>_wildcards_<...>`, and a
-    group job `rule_<groupid>_<its rules>`: `rule_short_<name>_<name>` (rules/common.smk:
-    short_group)."""
-    m = re.fullmatch(r"rule_short_(\w+)_\1", comment) or re.fullmatch(r"rule_(.+?)(?:_wildcards_.*)?", comment)
+    group job `rule_<groupid>_<its rules>`, e.g. `rule_short_train_train` (rules/common.smk:
+    short_group): counted as its rule, or as a shared group's name."""
+    for name in dict.fromkeys(map(site.group_name, site.SIZED_RULES)):   # group jobs
+        if comment.startswith(f"rule_{name}_"):
+            return group_rule(name)
+    m = re.fullmatch(r"rule_(.+?)(?:_wildcards_.*)?", comment)
     assert m, f"unexpected SLURM job comment {comment!r}"
     return m.group(1)
+
+
+def gpu_keys(gpu_rules):
+    """The rules with a GPU and the shared groups of such rules (site.SHARED_GROUPS)."""
+    return set(gpu_rules) | {k for k, rules in site.SHARED_GROUPS.items() if set(rules) <= set(gpu_rules)}
 
 
 def _is_group(job):
@@ -141,7 +149,7 @@ def test_every_submitted_job_completed_in_sacct(runs):
 
 def test_gpu_rules_ran_on_slurm_with_a_gpu(runs):
     jobs = _sacct(runs["run_id"])
-    gpu_jobs = [j for j in jobs if _rule_of(j["Comment"]) in runs["gpu_rules"]]
+    gpu_jobs = [j for j in jobs if _rule_of(j["Comment"]) in gpu_keys(runs["gpu_rules"])]
     assert {_rule_of(j["Comment"]) for j in gpu_jobs} >= {"train", "explain", "attack"}
     for j in gpu_jobs:
         assert "gres/gpu=1" in j["ReqTRES"] and "gres/gpu=1" in j["AllocTRES"], j

@@ -491,14 +491,15 @@ def _group_components():
 
 
 def short_group(kind):
-    """The `group` directive of the ``kind`` rules: ``short_<kind>`` for a job whose walltime
-    estimate is the least one (jobsize.MIN_MINUTES: its work is a few minutes at most),
-    where the profile groups them (`group-components: short_<kind>=N`, profiles/slurm);
-    no group otherwise. Snakemake then sends N such jobs as one cluster job, run one after
-    another (resource group_slot, limited to 1), instead of N jobs of seconds that each
-    wait in the queue. One group per rule: jobs of two rules where one feeds the other
-    (prepare -> train) cannot share a group job. Local runs ignore groups."""
-    name = f"short_{kind}"
+    """The `group` directive of the ``kind`` rules: ``short_<kind>`` (site.group_name) for
+    a job whose walltime estimate is the least one (jobsize.MIN_MINUTES: its work is a few
+    minutes at most), where the profile groups them (`group-components: short_<kind>=N`,
+    profiles/slurm); no group otherwise. Snakemake then sends N such jobs as one cluster
+    job, run one after another (resource group_slot, limited to 1), instead of N jobs of
+    seconds that each wait in the queue. One group per rule, but for site.SHARED_GROUPS:
+    jobs of two rules where one feeds the other through a third (prepare -> check_data ->
+    train) cannot share a group job. Local runs ignore groups."""
+    name = site.group_name(kind)
 
     def group(wildcards):
         # read when the DAG is built: snakemake sets the group settings after parsing
