@@ -174,27 +174,24 @@ def run(device_name: str = "cuda", quick: bool = False, only=None, out: Path | N
                          "fp32_share": grads * flops / s / fp32, "peak_mem_mib": mem})
             print(f"  {name:24s} {method:20s} {impl:28s} {n / s:9.1f}/s  "
                   f"{grads * flops / s / 1e12:6.2f} TFLOP/s", flush=True)
-        if methods and "topk" not in methods:
-            if out is not None:
-                out.write_text(json.dumps(_result(torch, device, quick, fp32, rows), indent=1))
-            continue
-        # the top-k attack on IG: images x iterations per second
-        na = n_att[1 if quick else 0]
-        XA = X[:na] if na <= n else rng.random((na, *shape), dtype=np.float32)
-        k = max(1, round(0.125 * shape[1] * shape[2]))
-        kw = dict(method="integrated_gradients", eps=8 / 255, k=k, n_iter=n_iter, step=0.5 / 255,
-                  softplus_beta=10, seed=0,
-                  **attacks.method_params("integrated_gradients", mean_image=XA.mean(0), ig_steps=ATTACK_IG_STEPS))
-        att = {"ours": lambda: attacks.attack("topk", net, XA, **kw),
-               "baseline": lambda: [attacks.attack("topk", net, XA[i : i + 1], **kw) for i in range(na)]}
-        for impl, fn in att.items():
-            # the per-image loop is already a mean over its images: one timed pass after the
-            # warm-up (three were ~110 s of a 224x224 model's ~160 s on an H200)
-            s, mem = _measured(fn, torch, device, repeats if impl == "ours" else 1)
-            rows.append({"model": name, "method": f"top-k attack (IG {ATTACK_IG_STEPS} steps)", "impl": impl,
-                         "n": na, "n_iter": n_iter, "seconds": s, "per_s": na * n_iter / s,
-                         "tflops": None, "fp32_share": None, "peak_mem_mib": mem})
-            print(f"  {name:24s} top-k attack         {impl:28s} {na * n_iter / s:9.1f} img*it/s", flush=True)
+        if not methods or "topk" in methods:
+            # the top-k attack on IG: images x iterations per second
+            na = n_att[1 if quick else 0]
+            XA = X[:na] if na <= n else rng.random((na, *shape), dtype=np.float32)
+            k = max(1, round(0.125 * shape[1] * shape[2]))
+            kw = dict(method="integrated_gradients", eps=8 / 255, k=k, n_iter=n_iter, step=0.5 / 255,
+                      softplus_beta=10, seed=0,
+                      **attacks.method_params("integrated_gradients", mean_image=XA.mean(0), ig_steps=ATTACK_IG_STEPS))
+            att = {"ours": lambda: attacks.attack("topk", net, XA, **kw),
+                   "baseline": lambda: [attacks.attack("topk", net, XA[i : i + 1], **kw) for i in range(na)]}
+            for impl, fn in att.items():
+                # the per-image loop is already a mean over its images: one timed pass after the
+                # warm-up (three were ~110 s of a 224x224 model's ~160 s on an H200)
+                s, mem = _measured(fn, torch, device, repeats if impl == "ours" else 1)
+                rows.append({"model": name, "method": f"top-k attack (IG {ATTACK_IG_STEPS} steps)", "impl": impl,
+                             "n": na, "n_iter": n_iter, "seconds": s, "per_s": na * n_iter / s,
+                             "tflops": None, "fp32_share": None, "peak_mem_mib": mem})
+                print(f"  {name:24s} top-k attack         {impl:28s} {na * n_iter / s:9.1f} img*it/s", flush=True)
         if out is not None:  # what is done so far, in case the session's time runs out
             out.write_text(json.dumps(_result(torch, device, quick, fp32, rows), indent=1))
     return _result(torch, device, quick, fp32, rows)

@@ -120,15 +120,19 @@ def group_name(rule: str) -> str:
     return f"short_{shared[0] if shared else rule}"
 
 
+def group_names() -> list[str]:
+    """The groups of the short jobs of :data:`SIZED_RULES` (:func:`group_name`), in order."""
+    return list(dict.fromkeys(map(group_name, SIZED_RULES)))
+
+
 def group_components() -> list[str]:
-    """``group-components`` of a cluster profile: ``<group>=N`` for the group of each of
-    :data:`SIZED_RULES` (:func:`group_name`), N short jobs (walltime estimate
-    jobsize.MIN_MINUTES each) to a cluster job, so that a group asks for at most
-    jobsize.JOB_TARGET_MINUTES."""
+    """``group-components`` of a cluster profile: ``<group>=N`` for each of
+    :func:`group_names`, N short jobs (walltime estimate jobsize.MIN_MINUTES each) to a
+    cluster job, so that a group asks for at most jobsize.JOB_TARGET_MINUTES."""
     from . import jobsize
 
     n = jobsize.JOB_TARGET_MINUTES // jobsize.MIN_MINUTES
-    return [f"{name}={n}" for name in dict.fromkeys(map(group_name, SIZED_RULES))]
+    return [f"{name}={n}" for name in group_names()]
 
 
 def main() -> int:  # python -m attrobust.site: what the profile will pass

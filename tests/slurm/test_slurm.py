@@ -63,7 +63,7 @@ def _rule_of(comment):
     """The plugin comments each job `rule_<name>` or `rule_<name>_wildcards_<...>`, and a
     group job `rule_<groupid>_<its rules>`, e.g. `rule_short_train_train` (rules/common.smk:
     short_group): counted as its rule, or as a shared group's name."""
-    for name in dict.fromkeys(map(site.group_name, site.SIZED_RULES)):   # group jobs
+    for name in site.group_names():   # group jobs
         if comment.startswith(f"rule_{name}_"):
             return group_rule(name)
     m = re.fullmatch(r"rule_(.+?)(?:_wildcards_.*)?", comment)

@@ -499,12 +499,12 @@ def short_group(kind):
     seconds that each wait in the queue. One group per rule, but for site.SHARED_GROUPS:
     jobs of two rules where one feeds the other through a third (prepare -> check_data ->
     train) cannot share a group job. Local runs ignore groups."""
-    name = site.group_name(kind)
+    name, runtime = site.group_name(kind), sized(kind)["runtime"]
 
     def group(wildcards):
         # read when the DAG is built: snakemake sets the group settings after parsing
         if name not in _group_components():
             return None
-        return name if sized(kind)["runtime"](wildcards, 1) <= jobsize.MIN_MINUTES else None
+        return name if runtime(wildcards, 1) <= jobsize.MIN_MINUTES else None
 
     return group
