@@ -3,6 +3,7 @@ spent before its first log line)."""
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 from attrobust import benchtable, utils
 
@@ -50,3 +51,19 @@ def test_log_to_writes_the_startup_line(tmp_path):
     first = log.read_text().splitlines()[0]
     assert benchtable._STARTUP.search(first), first
     assert 0 < float(benchtable._STARTUP.search(first).group(1)) < 3600
+
+
+def test_startup_seconds_is_no_longer_than_the_process_ran(tmp_path):
+    """A fresh interpreter that reports its start-up at once cannot have been running longer
+    than the parent saw it run (psutil's create_time rounds the boot time down to a whole
+    second and read 0.47 s too much on the test host)."""
+    import time
+
+    src = str(Path(utils.__file__).resolve().parents[1])
+    code = f"import sys; sys.path.insert(0, {src!r}); from attrobust import utils; print(utils.startup_seconds())"
+    for _ in range(3):
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - t
+        reported = float(out.stdout)
+        assert 0 <= reported <= wall + 0.02, (reported, wall)  # + one 10 ms clock tick
