@@ -67,3 +67,23 @@ def test_startup_seconds_is_no_longer_than_the_process_ran(tmp_path):
         wall = time.perf_counter() - t
         reported = float(out.stdout)
         assert 0 <= reported <= wall + 0.02, (reported, wall)  # + one 10 ms clock tick
+
+
+def test_a_job_process_freezes_its_objects_at_exit_and_keeps_its_exit_code(tmp_path):
+    """log_to registers the exit-time collect-and-freeze (it skips the interpreter's
+    garbage collection of torch's objects at teardown): an object in a reference cycle is
+    still finalised, and a failing job still exits non-zero."""
+    src = str(Path(utils.__file__).resolve().parents[1])
+    head = (f"import sys, atexit, gc; sys.path.insert(0, {src!r}); from attrobust import utils; "
+            # registered before log_to's handler, so it runs after it (atexit is LIFO)
+            f"atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0)); "
+            f"utils.log_to({str(tmp_path / 'job.log')!r})\n")
+    cycle = ("class D:\n def __del__(self):\n"
+             f"  with open({str(tmp_path / 'out.txt')!r}, 'w') as f: f.write('written')\n"
+             "d = D(); d.self = d; del d\n")
+    ok = subprocess.run([sys.executable, "-c", head + cycle], capture_output=True, text=True)
+    assert ok.returncode == 0 and "frozen True" in ok.stdout, ok
+    assert (tmp_path / "out.txt").read_text() == "written"
+    for tail, code in (("raise ValueError('x')", 1), ("sys.exit(3)", 3)):
+        bad = subprocess.run([sys.executable, "-c", head + tail], capture_output=True, text=True)
+        assert bad.returncode == code, bad
