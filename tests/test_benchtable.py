@@ -35,6 +35,9 @@ def test_startup_share_is_read_from_each_jobs_log(tmp_path):
     assert rows["attack"]["startup_share"] == 3.0 / 10.0
     assert rows["nielsen_faithfulness"]["startup_share"] == 0.1
     assert rows["train"]["startup_share"] is None
+    # the last row: every job (the train job has no start-up line, so it is left out of the share)
+    assert list(rows)[-1] == "all" and rows["all"]["jobs"] == 4 and rows["all"]["total_s"] == 28.0
+    assert rows["all"]["startup_share"] == 4.0 / 20.0
     out = subprocess.run([sys.executable, "-m", "attrobust.benchtable", str(logs / "benchmarks")],
                          capture_output=True, text=True, check=True).stdout
     assert "startup_share" in out and "| 30% |" in out and "| 10% |" in out

@@ -65,22 +65,28 @@ def startup(bench_file: str | Path, root: str | Path, index: dict) -> float | No
 
 def table(root: str | Path = DEFAULT_DIR) -> list[dict]:
     """Per rule: jobs, total / mean / max wall seconds, max peak RSS (MB), total CPU seconds,
-    and the share of the jobs' seconds spent starting up (where their logs say)."""
-    rows = []
+    and the share of the jobs' seconds spent starting up (where their logs say); with more
+    than one rule, a last row ``all`` over every job."""
     root = Path(root)
     index = _logs_by_tail(root.parent) if root.parent.is_dir() else {}
-    for rule, jobs in sorted(read(root).items()):
-        s = [x for x in (_num(j.get("s")) for j in jobs) if x is not None]
-        rss = [x for x in (_num(j.get("max_rss")) for j in jobs) if x is not None]
-        cpu = [x for x in (_num(j.get("cpu_time")) for j in jobs) if x is not None]
-        pairs = [(_num(j.get("s")), startup(j["file"], root, index)) for j in jobs]
-        pairs = [(t, u) for t, u in pairs if t is not None and u is not None]
-        rows.append({"rule": rule, "jobs": len(jobs), "total_s": sum(s), "mean_s": sum(s) / len(s) if s else None,
-                     "max_s": max(s, default=None), "max_rss_mb": max(rss, default=None),
-                     "cpu_s": sum(cpu) if cpu else None,
-                     "startup_share": (sum(u for _, u in pairs) / sum(t for t, _ in pairs)
-                                       if pairs and sum(t for t, _ in pairs) > 0 else None)})
+    by_rule = sorted(read(root).items())
+    rows = [_row(rule, jobs, root, index) for rule, jobs in by_rule]
+    if len(rows) > 1:  # the last row: every job of the table
+        rows.append(_row("all", [j for _, jobs in by_rule for j in jobs], root, index))
     return rows
+
+
+def _row(rule: str, jobs: list[dict], root: Path, index: dict) -> dict:
+    s = [x for x in (_num(j.get("s")) for j in jobs) if x is not None]
+    rss = [x for x in (_num(j.get("max_rss")) for j in jobs) if x is not None]
+    cpu = [x for x in (_num(j.get("cpu_time")) for j in jobs) if x is not None]
+    pairs = [(_num(j.get("s")), startup(j["file"], root, index)) for j in jobs]
+    pairs = [(t, u) for t, u in pairs if t is not None and u is not None]
+    return {"rule": rule, "jobs": len(jobs), "total_s": sum(s), "mean_s": sum(s) / len(s) if s else None,
+            "max_s": max(s, default=None), "max_rss_mb": max(rss, default=None),
+            "cpu_s": sum(cpu) if cpu else None,
+            "startup_share": (sum(u for _, u in pairs) / sum(t for t, _ in pairs)
+                              if pairs and sum(t for t, _ in pairs) > 0 else None)}
 
 
 def _fmt(v) -> str:
