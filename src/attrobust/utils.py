@@ -195,8 +195,8 @@ _FREEZE_REGISTERED = False
 
 
 def _freeze_at_exit() -> None:
-    """At a job's exit: collect the garbage once (finalisers run, so a file left open in a
-    reference cycle is still flushed), then freeze what is left, so that the interpreter's
+    """At a job's exit: collect the garbage once (the finalisers of objects in reference
+    cycles run, as at a normal exit), then freeze what is left, so that the interpreter's
     teardown does not garbage-collect the ~165 000 objects of torch's (and shap's,
     matplotlib's) modules again. That teardown was ~0.25 s of every torch job and ~0.6 s of
     a job that also imports shap (benchmarks/README.md (e)); exit codes are unchanged."""
