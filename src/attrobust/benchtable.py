@@ -69,18 +69,22 @@ def table(root: str | Path = DEFAULT_DIR) -> list[dict]:
     than one rule, a last row ``all`` over every job."""
     root = Path(root)
     index = _logs_by_tail(root.parent) if root.parent.is_dir() else {}
-    by_rule = sorted(read(root).items())
-    rows = [_row(rule, jobs, root, index) for rule, jobs in by_rule]
+    # each job's start-up read once from its log, for its rule's row and for `all`
+    by_rule = [(rule, jobs, [startup(j["file"], root, index) for j in jobs])
+               for rule, jobs in sorted(read(root).items())]
+    rows = [_row(rule, jobs, starts) for rule, jobs, starts in by_rule]
     if len(rows) > 1:  # the last row: every job of the table
-        rows.append(_row("all", [j for _, jobs in by_rule for j in jobs], root, index))
+        rows.append(_row("all", [j for _, jobs, _ in by_rule for j in jobs],
+                         [u for _, _, starts in by_rule for u in starts]))
     return rows
 
 
-def _row(rule: str, jobs: list[dict], root: Path, index: dict) -> dict:
+def _row(rule: str, jobs: list[dict], starts: list) -> dict:
+    """The row of ``jobs`` (benchmark records), whose start-ups are ``starts`` (None: unknown)."""
     s = [x for x in (_num(j.get("s")) for j in jobs) if x is not None]
     rss = [x for x in (_num(j.get("max_rss")) for j in jobs) if x is not None]
     cpu = [x for x in (_num(j.get("cpu_time")) for j in jobs) if x is not None]
-    pairs = [(_num(j.get("s")), startup(j["file"], root, index)) for j in jobs]
+    pairs = [(_num(j.get("s")), u) for j, u in zip(jobs, starts)]
     pairs = [(t, u) for t, u in pairs if t is not None and u is not None]
     return {"rule": rule, "jobs": len(jobs), "total_s": sum(s), "mean_s": sum(s) / len(s) if s else None,
             "max_s": max(s, default=None), "max_rss_mb": max(rss, default=None),

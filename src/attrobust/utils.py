@@ -183,15 +183,10 @@ def log_to(path: str | os.PathLike) -> None:
     seconds = startup_seconds()
     if seconds is not None:  # read by attrobust.benchtable (start-up share per rule)
         logging.getLogger("attrobust.jobs").info("start-up %.2f s (interpreter and imports)", seconds)
-    global _FREEZE_REGISTERED
-    if not _FREEZE_REGISTERED:
-        import atexit
+    import atexit
 
-        atexit.register(_freeze_at_exit)
-        _FREEZE_REGISTERED = True
-
-
-_FREEZE_REGISTERED = False
+    atexit.unregister(_freeze_at_exit)  # once per process, however often log_to runs
+    atexit.register(_freeze_at_exit)
 
 
 def _freeze_at_exit() -> None:
