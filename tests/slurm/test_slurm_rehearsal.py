@@ -17,8 +17,10 @@ CPU-only torch wheel, with which torchvision does not import (docs/rehearsal.md)
 import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,26 @@ def _python():
     return None
 
 
+# The venv's 5.5 GB plus pip's downloads (~3 GB, in its temporary folder) while it installs
+VENV_NEEDS_GB = 10
+
+
+def _free_gb(path) -> float:
+    return shutil.disk_usage(path).free / 2**30
+
+
+def _check_free_disk():
+    """Fail at once, saying what to do, where the venv would not fit: a full disk
+    otherwise stops pip with ENOSPC minutes into the install."""
+    for where in {ROOT, Path(tempfile.gettempdir())}:
+        if _free_gb(where) < VENV_NEEDS_GB:
+            pytest.fail(f"the SLURM rehearsal needs ~{VENV_NEEDS_GB} GB free to make {REHEARSAL_VENV} "
+                        f"(PyPI's torch with its CUDA libraries, and pip's downloads); {where} has "
+                        f"{_free_gb(where):.1f} GB free. Free disk space, or set ATTROBUST_REHEARSAL_PYTHON "
+                        "to a Python where torch and torchvision import, or ATTROBUST_SLURM_REHEARSAL=0 "
+                        "to leave the rehearsal out (docs/rehearsal.md)", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def rehearsal_python():
     """_python(), else the venv .venv-rehearsal/ made here: PyPI's torch and torchvision
@@ -54,11 +76,13 @@ def rehearsal_python():
     py = _python()
     if py:
         return py
+    _check_free_disk()
     env = {k: v for k, v in os.environ.items() if k != "PIP_FIND_LINKS"}
     env["PIP_CONFIG_FILE"] = os.devnull
     venv_py = REHEARSAL_VENV / "bin" / "python"
+    # --no-cache-dir: the ~3 GB of wheels are not kept a second time in pip's cache
     for cmd in ([sys.executable, "-m", "venv", "--clear", str(REHEARSAL_VENV)],
-                [str(venv_py), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,paper]"]):
+                [str(venv_py), "-m", "pip", "install", "--quiet", "--no-cache-dir", "-e", f"{ROOT}[test,paper]"]):
         res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
         assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     assert _has_torchvision(venv_py), f"torch and torchvision do not import in {venv_py}"
