@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -163,13 +164,11 @@ class _Model:
 
 @contextlib.contextmanager
 def _prepared(model: Any, device: Any, batch_size: int):
-    """Eval mode and the requested device for a torch model; both restored afterwards."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a hard dependency
-        yield _Model(model, None, batch_size)
-        return
-    if not isinstance(model, torch.nn.Module):
+    """Eval mode and the requested device for a torch model; both restored afterwards.
+    A process that has not imported torch holds no torch model: it is not imported for a
+    black box (a scikit-learn job never loads it)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(model, torch.nn.Module):
         yield _Model(model, None, batch_size)
         return
     params = list(model.parameters())

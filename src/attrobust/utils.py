@@ -9,6 +9,7 @@ import glob
 import json
 import os
 import random
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +19,14 @@ import numpy as np
 
 
 def seed_everything(seed: int) -> None:
-    """Seed python, numpy and (if imported) torch; make torch deterministic on CPU."""
+    """Seed python, numpy and, if this process has imported it, torch; make torch
+    deterministic on CPU. Not imported here: a process that has not imported torch has no
+    torch model or tensor to draw for (a scikit-learn job, which then never loads it), and
+    every caller that uses torch has imported it before (its model is loaded)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a hard dependency
+    torch = sys.modules.get("torch")
+    if torch is None:
         return
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)

@@ -7,7 +7,6 @@ import json
 import logging
 
 import numpy as np
-import torch
 
 from attrobust import explain, jobs, models, utils
 
@@ -33,6 +32,6 @@ for method in p.methods:
     saved[f"params.{method}"] = np.array(json.dumps(shown, sort_keys=True))
 utils.save_npz(
     snakemake.output[0], X=X, y=y, outputs=outputs, target=target, methods=np.array(list(p.methods)),
-    device=np.array(str(device) if isinstance(model, torch.nn.Module) else "cpu"),  # for the report
+    device=np.array(str(device) if models.is_torch(model) else "cpu"),  # for the report
     **saved,
 )

@@ -6,7 +6,6 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 import logging
 
 import numpy as np
-import torch
 
 from attrobust import explain, jobs, lipschitz, models, utils
 
@@ -18,7 +17,7 @@ targets = explain.resolve_target("predicted", None, outputs)
 
 # the protocol (paper text or the authors' released code) sets the box and some explainer settings
 params = lipschitz.protocol_params(
-    p.protocol, wc.method, p.method_params, torch_model=isinstance(model, torch.nn.Module),
+    p.protocol, wc.method, p.method_params, torch_model=models.is_torch(model),
     X_train=ds["X_train"], n_background=p.n_background, seed=p.seed, output=p.output,
 )
 box = lipschitz.protocol_box(p.protocol, p.eps, ds["X_train"], np.concatenate([ds["X_train"], ds["X_test"]]))

@@ -3,13 +3,14 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
-import torch
-
 from attrobust import data, models, utils
 
 utils.log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
 spec = snakemake.params.spec
+if models.ARCHS[spec["arch"]].kind != "sklearn":  # a scikit-learn job never loads torch (~0.8 s)
+    import torch
+
+    torch.set_num_threads(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
 ds = data.load_prepared(snakemake.input.data)
 hp = dict(spec["hp"])

@@ -7,7 +7,7 @@ Submodules:
 - :mod:`.registry`: the architecture registry :data:`ARCHS`, :func:`names`,
   :func:`split_hp` and :func:`build`;
 - :mod:`.archs`: the torch networks (captum-friendly builders, ``FlatNet``, ``Normalize``)
-  and :func:`softplus`;
+  and :func:`softplus`, :func:`is_torch` (without importing torch);
 - :mod:`.pretrained`: torchvision's pretrained ImageNet networks and their weights
   (:data:`PRETRAINED`, :func:`weights_path`, :func:`fetch_weights`, ...);
 - :mod:`.sklearn`: scikit-learn builders and :func:`sklearn_predict`;
@@ -24,7 +24,7 @@ the torch classes are provided on first use by the module ``__getattr__`` below.
 """
 from __future__ import annotations
 
-from .archs import softplus
+from .archs import is_torch, softplus
 from .pretrained import (PRETRAINED, TORCH_HOME, WEIGHTS_URL, _one_relu_per_use, _reachable,
                          fetch_weights, torchvision_available, weights_path, weights_sources)
 from .registry import ARCHS, build, names, split_hp
@@ -35,8 +35,9 @@ from .spec import (KINDS, REGIME_ALIASES, REGIME_HP, REGIMES, TASKS, TRAIN_HP, A
 __all__ = [
     "ARCHS", "KINDS", "PRETRAINED", "REGIMES", "REGIME_ALIASES", "REGIME_HP", "TASKS",
     "TORCH_HOME", "TRAIN_HP", "WEIGHTS_URL", "Arch", "FlatNet", "ModelError", "Normalize",
-    "build", "fetch_weights", "load", "names", "pgd", "predict_proba", "save", "sklearn_predict",
-    "softplus", "split_hp", "torchvision_available", "train", "weights_path", "weights_sources",
+    "build", "fetch_weights", "is_torch", "load", "names", "pgd", "predict_proba", "save",
+    "sklearn_predict", "softplus", "split_hp", "torchvision_available", "train", "weights_path",
+    "weights_sources",
 ]
 
 

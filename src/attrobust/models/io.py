@@ -1,14 +1,13 @@
 """Model files: :func:`save` and :func:`load`, with a sha256 of the contents that ``load``
-checks (the same file name for torch and scikit-learn models)."""
+checks (the same file name for torch and scikit-learn models). torch is imported only for
+a torch model's file: a scikit-learn job never imports it."""
 from __future__ import annotations
 
 import pickle
 from pathlib import Path
 
-import torch
-
 from ..utils import atomic_path, get_device
-from .archs import _is_torch, softplus
+from .archs import is_torch, softplus
 from .registry import _arch, build
 from .spec import _SPEC_KEYS, ModelError, _plain
 
@@ -31,7 +30,9 @@ def save(model, path, spec: dict) -> None:
     if "softplus_beta" in getattr(model, "attrobust_spec", {}):
         spec["softplus_beta"] = model.attrobust_spec["softplus_beta"]
     with atomic_path(path) as tmp:
-        if _is_torch(model):
+        if is_torch(model):
+            import torch
+
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             # through a file object: given a path, torch names the zip's records after the
             # (random) temporary file, and the same model would not give the same bytes
@@ -62,6 +63,8 @@ def _digest(spec: dict, blobs) -> str:
 
 def _torch_digest(spec: dict, state: dict) -> str:
     """sha256 of the spec and of every tensor's name, dtype, shape and bytes, in name order."""
+    import torch
+
     blobs = []
     for k in sorted(state):
         t = state[k].detach().cpu().contiguous()
@@ -76,6 +79,17 @@ def _check_digest(path: Path, recorded, actual: str) -> None:
             f"{str(path)!r} does not match the sha256 recorded when it was written (recorded "
             f"{str(recorded)[:16]}..., now {actual[:16]}...): the file is corrupt (a changed "
             "bit, a bad disk or copy); delete it and rerun the job that wrote it")
+
+
+def is_torch_file(path) -> bool:
+    """Whether :func:`load` reads ``path`` as a torch model: a zip archive (``torch.save``'s
+    format), or no file yet (then :func:`load` says so). Read without importing torch, so
+    that a job can tell before it loads torch whether it needs it."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:  # no file, a folder: load() says what is wrong
+        return True
 
 
 def _not_ours(path: Path) -> ModelError:
@@ -94,9 +108,7 @@ def load(path, device: str = "cpu"):
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file {str(path)!r} does not exist")
-    with open(path, "rb") as f:
-        is_zip = f.read(4) == b"PK\x03\x04"
-    if not is_zip:
+    if not is_torch_file(path):
         with open(path, "rb") as f:
             try:
                 obj = pickle.load(f)
@@ -120,6 +132,8 @@ def load(path, device: str = "cpu"):
                 raise ModelError(f"{str(path)!r}: its model does not unpickle ({e})") from e
         model.attrobust_spec = obj["spec"]
         return model
+
+    import torch
 
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)

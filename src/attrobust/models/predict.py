@@ -1,19 +1,21 @@
 """Predictions of any model of the registry: :func:`predict_proba`, and :func:`inference`,
-the no-grad forward passes it and the black-box explainers (attrobust.explain) share."""
+the no-grad forward passes it and the black-box explainers (attrobust.explain) share.
+torch is imported only for a torch model (a scikit-learn job never imports it)."""
 from __future__ import annotations
 
 import contextlib
 
 import numpy as np
-import torch
 
 from ..utils import get_device
-from .archs import _is_torch
+from .archs import is_torch
 from .sklearn import sklearn_predict
 from .spec import ModelError
 
 
 def _pool_channels_last(module, args):
+    import torch
+
     return (args[0].contiguous(memory_format=torch.channels_last),) + tuple(args[1:])
 
 
@@ -26,6 +28,8 @@ def inference(model, device):
     8x8 / 28x28 CNNs take about half the CPU time (benchmarks/README.md (a)). A maximum is
     exact, so the outputs are bit-identical (tested); no gradients flow here, so which of
     tied inputs a pool routes a gradient to never matters. The hooks are removed on exit."""
+    import torch
+
     hooks = []
     if torch.device(device).type == "cpu":
         hooks = [m.register_forward_pre_hook(_pool_channels_last) for m in model.modules()
@@ -53,8 +57,10 @@ def predict_proba(model, X, *, batch_size: int = 256, device=None) -> np.ndarray
     if not np.isfinite(X).all():  # a model would return NaN probabilities without a word
         raise ModelError(f"X contains NaN or inf in {int((~np.isfinite(X)).reshape(len(X), -1).any(1).sum())} "
                          f"of {len(X)} rows")
-    if not _is_torch(model):
+    if not is_torch(model):
         return sklearn_predict(model, X.reshape(len(X), -1), proba=not regression)
+    import torch
+
     if device is None:
         p = next(model.parameters(), None)
         dev = p.device if p is not None else torch.device("cpu")
