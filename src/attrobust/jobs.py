@@ -16,11 +16,14 @@ def model_job(snakemake) -> tuple[dict, Any, Any]:
     """Log to the job's log, give torch the job's threads, and return (prepared dataset,
     device, model) from ``input.data``, ``input.model`` and ``params.device`` (CPU when the
     rule has none). A scikit-learn model's job never imports torch (~0.8 s, a quarter of
-    such a job): its device is ``"cpu"``."""
-    utils.log_to(snakemake.log[0])
-    if is_torch_file(snakemake.input.model):
+    such a job): its device is ``"cpu"``. torch is imported before the log starts, so that
+    the start-up the log reports (``utils.log_to``) includes it, as when scripts imported it
+    at the top."""
+    torch_model = is_torch_file(snakemake.input.model)
+    if torch_model:
         import torch
-
+    utils.log_to(snakemake.log[0])
+    if torch_model:
         torch.set_num_threads(snakemake.threads)
         device = job_device(snakemake)
     else:

@@ -5,11 +5,12 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, al
 
 from attrobust import data, models, utils
 
-utils.log_to(snakemake.log[0])
 spec = snakemake.params.spec
-if models.ARCHS[spec["arch"]].kind != "sklearn":  # a scikit-learn job never loads torch (~0.8 s)
-    import torch
-
+torch_model = models.ARCHS[spec["arch"]].kind != "sklearn"  # a scikit-learn job never loads torch (~0.8 s)
+if torch_model:
+    import torch  # before the log starts: the start-up it reports includes torch's import
+utils.log_to(snakemake.log[0])
+if torch_model:
     torch.set_num_threads(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
 ds = data.load_prepared(snakemake.input.data)
