@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -36,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import differentiable
+from .models import is_torch
 
 
 class ExplainError(ValueError):
@@ -165,12 +165,12 @@ class _Model:
 @contextlib.contextmanager
 def _prepared(model: Any, device: Any, batch_size: int):
     """Eval mode and the requested device for a torch model; both restored afterwards.
-    A process that has not imported torch holds no torch model: it is not imported for a
-    black box (a scikit-learn job never loads it)."""
-    torch = sys.modules.get("torch")
-    if torch is None or not isinstance(model, torch.nn.Module):
+    torch is not imported for a black box (a scikit-learn job never loads it)."""
+    if not is_torch(model):
         yield _Model(model, None, batch_size)
         return
+    import torch
+
     params = list(model.parameters())
     home = params[0].device if params else torch.device("cpu")
     if device is None:

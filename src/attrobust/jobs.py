@@ -16,15 +16,10 @@ def model_job(snakemake) -> tuple[dict, Any, Any]:
     """Log to the job's log, give torch the job's threads, and return (prepared dataset,
     device, model) from ``input.data``, ``input.model`` and ``params.device`` (CPU when the
     rule has none). A scikit-learn model's job never imports torch (~0.8 s, a quarter of
-    such a job): its device is ``"cpu"``. torch is imported before the log starts, so that
-    the start-up the log reports (``utils.log_to``) includes it, as when scripts imported it
-    at the top."""
+    such a job): its device is ``"cpu"``."""
     torch_model = is_torch_file(snakemake.input.model)
+    start(snakemake, torch_model)
     if torch_model:
-        import torch
-    utils.log_to(snakemake.log[0])
-    if torch_model:
-        torch.set_num_threads(snakemake.threads)
         device = job_device(snakemake)
     else:
         import logging
@@ -35,6 +30,18 @@ def model_job(snakemake) -> tuple[dict, Any, Any]:
     model = models.load(snakemake.input.model, device=device)
     heartbeat(model)
     return data.load_prepared(snakemake.input.data), device, model
+
+
+def start(snakemake, uses_torch: bool) -> None:
+    """Start the job's log (:func:`attrobust.utils.log_to`) and give torch the job's threads,
+    importing torch only for a job that ``uses_torch``. It is imported before the log
+    starts, so that the start-up the log reports includes it, as when scripts imported it at
+    the top (``make bench-table``'s start-up share)."""
+    if uses_torch:
+        import torch
+    utils.log_to(snakemake.log[0])
+    if uses_torch:
+        torch.set_num_threads(snakemake.threads)
 
 
 def job_device(snakemake):

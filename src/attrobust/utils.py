@@ -173,7 +173,6 @@ def sign_step(x, g, step: float, lo, hi):
 def log_to(path: str | os.PathLike) -> None:
     """Send logging, warnings and stderr of a workflow job to its Snakemake log file."""
     import logging
-    import sys
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     stream = open(path, "w", buffering=1)
@@ -213,7 +212,6 @@ def startup_seconds() -> float | None:
     too early (0.47 s on the 2-core test host: a job that ran 0.14 s in all logged 0.59 s of
     start-up). Elsewhere psutil (which snakemake depends on), whose clocks there are exact.
     """
-    import os
     import time
 
     try:

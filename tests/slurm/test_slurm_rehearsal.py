@@ -61,10 +61,11 @@ def _check_free_disk():
     """Fail at once, saying what to do, where the venv would not fit: a full disk
     otherwise stops pip with ENOSPC minutes into the install."""
     for where in {ROOT, Path(tempfile.gettempdir())}:
-        if _free_gb(where) < VENV_NEEDS_GB:
+        free = _free_gb(where)
+        if free < VENV_NEEDS_GB:
             pytest.fail(f"the SLURM rehearsal needs ~{VENV_NEEDS_GB} GB free to make {REHEARSAL_VENV} "
                         f"(PyPI's torch with its CUDA libraries, and pip's downloads); {where} has "
-                        f"{_free_gb(where):.1f} GB free. Free disk space, or set ATTROBUST_REHEARSAL_PYTHON "
+                        f"{free:.1f} GB free. Free disk space, or set ATTROBUST_REHEARSAL_PYTHON "
                         "to a Python where torch and torchvision import, or ATTROBUST_SLURM_REHEARSAL=0 "
                         "to leave the rehearsal out (docs/rehearsal.md)", pytrace=False)
 

@@ -3,15 +3,11 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # the repo's library, also in conda envs
 
-from attrobust import data, models, utils
+from attrobust import data, jobs, models, utils
 
 spec = snakemake.params.spec
-torch_model = models.ARCHS[spec["arch"]].kind != "sklearn"  # a scikit-learn job never loads torch (~0.8 s)
-if torch_model:
-    import torch  # before the log starts: the start-up it reports includes torch's import
-utils.log_to(snakemake.log[0])
-if torch_model:
-    torch.set_num_threads(snakemake.threads)
+# a scikit-learn model's job never imports torch (~0.8 s)
+jobs.start(snakemake, uses_torch=models.ARCHS[spec["arch"]].kind != "sklearn")
 seed = int(snakemake.wildcards.seed)
 ds = data.load_prepared(snakemake.input.data)
 hp = dict(spec["hp"])
