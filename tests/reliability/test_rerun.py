@@ -64,6 +64,19 @@ def missing_results(repo: Path, reference: Path) -> set[str]:
     return {f for f in ref if not (repo / f).exists()}
 
 
+def finished_outputs(log: str) -> set[str]:
+    """Outputs of the jobs a snakemake log reports as finished ("Finished jobid: N"), which
+    snakemake writes after it has recorded the job's metadata."""
+    finished = set(re.findall(r"^Finished jobid: (\d+) ", log, re.M))
+    outputs = set()
+    for block in re.split(r"^(?:local)?rule \w+:$", log, flags=re.M)[1:]:
+        jobid = re.search(r"^\s+jobid: (\d+)$", block, re.M)
+        out = re.search(r"^\s+output: (.*)$", block, re.M)
+        if jobid and out and jobid.group(1) in finished:
+            outputs.update(out.group(1).split(", "))
+    return outputs
+
+
 def set_config(repo: Path, **smoothgrad) -> None:
     conf = yaml.safe_load((repo / "small.yaml").read_text())
     conf["methods"]["smoothgrad"].update(smoothgrad)
@@ -163,10 +176,15 @@ def test_ctrl_c_in_training_after_a_script_edit_is_redone(repo, reference_run):
     assert any(f.endswith("model.pt") for f in gone), gone  # the interrupted model(s)
     jobs, outputs = plan(repo)
     assert gone <= outputs, gone - outputs
-    # every training job not finished in the interrupted run, and everything downstream
-    done = {f for f in ("results/models/synthetic2d/mlp_sklearn/natural/seed0/model.pt", f"{CNN}/model.pt")
-            if (repo / f).exists() and (repo / f).stat().st_mtime > script.stat().st_mtime}
+    # every training job not finished in the interrupted run, and everything downstream.
+    # Finished means snakemake recorded it (its metadata, then "Finished jobid"): a job
+    # whose model.pt was written but that was still running when the Ctrl-C came is
+    # incomplete and must train again (a fast scikit-learn job can end in that window)
+    models = {"results/models/synthetic2d/mlp_sklearn/natural/seed0/model.pt", f"{CNN}/model.pt"}
+    done = models & finished_outputs(log)
+    assert all((repo / f).exists() for f in done)
     assert jobs["train"] == 2 - len(done)
+    assert models - done <= outputs
     assert {"explain", "attack", "fig_gallery", "fig_ghorbani", "claims"} <= set(jobs)
 
 
