@@ -291,9 +291,10 @@ def test_the_slurm_profile_groups_the_short_jobs_of_the_paper_config(tmp_path):
         assert 1 <= len(jobs) <= n and {r for r, _ in jobs} <= group_rules(group_rule(groupid)), (groupid, jobs)
         assert all(t == jobsize.MIN_MINUTES for _, t in jobs), (groupid, jobs)
         assert sum(t for _, t in jobs) <= jobsize.JOB_TARGET_MINUTES
-    # a rule's longer jobs (ImageNet attacks, CNN training, the paper's Lipschitz budgets) go alone
+    # a rule's longer jobs (ImageNet attacks, CNN training, the paper's Lipschitz budgets:
+    # LIME/SHAP's searches under both randomness settings, one job each) go alone
     alone = [(r, t) for r, t in singles if r in site.SIZED_RULES]
-    assert {"attack", "train", "lipschitz"} <= {r for r, _ in alone}
+    assert {"attack", "train", "lipschitz_pair"} <= {r for r, _ in alone}
     assert all(t > jobsize.MIN_MINUTES for _, t in alone), [j for j in alone if j[1] <= jobsize.MIN_MINUTES]
     assert {"prepare", "train", "explain", "cpu_stages", "gpu_stages"} <= {group_rule(g) for g, _ in groups}
     # the paper stages of one or a few jobs each share two group jobs

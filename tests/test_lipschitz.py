@@ -544,3 +544,21 @@ def test_points_fresh_is_reproducible_chunk_free_and_reports_the_draw_that_gave_
     # with 60 samples LIME's own noise dominates the change over eps = 0.1: fresh draws see it
     assert (fresh["L"] > 3 * common["L"]).all()
     assert np.allclose(fresh["noise_floor"], common["noise_floor"])
+
+
+def test_points_reuse_given_noise_floors_and_nothing_else_changes():
+    """rules/lipschitz_pair.smk: the fresh search's noise floors, handed to the common one,
+    give exactly the common search run on its own (the floor does not depend on the
+    randomness setting); the floors given are the ones reported; a wrong length is refused."""
+    model, X, params = _lime_case()
+    kw = dict(eps=0.1, n_calls=6, estimator="random", seed=0, noise_seeds=2, **params)
+    fresh = L.points("lime", model, X[50:52], [1, 1], randomness="fresh", **kw)
+    alone = L.points("lime", model, X[50:52], [1, 1], randomness="common", **kw)
+    shared = L.points("lime", model, X[50:52], [1, 1], randomness="common", noise_floors=fresh["noise_floor"], **kw)
+    assert (alone["noise_floor"] > 0).all()
+    assert all(np.array_equal(alone[k], shared[k]) for k in alone if k != "seconds")
+    planted = L.points("lime", model, X[50:52], [1, 1], randomness="common", noise_floors=[7.0, 8.0], **kw)
+    assert planted["noise_floor"].tolist() == [7.0, 8.0]
+    assert np.array_equal(planted["L"], alone["L"])
+    with pytest.raises(LipschitzError, match="noise_floors has 1 values for 2 points"):
+        L.points("lime", model, X[50:52], [1, 1], noise_floors=[1.0], **kw)

@@ -36,7 +36,7 @@ RUN = textwrap.dedent("""
         lipschitz=dict(input=N(**model), output=[str(out / "lipschitz.npz")],
                        params=N(method_params=dict(nsamples=30, n_background=5), chunk=0, chunk_size=2, eps=0.1,
                                 estimator="bo", noise_seeds=0, protocol="paper", output="prob", n_calls=12,
-                                randomness="common", n_background=10, seed=0),
+                                randomness=["common"], n_background=10, seed=0),
                        wildcards=N(method="kernel_shap", seed="0")),
     )
     if script == "train":

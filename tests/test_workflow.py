@@ -257,6 +257,36 @@ def test_attack_budgets_are_named_in_result_paths(repo):
 
 
 @pytest.mark.e2e
+def test_both_randomness_settings_of_a_chunk_share_one_job(repo):
+    """rules/lipschitz_pair.smk: where a section asks for fresh and common random numbers
+    (tiny.yaml: both sections, as config/config.yaml), each stochastic method's chunk is one
+    `lipschitz_pair` job writing both files, deterministic methods one `lipschitz` job; a
+    section asking for one setting gets `lipschitz` jobs for that setting alone."""
+    import re
+
+    def plan(*configs):
+        out = _snakemake(repo, "--dry-run", "--forceall", "--configfile", "tiny.yaml", *configs,
+                         configfile="tiny.yaml").stdout
+        outputs = re.findall(r"^rule (lipschitz|lipschitz_pair):\n(?:    .*\n)*?    output: (.*)$", out, re.M)
+        return job_stats(out), [(rule, o.split(", ")) for rule, o in outputs]
+
+    jobs, outputs = plan()
+    # UCI: 2 datasets x (lime, kernel_shap); images: (lime, kernel_shap) in pairs, saliency, occlusion
+    assert (jobs["lipschitz_pair"], jobs["lipschitz"]) == (6, 2)
+    for rule, files in outputs:
+        dirs = sorted(f.split("/")[-2] for f in files)
+        assert dirs == (["common", "fresh"] if rule == "lipschitz_pair" else ["common"]), (rule, files)
+        assert (rule == "lipschitz_pair") == any(m in files[0] for m in ("/lime/", "/kernel_shap/"))
+    (repo / "one_setting.yaml").write_text(
+        "figures:\n  alvarez_melis: {randomness: [fresh]}\n  alvarez_melis_images: {randomness: [common]}\n")
+    jobs, outputs = plan("one_setting.yaml")
+    assert "lipschitz_pair" not in jobs and jobs["lipschitz"] == 8
+    uci = {f.split("/")[-2] for rule, files in outputs for f in files if "/alvarez_melis/" in f}
+    images = {f.split("/")[-2] for rule, files in outputs for f in files if "/alvarez_melis_images/" in f}
+    assert (uci, images) == ({"fresh"}, {"common"})
+
+
+@pytest.mark.e2e
 def test_lipschitz_budgets_are_named_in_result_paths(repo):
     """Figs. 2-3 and Figs. 5-7 estimating on the same (dataset, model) each get their own
     `lipschitz` jobs under their section's budget name (once a config error); Fig. 1 and

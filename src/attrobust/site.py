@@ -23,14 +23,17 @@ GPU_RULES = ("train", "explain", "attack", "influence", "hessian_angles", "niels
              "nielsen_faithfulness", "nielsen_train_permuted")
 #: Rules with a walltime estimate (rules/common.smk: sized), whose short jobs a cluster
 #: profile groups (rules/common.smk: short_group; tests/test_cluster_profiles.py checks the list).
-SIZED_RULES = GPU_RULES + ("prepare", "lipschitz", "noise_ratios", "unification_curves", "unification_lipschitz")
+SIZED_RULES = GPU_RULES + ("prepare", "lipschitz", "lipschitz_pair", "noise_ratios", "unification_curves",
+                           "unification_lipschitz")
 #: Rules whose short jobs share a group job (rules/common.smk: short_group) instead of each
 #: rule's own: paper stages with one or a few jobs that read only a dataset and a trained
 #: model (nielsen_sanity also nielsen_train_permuted's model, in the same group), so that no
 #: path of the workflow leaves such a group and comes back into it; one group for GPU rules,
-#: one for CPU rules (a group's partition must be one).
+#: one for CPU rules (a group's partition must be one); and the two rules of one stage,
+#: which never feed each other (lipschitz_pair runs two `lipschitz` jobs' searches).
 SHARED_GROUPS = {"gpu_stages": ("hessian_angles", "influence", "nielsen_train_permuted", "nielsen_sanity"),
-                 "cpu_stages": ("noise_ratios", "unification_curves", "unification_lipschitz")}
+                 "cpu_stages": ("noise_ratios", "unification_curves", "unification_lipschitz"),
+                 "lipschitz": ("lipschitz", "lipschitz_pair")}
 #: The site file's keys and what each must be.
 KEYS = {
     "account": "the account (sbatch --account) of every job",

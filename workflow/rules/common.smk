@@ -176,6 +176,10 @@ def all_results(wildcards=None):
         producers = [r for r in workflow.rules if r.output and r.is_producer(f)]
         if not producers:  # code, or a file given by the user
             continue
+        # a `ruleorder:` decides between rules that can both make f, as in snakemake's DAG
+        # (compare(a, b) > 0: a first): lipschitz_pair > lipschitz
+        producers = [r for r in producers
+                     if not any(workflow._ruleorder.compare(q, r) > 0 for q in producers)]
         if len(producers) > 1:
             raise WorkflowError(f"all_results: {f} matches rules {[r.name for r in producers]}")
         producer = producers[0]
@@ -300,10 +304,29 @@ DISCRETE_KEYS = ("methods", "eps", "target")
 DISCRETE_BUDGETS = {}
 
 
+# budget -> the randomness settings (fresh, common) its sections ask for
+LIPSCHITZ_RANDOMNESS = {}
+STOCHASTIC_METHODS = sorted(m for m, spec in arexplain.METHODS.items() if spec.stochastic)
+
+
 def lipschitz_budget(name, settings):
     """Register a section's `lipschitz` settings (LIPSCHITZ_KEYS; a missing key: None) and
-    return the budget name its jobs use (an equal registered budget's, else `name`)."""
-    return _named_budget(LIPSCHITZ_BUDGETS, LIPSCHITZ_KEYS, name, settings)
+    the randomness settings it asks for (its `randomness`, default common), and return the
+    budget name its jobs use (an equal registered budget's, else `name`)."""
+    budget = _named_budget(LIPSCHITZ_BUDGETS, LIPSCHITZ_KEYS, name, settings)
+    LIPSCHITZ_RANDOMNESS.setdefault(budget, set()).update(settings.get("randomness") or ["common"])
+    return budget
+
+
+def lipschitz_pair_budgets():
+    """The budgets whose sections ask for both randomness settings: their stochastic
+    methods' two searches share one job (rules/lipschitz_pair.smk)."""
+    return sorted(b for b, asked in LIPSCHITZ_RANDOMNESS.items() if {"fresh", "common"} <= asked)
+
+
+def regex_of(names):
+    """A wildcard constraint matching exactly `names` (none: nothing)."""
+    return "|".join(map(re.escape, names)) or "(?!)"
 
 
 # discrete budget -> the explain budget of its methods and class
@@ -466,14 +489,15 @@ def _work(kind, wc):
     return 0, 0  # prepare, and rules without a work estimate: the least walltime
 
 
-def sized(kind):
+def sized(kind, searches=1):
     """`resources:` of the jobs of the rule named ``kind``, mem_mb and runtime (minutes) from the job's budget
     (_work) and dataset, times snakemake's attempt; a GPU job's (attrobust.site.GPU_RULES: the
-    rules with params.device, tests/test_cluster_profiles.py) work at GPU speed, others on one thread."""
+    rules with params.device, tests/test_cluster_profiles.py) work at GPU speed, others on one
+    thread. ``searches``: a job doing a ``kind`` job's work that many times (lipschitz_pair)."""
     gpu = kind in site.GPU_RULES
 
     def runtime(wildcards, attempt):
-        grads, extra = _work(kind, wildcards)
+        grads, extra = (searches * w for w in _work(kind, wildcards))
         arch = _arch(wildcards.model) if "model" in wildcards.keys() else None
         return jobsize.runtime_minutes(grads, arch, gpu=gpu, attempt=attempt, extra_s=extra)
 
@@ -490,7 +514,7 @@ def _group_components():
     return dict(getattr(settings, "group_components", None) or {})
 
 
-def short_group(kind):
+def short_group(kind, searches=1):
     """The `group` directive of the ``kind`` rules: ``short_<kind>`` (site.group_name) for
     a job whose walltime estimate is the least one (jobsize.MIN_MINUTES: its work is a few
     minutes at most), where the profile groups them (`group-components: short_<kind>=N`,
@@ -499,7 +523,7 @@ def short_group(kind):
     seconds that each wait in the queue. One group per rule, but for site.SHARED_GROUPS:
     jobs of two rules where one feeds the other through a third (prepare -> check_data ->
     train) cannot share a group job. Local runs ignore groups."""
-    name, runtime = site.group_name(kind), sized(kind)["runtime"]
+    name, runtime = site.group_name(kind), sized(kind, searches)["runtime"]
 
     def group(wildcards):
         # read when the DAG is built: snakemake sets the group settings after parsing

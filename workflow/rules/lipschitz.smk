@@ -1,8 +1,22 @@
 # Stage 4b: local Lipschitz estimates of explainers (Alvarez-Melis & Jaakkola 2018, eq. 1).
 
 
+# The params of a `lipschitz` or `lipschitz_pair` job but its randomness settings.
+LIPSCHITZ_PARAMS = dict(
+    method_params=lambda wc: config["methods"].get(wc.method, {}),
+    chunk=lambda wc: int(wc.chunk),
+    # the settings of the named budget in the path (rules/common.smk: lipschitz_budget)
+    **budget_params(LIPSCHITZ_BUDGETS, ("chunk_size", "eps", "estimator", "noise_seeds", "protocol", "output")),
+    n_calls=lipschitz_n_calls,
+    n_background=config["explain"]["n_background"],
+    seed=lambda wc: int(wc.seed),
+)
+
+
 # Alvarez-Melis & Jaakkola (2018), eq. (1), for a chunk of test points, at the named budget
-# in the path (rules/common.smk: lipschitz_budget; alvarez_melis, alvarez_melis_images, ...).
+# in the path (rules/common.smk: lipschitz_budget; alvarez_melis, alvarez_melis_images, ...),
+# under one randomness setting (rules/lipschitz_pair.smk: both in one job where a budget's
+# sections ask for both).
 rule lipschitz:
     input:
         data="results/data/{dataset}.npz",
@@ -13,14 +27,8 @@ rule lipschitz:
     wildcard_constraints:
         randomness="fresh|common",
     params:
-        method_params=lambda wc: config["methods"].get(wc.method, {}),
-        chunk=lambda wc: int(wc.chunk),
-        # the settings of the named budget in the path (rules/common.smk: lipschitz_budget)
-        **budget_params(LIPSCHITZ_BUDGETS, ("chunk_size", "eps", "estimator", "noise_seeds", "protocol", "output")),
-        n_calls=lipschitz_n_calls,
-        randomness=lambda wc: wc.randomness,
-        n_background=config["explain"]["n_background"],
-        seed=lambda wc: int(wc.seed),
+        **LIPSCHITZ_PARAMS,
+        randomness=lambda wc: [wc.randomness],
     threads: 1
     # short jobs: one cluster job for several (rules/common.smk: short_group)
     group:

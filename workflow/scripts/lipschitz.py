@@ -21,14 +21,19 @@ params = lipschitz.protocol_params(
     X_train=ds["X_train"], n_background=p.n_background, seed=p.seed, output=p.output,
 )
 box = lipschitz.protocol_box(p.protocol, p.eps, ds["X_train"], np.concatenate([ds["X_train"], ds["X_test"]]))
-res = lipschitz.points(
-    wc.method, model, X, targets, n_calls=p.n_calls, estimator=p.estimator, seed=p.seed,
-    noise_seeds=p.noise_seeds, first_index=p.chunk * p.chunk_size, randomness=p.randomness,
-    **box, **params,
-)
-seconds = res.pop("seconds")  # timing stays in the log: results depend only on inputs and seed
-logging.getLogger("lipschitz").info("seconds per point: %s", seconds.round(2).tolist())
-utils.save_npz(
-    snakemake.output[0], X=X, outputs=outputs, outputs_max=models.predict_proba(model, res["x_max"]),
-    feature_names=np.array(ds["feature_names"]), **res,
-)
+# one search per randomness setting (rule lipschitz: one; lipschitz_pair: fresh, then common,
+# sharing the noise floor at x, which does not depend on it), each into its own file
+floors = None
+for randomness, out in zip(p.randomness, snakemake.output, strict=True):
+    res = lipschitz.points(
+        wc.method, model, X, targets, n_calls=p.n_calls, estimator=p.estimator, seed=p.seed,
+        noise_seeds=p.noise_seeds, first_index=p.chunk * p.chunk_size, randomness=randomness,
+        noise_floors=floors, **box, **params,
+    )
+    floors = res["noise_floor"]
+    seconds = res.pop("seconds")  # timing stays in the log: results depend only on inputs and seed
+    logging.getLogger("lipschitz").info("%s: seconds per point: %s", randomness, seconds.round(2).tolist())
+    utils.save_npz(
+        out, X=X, outputs=outputs, outputs_max=models.predict_proba(model, res["x_max"]),
+        feature_names=np.array(ds["feature_names"]), **res,
+    )

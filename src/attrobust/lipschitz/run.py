@@ -90,7 +90,7 @@ def _check_randomness(randomness: str) -> None:
 def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
            n_calls: int = 200, estimator: str = "bo", lower: Any = None, upper: Any = None,
            seed: int = 0, noise_seeds: int = 3, first_index: int = 0, randomness: str = "common",
-           **params: Any) -> dict:
+           noise_floors: Any = None, **params: Any) -> dict:
     """:func:`estimate` for every row of ``X`` with explainer ``method`` of ``model``.
 
     Row i is point ``first_index + i`` of a larger set and its search is seeded with
@@ -102,7 +102,9 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
     ``seed``, ``'fresh'`` draws a new one at every call from a generator seeded with
     ``(seed, first_index + i)`` (so again independent of the chunking). For stochastic methods
     the noise floor (:func:`noise_floor` over ``noise_seeds`` seeds at x itself) says how large
-    pure sampling noise is.
+    pure sampling noise is. It does not depend on ``randomness`` (the explainer at x under
+    fixed seeds): ``noise_floors`` (N,), the ``noise_floor`` of an earlier call on the same
+    points, other settings equal, is used instead of computing it again.
     Returns arrays: ``L`` (N,), ``x_max`` (like X), ``f_x`` and ``f_max`` (explanations at
     x and at the maximiser), ``trace`` (N, n_calls), ``noise_floor`` (N,; 0 for
     deterministic methods), ``seconds`` (N,).
@@ -113,6 +115,10 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
     stochastic = METHODS[method].stochastic if method in METHODS else False
     out = {k: [] for k in ("L", "x_max", "f_x", "f_max", "trace", "noise_floor", "seconds")}
     _check_randomness(randomness)
+    if noise_floors is not None:
+        noise_floors = np.asarray(noise_floors, dtype=np.float64).ravel()
+        if len(noise_floors) != len(X):
+            raise LipschitzError(f"noise_floors has {len(noise_floors)} values for {len(X)} points")
     from ..utils import Progress
 
     progress = Progress(f"lipschitz {method} ({n_calls} calls per point)", len(X), "point", every=0)
@@ -125,7 +131,9 @@ def points(method: str, model: Any, X: Any, targets: Any, *, eps: float = 0.1,
         est = estimate(f, x, eps=eps, n_calls=n_calls, method=estimator, lower=lower, upper=upper,
                        seed=seed + first_index + i, f_x=fx)
         floor = 0.0
-        if stochastic and noise_seeds > 1:
+        if noise_floors is not None:
+            floor = float(noise_floors[i])
+        elif stochastic and noise_seeds > 1:
             def f_seeded(xx, s, t=t):
                 return explainer(method, model, target=t, seed=s, shape=x.shape, **params)(xx)
 
